@@ -1,0 +1,82 @@
+using Enrichment.Portal.Core.Catalog;
+using Enrichment.Portal.Core.Sandboxes;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Enrichment.Portal.Core.Auth;
+
+public sealed record LoginResult(AppUser? User, string? Error)
+{
+    public bool Succeeded => User is not null;
+}
+
+/// <summary>Users and their roles per sandbox; password checks with lockout after repeated failures.</summary>
+public sealed class UserService(CatalogDb db, TimeProvider clock)
+{
+    public const int MaxFailedLogins = 5;
+    public static readonly TimeSpan LockoutTime = TimeSpan.FromMinutes(5);
+    public const int MinPasswordLength = 8;
+    private static readonly PasswordHasher<AppUser> Hasher = new();
+
+    public static string? CheckPassword(string? password) =>
+        string.IsNullOrEmpty(password) || password.Length < MinPasswordLength
+            ? $"A password needs at least {MinPasswordLength} characters." : null;
+
+    public async Task<LoginResult> CheckLoginAsync(string userName, string password, CancellationToken ct = default)
+    {
+        const string generic = "Unknown user name or wrong password.";
+        var user = await db.Set<AppUser>().FirstOrDefaultAsync(u => u.UserName == userName.Trim().ToLower(), ct);
+        if (user is null || user.Disabled) return new(null, generic);
+        var now = clock.GetUtcNow();
+        if (user.LockedUntil > now)
+            return new(null, $"Too many failed attempts: this user is locked until {user.LockedUntil:HH:mm} UTC.");
+        var verdict = Hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? "");
+        if (verdict == PasswordVerificationResult.Failed)
+        {
+            user.FailedLogins++;
+            if (user.FailedLogins >= MaxFailedLogins) { user.LockedUntil = now + LockoutTime; user.FailedLogins = 0; }
+            await db.SaveChangesAsync(ct);
+            return new(null, generic);
+        }
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded) user.PasswordHash = Hasher.HashPassword(user, password!);
+        user.FailedLogins = 0;
+        user.LockedUntil = null;
+        user.LastLoginAt = now;
+        await db.SaveChangesAsync(ct);
+        return new(user, null);
+    }
+
+    public async Task<AppUser> CreateAsync(string userName, string displayName, string password, string sandboxId, string role, CancellationToken ct = default)
+    {
+        userName = userName.Trim().ToLowerInvariant();
+        if (userName.Length is < 2 or > 100 || !userName.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or '@'))
+            throw new ArgumentException("A user name has 2 to 100 letters, digits, '.', '-', '_' or '@'.", nameof(userName));
+        if (CheckPassword(password) is { } problem) throw new ArgumentException(problem, nameof(password));
+        if (!Roles.IsValid(role)) throw new ArgumentException($"Unknown role '{role}'.", nameof(role));
+        if (await db.Set<AppUser>().AnyAsync(u => u.UserName == userName, ct))
+            throw new InvalidOperationException($"A user named '{userName}' exists already.");
+        var user = new AppUser { UserName = userName, DisplayName = string.IsNullOrWhiteSpace(displayName) ? userName : displayName.Trim() };
+        user.PasswordHash = Hasher.HashPassword(user, password);
+        user.Memberships.Add(new SandboxMembership { UserId = user.Id, SandboxId = sandboxId, Role = role });
+        db.Add(user);
+        await db.SaveChangesAsync(ct);
+        return user;
+    }
+
+    public async Task SetPasswordAsync(AppUser user, string password, CancellationToken ct = default)
+    {
+        if (CheckPassword(password) is { } problem) throw new ArgumentException(problem, nameof(password));
+        user.PasswordHash = Hasher.HashPassword(user, password);
+        user.LockedUntil = null;
+        user.FailedLogins = 0;
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>The sandboxes a user may enter with the role in each, by sandbox name.</summary>
+    public async Task<List<(Sandbox Sandbox, string Role)>> SandboxesOfAsync(string userId, CancellationToken ct = default)
+    {
+        var rows = await db.Set<SandboxMembership>().IgnoreQueryFilters().Where(m => m.UserId == userId)
+            .Include(m => m.Sandbox).ToListAsync(ct);
+        return rows.Where(m => m.Sandbox is not null).Select(m => (m.Sandbox!, m.Role)).OrderBy(x => x.Item1.Name).ToList();
+    }
+}

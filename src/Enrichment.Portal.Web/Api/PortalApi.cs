@@ -1,0 +1,14 @@
+using Enrichment.Portal.Core.Auth;
+
+namespace Enrichment.Portal.Web.Api;
+
+public static class PortalApi
+{
+    /// <summary>All of <c>/api/v1</c>: every route needs a key or a login with at least read rights; writes ask for more.</summary>
+    public static void MapPortalApi(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/api/v1").RequireAuthorization(Policies.Read).DisableAntiforgery();
+        v1.MapJobsApi();
+        v1.MapAdminApi();
+    }
+}

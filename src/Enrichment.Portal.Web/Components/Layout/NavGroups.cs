@@ -1,0 +1,29 @@
+using System.Security.Claims;
+using Enrichment.Portal.Core.Auth;
+using Enrichment.Portal.Web.Auth;
+using MudBlazor;
+
+namespace Enrichment.Portal.Web.Components.Layout;
+
+public sealed record NavLinkInfo(string Id, string Title, string Href, string Icon, string Policy = Policies.Read);
+public sealed record NavGroup(string Title, IReadOnlyList<NavLinkInfo> Links);
+
+/// <summary>The navigation of UX.md, filtered by the user's role. Add a link here when its page exists.</summary>
+public static class NavGroups
+{
+    public static readonly IReadOnlyList<NavGroup> All =
+    [
+        new("Operations", [
+            new("jobs", "Jobs", "/jobs", Icons.Material.Filled.WorkHistory),
+        ]),
+        new("Admin", [
+            new("admin-users", "Users", "/admin/users", Icons.Material.Filled.People, Policies.Admin),
+            new("admin-keys", "API keys", "/admin/api-keys", Icons.Material.Filled.Key, Policies.Admin),
+            new("admin-sandboxes", "Sandboxes", "/admin/sandboxes", Icons.Material.Filled.Layers, Policies.Admin),
+            new("api-reference", "API reference", "/api/reference", Icons.Material.Filled.Api, Policies.Read),
+        ]),
+    ];
+
+    public static IEnumerable<NavGroup> For(ClaimsPrincipal user) =>
+        All.Select(g => g with { Links = g.Links.Where(l => user.HasPolicy(l.Policy)).ToList() }).Where(g => g.Links.Count > 0);
+}

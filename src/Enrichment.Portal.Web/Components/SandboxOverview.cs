@@ -1,0 +1,49 @@
+using Enrichment.Portal.Core.Auth;
+using Enrichment.Portal.Core.Catalog;
+using Enrichment.Portal.Core.Jobs;
+using Microsoft.EntityFrameworkCore;
+using MudBlazor;
+
+namespace Enrichment.Portal.Web.Components;
+
+public enum GuidedStepState { Done, Next, Blocked, Planned }
+
+/// <summary>One implementation step of the guided path (UX.md), with its state in the current sandbox.</summary>
+public sealed record GuidedStep(int Number, string Title, string Why, GuidedStepState State, string? Href, string? Fact);
+public sealed record SandboxFact(string Label, string Value);
+public sealed record SandboxNotice(Severity Severity, string Text);
+public sealed record SandboxOverview(IReadOnlyList<GuidedStep> Steps, IReadOnlyList<SandboxFact> Facts, IReadOnlyList<SandboxNotice> Notices);
+
+/// <summary>What the home page shows: the guided path's progress and the sandbox's figures, from the catalog.</summary>
+public sealed class SandboxOverviewService(CatalogDb db)
+{
+    public async Task<SandboxOverview> BuildAsync(CancellationToken ct = default)
+    {
+        var jobs = await db.Set<JobRun>().CountAsync(ct);
+        var failed = await db.Set<JobRun>().CountAsync(j => j.Status == JobStatus.Failed, ct);
+        var running = await db.Set<JobRun>().CountAsync(j => j.Status == JobStatus.Running || j.Status == JobStatus.Queued, ct);
+        var keys = await db.Set<ApiKey>().CountAsync(k => k.RevokedAt == null, ct);
+        var users = await db.Set<SandboxMembership>().CountAsync(ct);
+
+        var steps = new List<GuidedStep>
+        {
+            new(1, "Create a schema with identities", "A schema says what your records look like. Its identity fields (email, CRM id, cookie) are how records of one person find each other.", GuidedStepState.Planned, null, null),
+            new(2, "Create a dataset", "A dataset stores the records of one schema; batches of files land in it.", GuidedStepState.Planned, null, null),
+            new(3, "Ingest data", "Upload a file: each record is checked against the schema, bad rows are set aside with their reason, the rest is kept.", GuidedStepState.Planned, null, null),
+            new(4, "Enable for profile and watch profiles stitch", "Records that share an identity become one customer profile.", GuidedStepState.Planned, null, null),
+            new(5, "Train a model", "Churn, propensity, lifetime value, affinity, engagement or segments, measured on held-out customers.", GuidedStepState.Planned, null, null),
+            new(6, "Score it", "Apply the model to every profile in a background run.", GuidedStepState.Planned, null, null),
+            new(7, "See insights on profiles", "Scores land on each profile, where audiences and exports use them.", GuidedStepState.Planned, null, null),
+        };
+        var facts = new List<SandboxFact>
+        {
+            new("Jobs run", Format.Count(jobs)),
+            new("Jobs running or queued", Format.Count(running)),
+            new("Active API keys", Format.Count(keys)),
+            new("Users", Format.Count(users)),
+        };
+        var notices = new List<SandboxNotice>();
+        if (failed > 0) notices.Add(new(Severity.Warning, $"{Format.Count(failed)} job(s) failed: see Jobs for the reasons."));
+        return new SandboxOverview(steps, facts, notices);
+    }
+}

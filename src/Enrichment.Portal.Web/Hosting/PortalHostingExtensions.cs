@@ -1,0 +1,148 @@
+using System.Threading.RateLimiting;
+using Enrichment.Portal.Core.Auth;
+using Enrichment.Portal.Core.Catalog;
+using Enrichment.Portal.Core.Jobs;
+using Enrichment.Portal.Web.Api;
+using Enrichment.Portal.Web.Auth;
+using Enrichment.Portal.Web.Components;
+using Hangfire;
+using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.Http.Features;
+using MudBlazor.Services;
+using Scalar.AspNetCore;
+
+namespace Enrichment.Portal.Web.Hosting;
+
+public static class PortalHostingExtensions
+{
+    /// <summary>Everything the portal host needs: options, catalog, auth, jobs, UI, API documentation, health.</summary>
+    public static WebApplicationBuilder AddPortal(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var config = builder.Configuration;
+        if (string.Equals(config["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
+            builder.Logging.ClearProviders().AddJsonConsole();
+
+        services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section);
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
+        services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section);
+        services.AddSingleton(TimeProvider.System);
+
+        var portal = config.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        var database = config.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        Directory.CreateDirectory(portal.FullDataDirectory);
+        var catalogConnection = config.GetConnectionString("Catalog");
+        if (database.IsPostgres && string.IsNullOrWhiteSpace(catalogConnection))
+            throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:Catalog is not set.");
+        if (!database.IsPostgres && string.IsNullOrWhiteSpace(catalogConnection))
+            catalogConnection = $"Data Source={Path.Combine(portal.FullDataDirectory, "catalog.db")};Default Timeout=60";
+        services.AddCatalog(database.IsPostgres, catalogConnection!);
+
+        services.AddScoped<ApiKeyService>();
+        services.AddScoped<UserService>();
+        services.AddScoped<Enrichment.Portal.Core.Sandboxes.SandboxService>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddScoped<PortalInitializer>();
+        services.AddScoped<Enrichment.Portal.Web.Components.SandboxOverviewService>();
+        services.AddPortalAuth();
+
+        services.AddPortalJobs(database.IsPostgres ? catalogConnection : null, config);
+
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<CircuitHandler, SandboxCircuitHandler>();
+        services.AddMudServices();
+        services.AddHttpContextAccessor();
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<PortalExceptionHandler>();
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Enrichment Portal API";
+            doc.Info.Version = "v1";
+            doc.Info.Description = "Everything the UI can do, a script can do. Authenticate with the X-Api-Key header.";
+            return Task.CompletedTask;
+        }));
+        services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = long.MaxValue);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database")
+            .AddCheck<JobServerHealthCheck>("jobServer")
+            .AddCheck<DataDirectoryHealthCheck>("dataDirectory");
+        return builder;
+    }
+
+    private static void AddPortalJobs(this IServiceCollection services, string? postgresConnection, IConfiguration config)
+    {
+        services.AddSingleton<JobKindRegistry>();
+        services.AddScoped<JobScheduler>();
+        services.AddScoped<JobDispatcher>();
+        services.AddScoped<JobProgress>();
+        services.AddScoped<JobRecovery>();
+        services.AddSingleton<JobRunFilter>();
+        services.AddHangfire((sp, h) =>
+        {
+            h.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
+            if (postgresConnection is not null)
+                h.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(postgresConnection), new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true });
+            else
+                h.UseInMemoryStorage(new InMemoryStorageOptions { IdType = InMemoryStorageIdType.Long });
+            h.UseFilter(sp.GetRequiredService<JobRunFilter>());
+            h.UseFilter(new AutomaticRetryAttribute { Attempts = 0 });
+        });
+        var workers = config.GetValue<int?>("Jobs:WorkerCount") ?? Math.Max(2, Environment.ProcessorCount);
+        if (config.GetValue("Jobs:Server", true))
+            services.AddHangfireServer(o => { o.WorkerCount = workers; o.Queues = ["default"]; o.ShutdownTimeout = TimeSpan.FromSeconds(5); });
+    }
+
+    /// <summary>The middleware and endpoints, in order.</summary>
+    public static WebApplication UsePortal(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        if (!app.Environment.IsDevelopment()) app.UseHsts();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseMiddleware<SandboxScopeMiddleware>();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapHealthChecks("/health", new() { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/api/reference", o => o.WithTitle("Enrichment Portal API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new HangfireAdminAuthorization()],
+            DisplayStorageConnectionString = false,
+            AppPath = "/jobs",
+            DashboardTitle = "Enrichment Portal jobs",
+        }).RequireAuthorization(Policies.Admin);
+        app.MapAccountEndpoints();
+        app.MapPortalApi();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+
+    /// <summary>Migrates the catalog, bootstraps sandbox/admin/key, re-queues interrupted jobs. Run before serving.</summary>
+    public static async Task InitializePortalAsync(this WebApplication app)
+    {
+        using var scope = app.Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<PortalInitializer>().InitializeAsync(app.Lifetime.ApplicationStopping);
+    }
+}
+
+/// <summary><c>Jobs:*</c></summary>
+public sealed class JobOptions
+{
+    public const string Section = "Jobs";
+    /// <summary>Run a job server in this process (default true). A process started with <c>--worker</c> serves jobs and no UI.</summary>
+    public bool Server { get; set; } = true;
+    public int? WorkerCount { get; set; }
+}
