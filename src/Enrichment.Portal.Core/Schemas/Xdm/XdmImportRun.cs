@@ -466,6 +466,8 @@ internal sealed class XdmImportRun
             ?? (acc.Properties.Count > 0 || acc.AdditionalProperties is not null ? "object" : acc.Items is not null ? "array" : null);
         switch (type)
         {
+            case "object" when acc.XdmType == "map" || (acc.AdditionalProperties is not null && acc.Properties.Count == 0):
+                return FieldType.Map;
             case "object":
                 if (acc.Properties.Count > 0) Aggregate("Arrays and maps of objects keep their items as untyped objects (the items' fields are not typed)");
                 return FieldType.Object;
