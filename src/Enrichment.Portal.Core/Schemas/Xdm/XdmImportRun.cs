@@ -281,7 +281,7 @@ internal sealed class XdmImportRun
                 _warnings.Add($"meta:extends '{reference}' in '{from.File}' is not among the provided files and was not composed: {problem}");
             return;
         }
-        if (fragment.Length == 0) acc.RefTargets.Add(target.Value.Key);
+        acc.RefTargets.Add(target.Value.Key);
         Gather(target.Value, acc, stack);
     }
 
