@@ -12,21 +12,21 @@ public static class CatalogServiceCollectionExtensions
     /// scoped <see cref="IDbContextFactory{CatalogDb}"/> (for Blazor components, one context per operation), both
     /// bound to the scope's <see cref="SandboxContext"/>.
     /// </summary>
-    public static IServiceCollection AddCatalog(this IServiceCollection services, bool postgres, string connectionString)
+    public static IServiceCollection AddCatalog(this IServiceCollection services, bool postgres, Func<IServiceProvider, string> connectionString)
     {
         services.AddScoped<SandboxContext>();
         if (postgres)
-            Register<PostgresCatalogDb>(services, o => o.UseNpgsql(connectionString, n => n.MigrationsHistoryTable("__ef_migrations")));
+            Register<PostgresCatalogDb>(services, (sp, o) => o.UseNpgsql(connectionString(sp), n => n.MigrationsHistoryTable("__ef_migrations")));
         else
-            Register<SqliteCatalogDb>(services, o => o.UseSqlite(connectionString, s => s.MigrationsHistoryTable("__ef_migrations")));
+            Register<SqliteCatalogDb>(services, (sp, o) => o.UseSqlite(connectionString(sp), s => s.MigrationsHistoryTable("__ef_migrations")));
         return services;
     }
 
-    private static void Register<T>(IServiceCollection services, Action<DbContextOptionsBuilder> configure) where T : CatalogDb
+    private static void Register<T>(IServiceCollection services, Action<IServiceProvider, DbContextOptionsBuilder> configure) where T : CatalogDb
     {
-        services.AddDbContextFactory<T>(o =>
+        services.AddDbContextFactory<T>((sp, o) =>
         {
-            configure(o);
+            configure(sp, o);
             o.ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
         }, ServiceLifetime.Scoped);
         services.AddScoped<IDbContextFactory<CatalogDb>>(sp => new Factory<T>(sp.GetRequiredService<IDbContextFactory<T>>()));

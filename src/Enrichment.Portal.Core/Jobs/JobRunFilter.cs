@@ -51,8 +51,8 @@ public sealed class JobRunFilter(IServiceScopeFactory scopes, TimeProvider clock
 
     internal static string Describe(Exception ex)
     {
-        while (ex is AggregateException { InnerException: { } inner }) ex = inner;
-        if (ex is System.Reflection.TargetInvocationException { InnerException: { } inv }) ex = inv;
+        while (ex is AggregateException or JobPerformanceException or System.Reflection.TargetInvocationException && ex.InnerException is { } inner)
+            ex = inner;
         return ex is JobFailedException ? ex.Message : $"{ex.Message} ({ex.GetType().Name})";
     }
 

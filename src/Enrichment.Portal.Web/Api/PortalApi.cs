@@ -10,5 +10,6 @@ public static class PortalApi
         var v1 = app.MapGroup("/api/v1").RequireAuthorization(Policies.Read).DisableAntiforgery();
         v1.MapJobsApi();
         v1.MapAdminApi();
+        v1.MapDiagnosticsApi();
     }
 }

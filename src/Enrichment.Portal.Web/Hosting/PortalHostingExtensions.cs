@@ -33,15 +33,10 @@ public static class PortalHostingExtensions
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section);
         services.AddSingleton(TimeProvider.System);
 
-        var portal = config.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        // The provider is chosen at start (environment or appsettings); everything else is read when first needed,
+        // so that hosts configured late (tests) get their own data directory and connection string.
         var database = config.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        Directory.CreateDirectory(portal.FullDataDirectory);
-        var catalogConnection = config.GetConnectionString("Catalog");
-        if (database.IsPostgres && string.IsNullOrWhiteSpace(catalogConnection))
-            throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:Catalog is not set.");
-        if (!database.IsPostgres && string.IsNullOrWhiteSpace(catalogConnection))
-            catalogConnection = $"Data Source={Path.Combine(portal.FullDataDirectory, "catalog.db")};Default Timeout=60";
-        services.AddCatalog(database.IsPostgres, catalogConnection!);
+        services.AddCatalog(database.IsPostgres, sp => CatalogConnectionString(sp.GetRequiredService<IConfiguration>(), database.IsPostgres));
 
         services.AddScoped<ApiKeyService>();
         services.AddScoped<UserService>();
@@ -51,7 +46,7 @@ public static class PortalHostingExtensions
         services.AddScoped<Enrichment.Portal.Web.Components.SandboxOverviewService>();
         services.AddPortalAuth();
 
-        services.AddPortalJobs(database.IsPostgres ? catalogConnection : null, config);
+        services.AddPortalJobs(database.IsPostgres, config);
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
@@ -78,7 +73,7 @@ public static class PortalHostingExtensions
         return builder;
     }
 
-    private static void AddPortalJobs(this IServiceCollection services, string? postgresConnection, IConfiguration config)
+    private static void AddPortalJobs(this IServiceCollection services, bool postgres, IConfiguration config)
     {
         services.AddSingleton<JobKindRegistry>();
         services.AddScoped<JobScheduler>();
@@ -86,11 +81,12 @@ public static class PortalHostingExtensions
         services.AddScoped<JobProgress>();
         services.AddScoped<JobRecovery>();
         services.AddSingleton<JobRunFilter>();
+        services.AddPortalJob<DiagnosticJob>(DiagnosticJob.Kind);
         services.AddHangfire((sp, h) =>
         {
             h.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
-            if (postgresConnection is not null)
-                h.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(postgresConnection), new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true });
+            if (postgres)
+                h.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(CatalogConnectionString(sp.GetRequiredService<IConfiguration>(), true)), new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true });
             else
                 h.UseInMemoryStorage(new InMemoryStorageOptions { IdType = InMemoryStorageIdType.Long });
             h.UseFilter(sp.GetRequiredService<JobRunFilter>());
@@ -101,13 +97,23 @@ public static class PortalHostingExtensions
             services.AddHangfireServer(o => { o.WorkerCount = workers; o.Queues = ["default"]; o.ShutdownTimeout = TimeSpan.FromSeconds(5); });
     }
 
+    /// <summary><c>ConnectionStrings:Catalog</c>, or for SQLite by default <c>catalog.db</c> in the data directory.</summary>
+    public static string CatalogConnectionString(IConfiguration config, bool postgres)
+    {
+        var configured = config.GetConnectionString("Catalog");
+        if (!string.IsNullOrWhiteSpace(configured)) return configured;
+        if (postgres) throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:Catalog is not set.");
+        var portal = config.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        Directory.CreateDirectory(portal.FullDataDirectory);
+        return $"Data Source={Path.Combine(portal.FullDataDirectory, "catalog.db")};Default Timeout=60";
+    }
+
     /// <summary>The middleware and endpoints, in order.</summary>
     public static WebApplication UsePortal(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
-        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseMiddleware<SandboxScopeMiddleware>();
         app.UseAuthorization();

@@ -72,7 +72,7 @@ public sealed class PortalInitializer(
         }
         if (!string.IsNullOrEmpty(password))
         {
-            var admin = await db.Set<AppUser>().Include(u => u.Memberships).FirstOrDefaultAsync(u => u.UserName == "admin", ct);
+            var admin = await db.Set<AppUser>().IgnoreQueryFilters().Include(u => u.Memberships).FirstOrDefaultAsync(u => u.UserName == "admin", ct);
             if (admin is null)
             {
                 await users.CreateAsync("admin", "Administrator", password, prod.Id, Roles.Admin, ct);

@@ -1,0 +1,1 @@
+namespace Enrichment.Portal.E2E;
