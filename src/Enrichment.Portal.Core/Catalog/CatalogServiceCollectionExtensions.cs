@@ -2,6 +2,7 @@ using Enrichment.Portal.Core.Sandboxes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Enrichment.Portal.Core.Catalog;
 
@@ -14,7 +15,7 @@ public static class CatalogServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCatalog(this IServiceCollection services, bool postgres, Func<IServiceProvider, string> connectionString)
     {
-        services.AddScoped<SandboxContext>();
+        services.TryAddScoped<SandboxContext>();
         if (postgres)
             Register<PostgresCatalogDb>(services, (sp, o) => o.UseNpgsql(connectionString(sp), n => n.MigrationsHistoryTable("__ef_migrations")));
         else
