@@ -60,17 +60,38 @@ internal static class InputOpener
         if (m == 0) throw new IngestFailureException(gzip ? "the file is empty (after decompression)" : "the file is empty");
     }
 
-    /// <summary>A gzip reader that turns a premature end (truncated file) and corrupt data into a clear failure.</summary>
+    /// <summary>
+    /// A gzip reader that turns corrupt data and a premature end into a clear failure. .NET's GZipStream ends silently on a
+    /// truncated file, so at the end the decompressed length is checked against the gzip trailer (ISIZE, length mod 2^32).
+    /// (A multi-member gzip file, as made by <c>cat a.gz b.gz</c>, fails this check; single-member files, as gzip and pigz write, pass.)
+    /// </summary>
     private sealed class CheckedGzipStream(FileStream inner) : Stream
     {
         private readonly GZipStream gz = new(inner, CompressionMode.Decompress);
+        private long total;
+        private bool checkedEnd;
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
         public override int Read(Span<byte> buffer)
         {
             int n;
             try { n = gz.Read(buffer); }
             catch (InvalidDataException ex) { throw new IngestFailureException("the gzip data is corrupt: " + ex.Message, ex); }
+            total += n;
+            if (n == 0 && buffer.Length > 0 && !checkedEnd) CheckEnd();
             return n;
+        }
+
+        private void CheckEnd()
+        {
+            checkedEnd = true;
+            var trailer = new byte[4];
+            using var fs = new FileStream(inner.Name, FileMode.Open, FileAccess.Read, FileShare.Read);
+            if (fs.Length < 18) throw new IngestFailureException("the gzip file is truncated (shorter than a gzip header and trailer)");
+            fs.Seek(-4, SeekOrigin.End);
+            fs.ReadExactly(trailer);
+            var isize = BitConverter.ToUInt32(trailer);
+            if (isize != (uint)(total & 0xFFFFFFFF))
+                throw new IngestFailureException($"the gzip file is truncated or corrupt: it decompressed to {total:N0} bytes but its trailer says {isize:N0} (mod 2^32)");
         }
         public override bool CanRead => true;
         public override bool CanSeek => false;
