@@ -70,6 +70,8 @@ IngestResult Ingest(string file, string name, out TimeSpan elapsed)
         },
         Constants = new Dictionary<string, string> { ["eventType"] = "commerce.purchase" },
     };
+    if (Environment.GetEnvironmentVariable("PART_MB") is { } pm) options = options with { PartFileBytes = long.Parse(pm, CultureInfo.InvariantCulture) << 20 };
+    if (Environment.GetEnvironmentVariable("DUCK_MEM") is { } dm) options = options with { DuckDbMemoryLimit = dm };
     var req = new IngestRequest(file, name, schema, BuiltInNamespaces.All.ToDictionary(n => n.Code), Path.Combine(work, "lake", "b1"), "b1") { Options = options };
     var sw = Stopwatch.StartNew();
     var res = new BatchIngestor().Ingest(req);
@@ -81,7 +83,7 @@ IngestResult Ingest(string file, string name, out TimeSpan elapsed)
 static SchemaField F(string p, FieldType t, bool req = false) => new() { Path = p, Type = t, Required = req };
 
 static void Report(string what, long records, TimeSpan t) =>
-    Console.WriteLine($"{what}: {t.TotalSeconds:N2} s, {records / t.TotalSeconds:N0} records/s, peak RSS {PeakMb():N0} MB");
+    Console.WriteLine($"{what}: {t.TotalSeconds:N2} s, {records / t.TotalSeconds:N0} records/s, CPU {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:N2} s, peak RSS {PeakMb():N0} MB");
 
 static double PeakMb()
 {

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using DuckDB.NET.Data;
@@ -222,12 +224,13 @@ public sealed class BatchIngestor
             var constants = Validator.Plans.Select(p => Constant(p.Field.Path)).ToArray();
             var maxBytes = O.MaxRecordBytes(Validator.Schema.Class);
             parser.MaxRecordChars = maxBytes;
-            var fields = new List<string>(cols.Count);
+            // The parse (decompress, decode, split) runs on its own thread, one chunk of records ahead of validation.
+            string[] fields = [];
             string Raw() => CsvRecordReader.Format(fields, O.Delimiter, O.Quote, RawMaxChars);
-            while (parser.TryRead(fields, out var status))
+            foreach (var (row, status, chars) in Pipelined(parser))
             {
+                fields = row;
                 Read++;
-                var chars = parser.LastRecordChars;
                 switch (status)
                 {
                     case CsvRecordStatus.TooLarge:
@@ -237,9 +240,9 @@ public sealed class BatchIngestor
                         RejectOne(ErrorCodes.ParseError, "unterminated quoted field: the record runs to the end of the file", null);
                         break;
                     default:
-                        if (fields.Count != cols.Count)
+                        if (fields.Length != cols.Count)
                         {
-                            RejectOne(ErrorCodes.ParseError, $"expected {cols.Count} fields, found {fields.Count}", Raw());
+                            RejectOne(ErrorCodes.ParseError, $"expected {cols.Count} fields, found {fields.Length}", Raw());
                             break;
                         }
                         for (var i = 0; i < colIndex.Length; i++) cells[i] = colIndex[i] >= 0 ? fields[colIndex[i]] : constants[i];
@@ -251,9 +254,45 @@ public sealed class BatchIngestor
             }
         }
 
-        private static int Utf8Bytes(List<string> fields)
+        private IEnumerable<(string[] Row, CsvRecordStatus Status, long Chars)> Pipelined(CsvRecordReader parser)
         {
-            long n = fields.Count - 1;
+            const int chunkSize = 1024;
+            using var queue = new BlockingCollection<(string[], CsvRecordStatus, long)[]>(boundedCapacity: 4);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            Exception? failure = null;
+            var producer = Task.Run(() =>
+            {
+                try
+                {
+                    var f = new List<string>();
+                    var chunk = new List<(string[], CsvRecordStatus, long)>(chunkSize);
+                    while (parser.TryRead(f, out var st))
+                    {
+                        chunk.Add((f.ToArray(), st, parser.LastRecordChars));
+                        if (chunk.Count == chunkSize) { queue.Add([.. chunk], stop.Token); chunk.Clear(); }
+                    }
+                    if (chunk.Count > 0) queue.Add([.. chunk], stop.Token);
+                }
+                catch (OperationCanceledException) { }
+                catch (Exception ex) { failure = ex; }
+                finally { queue.CompleteAdding(); }
+            }, CancellationToken.None);
+            try
+            {
+                foreach (var chunk in queue.GetConsumingEnumerable(stop.Token))
+                    foreach (var r in chunk) yield return r;
+            }
+            finally
+            {
+                stop.Cancel();
+                try { producer.Wait(CancellationToken.None); } catch (AggregateException) { }
+            }
+            if (failure is not null) ExceptionDispatchInfo.Throw(failure);
+        }
+
+        private static int Utf8Bytes(string[] fields)
+        {
+            long n = fields.Length - 1;
             foreach (var f in fields) n += Encoding.UTF8.GetByteCount(f);
             return (int)Math.Min(n, int.MaxValue);
         }

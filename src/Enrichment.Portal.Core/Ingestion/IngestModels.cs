@@ -50,9 +50,9 @@ public sealed record IngestOptions
     /// <summary>More header columns than this fails the batch.</summary>
     public int MaxColumns { get; init; } = 2000;
     /// <summary>Records are written to a new Parquet part file after about this many bytes of input.</summary>
-    public long PartFileBytes { get; init; } = 128L * 1024 * 1024;
+    public long PartFileBytes { get; init; } = 64L * 1024 * 1024;
     /// <summary>DuckDB memory limit for the lake write.</summary>
-    public string DuckDbMemoryLimit { get; init; } = "400MB";
+    public string DuckDbMemoryLimit { get; init; } = "256MB";
 
     internal int MaxRecordBytes(SchemaClass c) => c == SchemaClass.Event ? MaxEventRecordBytes : MaxProfileRecordBytes;
 }

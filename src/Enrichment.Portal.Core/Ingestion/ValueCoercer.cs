@@ -186,6 +186,19 @@ public sealed class ValueCoercer(string? dateFormat = null, string? timestampFor
         return null;
     }
 
+    /// <summary>Fast path for <c>yyyy-MM-dd HH:mm:ss</c> and <c>yyyy-MM-ddTHH:mm:ss</c> (no offset: UTC).</summary>
+    private static bool TryFastIso(ReadOnlySpan<char> t, out DateTime ts)
+    {
+        ts = default;
+        if (t.Length != 19 || t[4] != '-' || t[7] != '-' || (t[10] != ' ' && t[10] != 'T') || t[13] != ':' || t[16] != ':') return false;
+        if (!int.TryParse(t[..4], NumberStyles.None, Inv, out var y) || !int.TryParse(t[5..7], NumberStyles.None, Inv, out var mo)
+            || !int.TryParse(t[8..10], NumberStyles.None, Inv, out var d) || !int.TryParse(t[11..13], NumberStyles.None, Inv, out var h)
+            || !int.TryParse(t[14..16], NumberStyles.None, Inv, out var mi) || !int.TryParse(t[17..19], NumberStyles.None, Inv, out var s)) return false;
+        if (y < 1 || mo is < 1 or > 12 || d < 1 || d > DateTime.DaysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return false;
+        ts = new DateTime(y, mo, d, h, mi, s, DateTimeKind.Utc);
+        return true;
+    }
+
     private bool TryDate(ReadOnlySpan<char> t, out DateOnly date)
     {
         if (dateFormat is not null) return DateOnly.TryParseExact(t, dateFormat, Inv, DateTimeStyles.AllowWhiteSpaces, out date);
@@ -198,6 +211,7 @@ public sealed class ValueCoercer(string? dateFormat = null, string? timestampFor
     {
         const DateTimeStyles utc = DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal;
         if (timestampFormat is not null) return DateTime.TryParseExact(t, timestampFormat, Inv, utc | DateTimeStyles.AllowWhiteSpaces, out ts);
+        if (TryFastIso(t, out ts)) return true;
         if (DateTime.TryParseExact(t, IsoDateTimes, Inv, utc, out ts)) return true;
         if (DateTimeOffset.TryParse(t, Inv, DateTimeStyles.AssumeUniversal, out var dto)) { ts = dto.UtcDateTime; return true; }
         return false;

@@ -79,7 +79,7 @@ internal sealed class LakePartWriter : IDisposable
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var path = Path.Combine(folder, name);
-        DuckDbLake.Exec(conn, $"COPY {table} TO '{DuckDbLake.Esc(path)}' (FORMAT parquet, COMPRESSION zstd); DROP TABLE {table}; {ddl};");
+        DuckDbLake.Exec(conn, $"COPY {table} TO '{DuckDbLake.Esc(path)}' (FORMAT parquet); DROP TABLE {table}; {ddl};");
         WriteTime += sw.Elapsed;
     }
 
