@@ -32,10 +32,12 @@ internal sealed class TrainingRun(TrainingRequest request, IProgress<TrainingPro
     public List<string> Log { get; } = [];
     public CancellationToken Ct { get; } = ct;
 
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
     public void Step(double fraction, string stage)
     {
         Ct.ThrowIfCancellationRequested();
-        Log.Add($"[{fraction:P0}] {stage}");
+        Log.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_clock.Elapsed.TotalSeconds,6:F1}s {fraction,4:P0} {stage}"));
         progress?.Report(new TrainingProgress(fraction, stage));
     }
 

@@ -99,7 +99,11 @@ internal sealed class ProfileData
         if (positive is not null)
         {
             var t = Lake.ToText(v);
-            if (v is bool b) return string.Equals(positive, b ? "true" : "false", StringComparison.OrdinalIgnoreCase) || positive == (b ? "1" : "0");
+            if (v is bool b)
+            {
+                var want = positive.Trim().ToLowerInvariant() is "true" or "1" or "yes" or "y";
+                return b == want;
+            }
             if (string.Equals(t, positive, StringComparison.OrdinalIgnoreCase)) return true;
             return Lake.ToDouble(v) is { } d && double.TryParse(positive, NumberStyles.Float, CultureInfo.InvariantCulture, out var pd) && d == pd;
         }
