@@ -71,7 +71,9 @@ internal sealed class ProfileData
             select.Add((req.Recipe == Recipe.Churn ? "NOT " : "") + $"({any}) AS {LabelColumn}");
             run.Log.Add($"label from events: {(req.Recipe == Recipe.Churn ? "churned = no" : "converted = an")} {type ?? "event"} in (cutoff, cutoff + {window} days]");
         }
-        var table = Lake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}", run.Ct);
+        // A join does not keep the source order: order by key so splits (and so metrics) are deterministic.
+        var order = ev is not null ? " ORDER BY " + KeyColumn : "";
+        var table = Lake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}{order}", run.Ct);
         if (table.Rows == 0) throw new ModelTrainingException("The source has no rows.");
 
         bool[]? labels = null;
