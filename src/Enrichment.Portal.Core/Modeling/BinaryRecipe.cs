@@ -1,0 +1,256 @@
+using System.Globalization;
+using Enrichment.Portal.Core.Schemas;
+using Microsoft.ML;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+
+namespace Enrichment.Portal.Core.Modeling;
+
+/// <summary>
+/// propensity / churn. Rows are split (stratified, seeded) into 80% training and 20% test; the test part is used only
+/// for the final metrics. On the training part, candidates (LightGbm x2, FastTree x2, L-BFGS logistic regression x2)
+/// are compared by 3-fold cross-validated AUC (on a stratified sample of at most 12,000 training rows); positives are weighted by negatives/positives; the winner's
+/// out-of-fold scores fit a Platt calibration; the winner is refitted on the whole training part. Single-threaded
+/// trainers and <c>MLContext(seed)</c> make runs deterministic.
+/// </summary>
+internal static class BinaryRecipe
+{
+    public const int MaxSelectionRows = 12_000;
+
+    internal sealed record Candidate(string Name, Func<MLContext, IEstimator<ITransformer>> Build);
+
+    internal static IReadOnlyList<Candidate> Candidates(int seed) =>
+    [
+        new("LightGbm(leaves=15,iter=150,lr=0.05)", ml => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            { NumberOfLeaves = 15, NumberOfIterations = 150, LearningRate = 0.05, MinimumExampleCountPerLeaf = 50, ExampleWeightColumnName = "Weight", NumberOfThreads = 1, Seed = seed, Deterministic = true, Silent = true, Verbose = false })),
+        new("LightGbm(leaves=31,iter=100,lr=0.1)", ml => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            { NumberOfLeaves = 31, NumberOfIterations = 100, LearningRate = 0.1, MinimumExampleCountPerLeaf = 20, ExampleWeightColumnName = "Weight", NumberOfThreads = 1, Seed = seed, Deterministic = true, Silent = true, Verbose = false })),
+        new("FastTree(leaves=20,trees=100,lr=0.1)", ml => ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            { NumberOfLeaves = 20, NumberOfTrees = 100, LearningRate = 0.1, MinimumExampleCountPerLeaf = 20, ExampleWeightColumnName = "Weight", NumberOfThreads = 1 })),
+        new("FastTree(leaves=10,trees=150,lr=0.05)", ml => ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            { NumberOfLeaves = 10, NumberOfTrees = 150, LearningRate = 0.05, MinimumExampleCountPerLeaf = 50, ExampleWeightColumnName = "Weight", NumberOfThreads = 1 })),
+        new("LogisticRegression(l2=1)", ml => ml.Transforms.NormalizeMeanVariance("Features").Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(
+            new LbfgsLogisticRegressionBinaryTrainer.Options { L2Regularization = 1f, MaximumNumberOfIterations = 50, OptimizationTolerance = 1e-5f, ExampleWeightColumnName = "Weight", NumberOfThreads = 1 }))),
+        new("LogisticRegression(l2=0.01,l1=0.1)", ml => ml.Transforms.NormalizeMeanVariance("Features").Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(
+            new LbfgsLogisticRegressionBinaryTrainer.Options { L2Regularization = 0.01f, L1Regularization = 0.1f, MaximumNumberOfIterations = 50, OptimizationTolerance = 1e-5f, ExampleWeightColumnName = "Weight", NumberOfThreads = 1 }))),
+    ];
+
+    public static TrainingOutcome Train(TrainingRun run)
+    {
+        var req = run.Request;
+        run.Step(0.02, "reading the source");
+        var data = ProfileData.Load(run, labelRequired: true);
+        var y = data.Labels!;
+        int pos = y.Count(b => b), neg = y.Length - pos;
+        if (pos == 0 || neg == 0)
+            throw new ModelTrainingException($"The label has only one class ({(pos == 0 ? "no" : "all")} of the {y.Length} rows are positive): a classifier needs both positive and negative examples. Check label.field/label.positive or the event window.");
+        if (Math.Min(pos, neg) < 10)
+            throw new ModelTrainingException($"The label has too few examples of one class ({Math.Min(pos, neg)}); at least 10 of each are needed.");
+        run.Log.Add($"rows {y.Length}, positives {pos} ({(double)pos / y.Length:P1})");
+
+        var rng = new Random(req.Seed);
+        var (train, test) = Split.Stratified(y, 0.2, rng);
+        run.Step(0.1, $"learning the feature encoding on {train.Length} training rows");
+        var plan = data.LearnPlan(train);
+        var x = data.EncodeAll(plan);
+        run.Log.Add($"features: {plan.Specs.Count} columns -> {plan.Width} slots");
+        var weightPos = (float)((double)neg / pos);
+
+        // Selection runs on at most MaxSelectionRows training rows (a seeded stratified sample) to stay fast on large data.
+        var cvRows = train;
+        if (train.Length > MaxSelectionRows)
+        {
+            var keep = Split.Stratified(train.Select(r => y[r]).ToArray(), 1 - (double)MaxSelectionRows / train.Length, new Random(req.Seed + 3)).Train;
+            cvRows = keep.Select(i => train[i]).ToArray();
+            run.Log.Add($"model selection on a stratified sample of {cvRows.Length} training rows");
+        }
+        var folds = Split.Folds(cvRows, y, 3, new Random(req.Seed + 1));
+        var candidates = Candidates(req.Seed);
+        Candidate? best = null; double bestAuc = double.NegativeInfinity; double[]? bestOof = null;
+        for (var c = 0; c < candidates.Count; c++)
+        {
+            run.Step(0.15 + 0.55 * c / candidates.Count, "cross-validating " + candidates[c].Name);
+            var oof = new double[y.Length];
+            var aucs = new List<double>();
+            for (var f = 0; f < folds.Length; f++)
+            {
+                var fitRows = cvRows.Where(r => folds[f][r] == false).ToArray();
+                var valRows = folds[f].Where(kv => kv.Value).Select(kv => kv.Key).ToArray();
+                var model = Fit(candidates[c], req.Seed, fitRows, x, y, weightPos, plan.Width);
+                var s = Score(model, req.Seed, valRows, x, plan.Width);
+                for (var i = 0; i < valRows.Length; i++) oof[valRows[i]] = s[i];
+                aucs.Add(Metrics.Auc(s, valRows.Select(r => y[r]).ToArray()));
+            }
+            var mean = aucs.Average();
+            run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"cv auc {candidates[c].Name}: {mean:F4} ({string.Join(", ", aucs.Select(a => a.ToString("F4", CultureInfo.InvariantCulture)))})"));
+            if (mean > bestAuc) { bestAuc = mean; best = candidates[c]; bestOof = oof; }
+        }
+        run.Log.Add($"chosen {best!.Name}");
+
+        var (a, b) = Platt.Fit(cvRows.Select(r => bestOof![r]).ToArray(), cvRows.Select(r => y[r]).ToArray());
+        run.Step(0.75, "fitting the chosen trainer on the whole training part");
+        var ml = new MLContext(req.Seed);
+        var final = Fit(best, req.Seed, train, x, y, weightPos, plan.Width, ml);
+
+        run.Step(0.85, $"evaluating on {test.Length} held-out rows");
+        var testY = test.Select(r => y[r]).ToArray();
+        var raw = Score(final, req.Seed, test, x, plan.Width);
+        var p = raw.Select(s => Platt.Apply(s, a, b)).ToArray();
+        var metrics = Metrics.Classification(p, testY);
+        var prior = train.Count(r => y[r]) / (double)train.Length;
+        var baseline = Metrics.Classification(testY.Select(_ => prior).ToArray(), testY);
+        baseline["auc"] = 0.5;
+
+        run.Step(0.9, "permutation importance");
+        var importance = PermutationImportance(final, req.Seed, plan, test, x, testY, metrics["auc"], new Random(req.Seed + 2));
+        var trainScores = Score(final, req.Seed, train, x, plan.Width).Select(s => Platt.Apply(s, a, b)).ToArray();
+
+        var manifest = new ModelManifest
+        {
+            Recipe = req.Recipe, Trainer = best.Name, KeyField = data.KeyField, InputFields = data.InputFields, Plan = plan,
+            PlattA = a, PlattB = b, Events = data.EventColumns, EventTypes = data.EventTypes, UsesEventFeatures = data.EventColumns is not null,
+            TrainingCutoff = data.Cutoff,
+        };
+        var schemaView = MlRows.Load(ml, Array.Empty<FeatureRow>(), plan.Width);
+        run.Step(1, "done");
+        return new TrainingOutcome
+        {
+            Recipe = req.Recipe, Metrics = metrics, Baseline = baseline, Trainer = best.Name,
+            Grade = Grading.Classification(metrics["auc"], metrics["logLoss"], baseline["logLoss"]),
+            FeatureImportance = importance,
+            FittedParameters = new Dictionary<string, double> { ["cvAuc"] = bestAuc, ["plattA"] = a, ["plattB"] = b },
+            Charts = new ModelCharts
+            {
+                Roc = Metrics.Roc(p, testY), PrecisionRecall = Metrics.PrecisionRecall(p, testY),
+                Deciles = Metrics.Deciles(p, testY.Select(v => v ? 1.0 : 0.0).ToArray()),
+                Calibration = Metrics.Calibration(p, testY), Confusion = Metrics.Confusion(p, testY, 0.5),
+            },
+            TrainingDistribution = ScoreDistribution.Deciles(trainScores),
+            Log = run.Log, TrainRows = train.Length, TestRows = test.Length,
+            Artifact = ModelArtifact.Write(manifest, ml, final, schemaView.Schema),
+        };
+    }
+
+    private static ITransformer Fit(Candidate c, int seed, int[] rows, float[][] x, bool[] y, float weightPos, int width, MLContext? ml = null)
+    {
+        ml ??= new MLContext(seed);
+        var view = MlRows.Load(ml, rows.Select(r => new BinaryRow { Label = y[r], Weight = y[r] ? weightPos : 1f, Features = x[r] }), width);
+        return c.Build(ml).Fit(view);
+    }
+
+    internal static double[] Score(ITransformer model, int seed, int[] rows, float[][] x, int width)
+    {
+        var ml = new MLContext(seed);
+        var view = MlRows.Load(ml, rows.Select(r => new FeatureRow { Features = x[r] }), width);
+        return MlRows.Scores(model.Transform(view));
+    }
+
+    private static IReadOnlyList<FeatureImportance> PermutationImportance(ITransformer model, int seed, FeaturePlan plan, int[] rows, float[][] x, bool[] y, double baseAuc, Random rng)
+    {
+        var offsets = plan.Offsets();
+        var result = new List<FeatureImportance>();
+        for (var s = 0; s < plan.Specs.Count; s++)
+        {
+            var perm = rows.ToArray();
+            rng.Shuffle(perm);
+            var shuffled = new float[rows.Length][];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                var v = (float[])x[rows[i]].Clone();
+                Array.Copy(x[perm[i]], offsets[s], v, offsets[s], plan.Specs[s].Width);
+                shuffled[i] = v;
+            }
+            var scores = Score(model, seed, Enumerable.Range(0, rows.Length).ToArray(), shuffled, plan.Width);
+            result.Add(new FeatureImportance(plan.Specs[s].Name, baseAuc - Metrics.Auc(scores, y)));
+        }
+        return result.OrderByDescending(f => f.Importance).ToArray();
+    }
+}
+
+/// <summary>Platt scaling: p = 1 / (1 + exp(A s + B)), fitted by Newton's method with Platt's smoothed targets.</summary>
+public static class Platt
+{
+    public static double Apply(double s, double a, double b) => 1 / (1 + Math.Exp(a * s + b));
+
+    public static (double A, double B) Fit(IReadOnlyList<double> s, IReadOnlyList<bool> y)
+    {
+        double np = y.Count(v => v), nn = y.Count - np;
+        double hi = (np + 1) / (np + 2), lo = 1 / (nn + 2);
+        double a = 0, b = Math.Log((nn + 1) / (np + 1));
+        double Loss(double aa, double bb)
+        {
+            double l = 0;
+            for (var i = 0; i < s.Count; i++)
+            {
+                var t = y[i] ? hi : lo; var f = aa * s[i] + bb;
+                l += f >= 0 ? t * f + Math.Log(1 + Math.Exp(-f)) : (t - 1) * f + Math.Log(1 + Math.Exp(f));
+            }
+            return l;
+        }
+        var current = Loss(a, b);
+        for (var it = 0; it < 100; it++)
+        {
+            double g1 = 0, g2 = 0, h11 = 1e-12, h22 = 1e-12, h21 = 0;
+            for (var i = 0; i < s.Count; i++)
+            {
+                var t = y[i] ? hi : lo; var p = Apply(s[i], a, b); var d1 = t - p; var d2 = p * (1 - p);
+                g1 += s[i] * d1; g2 += d1; h11 += s[i] * s[i] * d2; h22 += d2; h21 += s[i] * d2;
+            }
+            if (Math.Abs(g1) < 1e-9 && Math.Abs(g2) < 1e-9) break;
+            var det = h11 * h22 - h21 * h21;
+            double da = -(h22 * g1 - h21 * g2) / det, db = -(-h21 * g1 + h11 * g2) / det;
+            var step = 1.0;
+            while (step > 1e-10)
+            {
+                var next = Loss(a + step * da, b + step * db);
+                if (next < current + 1e-4 * step * (g1 * da + g2 * db)) { a += step * da; b += step * db; current = next; break; }
+                step /= 2;
+            }
+            if (step <= 1e-10) break;
+        }
+        return (a, b);
+    }
+}
+
+/// <summary>Seeded, stratified splits.</summary>
+internal static class Split
+{
+    public static (int[] Train, int[] Test) Stratified(bool[] y, double testShare, Random rng)
+    {
+        var train = new List<int>(); var test = new List<int>();
+        foreach (var cls in new[] { true, false })
+        {
+            var idx = Enumerable.Range(0, y.Length).Where(i => y[i] == cls).ToArray();
+            rng.Shuffle(idx);
+            var nTest = (int)Math.Round(idx.Length * testShare);
+            test.AddRange(idx[..nTest]); train.AddRange(idx[nTest..]);
+        }
+        train.Sort(); test.Sort();
+        return (train.ToArray(), test.ToArray());
+    }
+
+    public static (int[] Train, int[] Test) Random(int n, double testShare, Random rng)
+    {
+        var idx = Enumerable.Range(0, n).ToArray();
+        rng.Shuffle(idx);
+        var nTest = (int)Math.Round(n * testShare);
+        var test = idx[..nTest]; var train = idx[nTest..];
+        Array.Sort(test); Array.Sort(train);
+        return (train, test);
+    }
+
+    /// <summary>k stratified folds of <paramref name="rows"/>: fold f maps row -> true when it is in fold f's validation part.</summary>
+    public static Dictionary<int, bool>[] Folds(int[] rows, bool[] y, int k, Random rng)
+    {
+        var folds = Enumerable.Range(0, k).Select(_ => new Dictionary<int, bool>()).ToArray();
+        foreach (var cls in new[] { true, false })
+        {
+            var idx = rows.Where(r => y[r] == cls).ToArray();
+            rng.Shuffle(idx);
+            for (var i = 0; i < idx.Length; i++)
+                for (var f = 0; f < k; f++) folds[f][idx[i]] = i % k == f;
+        }
+        return folds;
+    }
+}

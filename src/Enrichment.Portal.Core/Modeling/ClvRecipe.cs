@@ -1,0 +1,184 @@
+using System.Globalization;
+using DuckDB.NET.Data;
+using Microsoft.ML;
+using Microsoft.ML.Trainers.LightGbm;
+
+namespace Enrichment.Portal.Core.Modeling;
+
+/// <summary>One customer's calibration and holdout figures for CLV.</summary>
+internal sealed record ClvCustomer(string Key, RfmSummary Rfm, double CalibrationSpend, double MeanRepeatSpend, double HoldoutSpend, double HoldoutPurchases, double RecentSpend);
+
+/// <summary>
+/// clv. Events with a positive (or no) amount are purchases; purchases on the same calendar day are one transaction
+/// (their amounts summed). Calibration = days before <c>calibrationEnd</c>; holdout = the <c>horizon</c> units from it.
+/// <c>bgnbd</c>: BG/NBD on (x, t_x, T) and Gamma-Gamma on mean repeat spend, both by maximum likelihood; predicted
+/// value = expected purchases over the horizon x expected spend per purchase. <c>regression</c>: LightGbm regression
+/// of holdout spend on event aggregates as of calibrationEnd (80/20 customer split). Baselines: past spend rate
+/// carried forward (calibration spend / max(T, 1 unit) x horizon) and last-horizon spend repeated; the grade is against
+/// the better of the two. <c>discountRate</c> is annual and only applies to scored values.
+/// </summary>
+internal static class ClvRecipe
+{
+    public static double UnitDays(string unit) => unit.ToLowerInvariant() switch
+    {
+        "weeks" or "week" => 7,
+        "days" or "day" => 1,
+        _ => throw new ModelTrainingException($"Parameter 'timeUnit' must be 'weeks' or 'days', got '{unit}'."),
+    };
+
+    public static IReadOnlyList<ClvCustomer> Customers(DuckDBConnection c, EventColumns cols, IReadOnlyList<string> globs, DateTime end, double unitDays, double horizonUnits, CancellationToken ct)
+    {
+        var e = Lake.Ts(end);
+        var horizonEnd = Lake.Ts(end.AddDays(horizonUnits * unitDays));
+        var recentStart = Lake.Ts(end.AddDays(-horizonUnits * unitDays));
+        var sql = $"""
+            WITH d AS (SELECT k, CAST(ts AS DATE) AS day, coalesce(sum(amt), 0) AS spend
+                       FROM {cols.Relation(globs)} WHERE ts IS NOT NULL AND (amt IS NULL OR amt > 0) GROUP BY k, day),
+            cal AS (SELECT k, min(day) AS first, max(day) AS last, count(*) - 1 AS x, sum(spend) AS total,
+                           (sum(spend) - arg_min(spend, day)) / nullif(count(*) - 1, 0) AS mean_repeat,
+                           coalesce(sum(spend) FILTER (WHERE day >= {recentStart}), 0) AS recent
+                    FROM d WHERE day < {e} GROUP BY k),
+            hold AS (SELECT k, sum(spend) AS hs, count(*) AS hn FROM d WHERE day >= {e} AND day < {horizonEnd} GROUP BY k)
+            SELECT cal.k, x::DOUBLE AS x, date_diff('day', first, last)::DOUBLE AS tx, date_diff('day', first, CAST({e} AS DATE))::DOUBLE AS t,
+                   total::DOUBLE AS total, coalesce(mean_repeat, 0)::DOUBLE AS mean_repeat, coalesce(hs, 0)::DOUBLE AS hs, coalesce(hn, 0)::DOUBLE AS hn, recent::DOUBLE AS recent
+            FROM cal LEFT JOIN hold ON cal.k = hold.k ORDER BY cal.k
+            """;
+        var t = Lake.Query(c, sql, ct);
+        var list = new List<ClvCustomer>(t.Rows);
+        for (var i = 0; i < t.Rows; i++)
+        {
+            double D(string n) => (double)t.Column(n)[i]!;
+            list.Add(new ClvCustomer((string)t.Column("k")[i]!, new RfmSummary(D("x"), D("tx") / unitDays, D("t") / unitDays), D("total"), D("mean_repeat"), D("hs"), D("hn"), D("recent")));
+        }
+        return list;
+    }
+
+    public static double NaiveRate(ClvCustomer c, double horizon) => c.CalibrationSpend / Math.Max(c.Rfm.T, 1) * horizon;
+
+    /// <summary>Predicted value over <paramref name="horizon"/> units, discounted per unit when an annual rate is given.</summary>
+    public static double PredictValue(ClvState s, RfmSummary rfm, double meanRepeat, double horizon, bool discount)
+    {
+        var spend = s.GammaGamma is { } gg && (rfm.X > 0 || gg.Q > 1)
+            ? GammaGamma.ConditionalExpectedValue(gg, new SpendSummary(rfm.X, meanRepeat))
+            : s.FallbackSpend;
+        if (!discount || s.DiscountRate is not { } d || d == 0)
+            return Bgnbd.ConditionalExpectedPurchases(s.Bgnbd!, rfm, horizon) * spend;
+        var perUnit = Math.Pow(1 + d, UnitDays(s.TimeUnit) / 365.0) - 1;
+        double value = 0, previous = 0;
+        for (var k = 1; k <= (int)Math.Ceiling(horizon); k++)
+        {
+            var e = Bgnbd.ConditionalExpectedPurchases(s.Bgnbd!, rfm, Math.Min(k, horizon));
+            value += (e - previous) * spend / Math.Pow(1 + perUnit, k);
+            previous = e;
+        }
+        return value;
+    }
+
+    public static TrainingOutcome Train(TrainingRun run)
+    {
+        var p = run.P;
+        var events = run.RequireEvents();
+        var method = (p.String("method") ?? "bgnbd").ToLowerInvariant();
+        if (method is not ("bgnbd" or "regression")) throw new ModelTrainingException($"Parameter 'method' must be 'bgnbd' or 'regression', got '{method}'.");
+        var unit = p.String("timeUnit") ?? "weeks";
+        var unitDays = UnitDays(unit);
+        var horizon = p.Number("horizon") ?? (unit.StartsWith("week", StringComparison.OrdinalIgnoreCase) ? 39 : 273);
+        if (horizon <= 0) throw new ModelTrainingException("Parameter 'horizon' must be positive.");
+        var calEnd = p.RequiredDate("calibrationEnd");
+        var discount = p.Number("discountRate");
+        using var c = Lake.Open();
+        var cols = EventColumns.Resolve(c, events, p, amountRequired: true);
+        run.Step(0.05, "summarizing purchases per customer");
+        var customers = Customers(c, cols, events.ParquetGlobs, calEnd, unitDays, horizon, run.Ct);
+        if (customers.Count < 10) throw new ModelTrainingException($"Only {customers.Count} customers purchased before calibrationEnd {calEnd:yyyy-MM-dd}; at least 10 are needed.");
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"{customers.Count} customers in calibration, {customers.Count(x => x.HoldoutPurchases > 0)} purchased in the {horizon} {unit} holdout"));
+        return method == "bgnbd" ? TrainBgnbd(run, customers, cols, unit, horizon, discount) : TrainRegression(run, c, cols, events, calEnd, unit, horizon, discount, customers);
+    }
+
+    private static TrainingOutcome TrainBgnbd(TrainingRun run, IReadOnlyList<ClvCustomer> customers, EventColumns cols, string unit, double horizon, double? discount)
+    {
+        run.Step(0.2, "fitting BG/NBD by maximum likelihood");
+        var rfm = customers.Select(x => x.Rfm).ToArray();
+        var bg = Bgnbd.Fit(rfm);
+        var ll = Bgnbd.LogLikelihood(bg, rfm);
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"BG/NBD r={bg.R:F4} alpha={bg.Alpha:F4} a={bg.A:F4} b={bg.B:F4} logLik={ll:F2}"));
+        run.Step(0.5, "fitting Gamma-Gamma on repeat spend");
+        var gg = GammaGamma.Fit(customers.Select(x => new SpendSummary(x.Rfm.X, x.MeanRepeatSpend)).ToArray());
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"Gamma-Gamma p={gg.P:F4} q={gg.Q:F4} v={gg.V:F4}"));
+        var fallback = customers.Sum(x => x.CalibrationSpend) / Math.Max(1, customers.Sum(x => x.Rfm.X + 1));
+        var state = new ClvState("bgnbd", horizon, unit, discount, bg, gg, fallback);
+
+        run.Step(0.7, "predicting the holdout");
+        var predicted = customers.Select(x => PredictValue(state, x.Rfm, x.MeanRepeatSpend, horizon, discount: false)).ToArray();
+        var actual = customers.Select(x => x.HoldoutSpend).ToArray();
+        var metrics = Metrics.Regression(predicted, actual);
+        metrics["logLikelihood"] = ll;
+        var predPurchases = customers.Select(x => Bgnbd.ConditionalExpectedPurchases(bg, x.Rfm, horizon)).ToArray();
+        metrics["purchasesMae"] = predPurchases.Zip(customers, (pp, x) => Math.Abs(pp - x.HoldoutPurchases)).Average();
+        metrics["predictedTotal"] = predicted.Sum();
+        metrics["actualTotal"] = actual.Sum();
+        var (baseline, name) = BestBaseline(customers, horizon, actual);
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"holdout MAE {metrics["mae"]:F2} vs baseline ({name}) {baseline["mae"]:F2}; RMSE {metrics["rmse"]:F2} vs {baseline["rmse"]:F2}"));
+        var manifest = new ModelManifest { Recipe = Recipe.Clv, Trainer = "BG/NBD + Gamma-Gamma", Events = cols, Clv = state, TrainingCutoff = null };
+        run.Step(1, "done");
+        return new TrainingOutcome
+        {
+            Recipe = Recipe.Clv, Metrics = metrics, Baseline = baseline, Trainer = "BG/NBD + Gamma-Gamma",
+            Grade = Grading.Regression(metrics["mae"], baseline["mae"]),
+            FittedParameters = new Dictionary<string, double> { ["r"] = bg.R, ["alpha"] = bg.Alpha, ["a"] = bg.A, ["b"] = bg.B, ["p"] = gg.P, ["q"] = gg.Q, ["v"] = gg.V },
+            Charts = new ModelCharts { Deciles = Metrics.Deciles(predicted, actual) },
+            TrainingDistribution = ScoreDistribution.Deciles(predicted),
+            Log = run.Log, TrainRows = customers.Count, TestRows = customers.Count,
+            Artifact = ModelArtifact.Write(manifest),
+        };
+    }
+
+    private static (Dictionary<string, double> Metrics, string Name) BestBaseline(IReadOnlyList<ClvCustomer> customers, double horizon, double[] actual)
+    {
+        var rate = Metrics.Regression(customers.Select(x => NaiveRate(x, horizon)).ToArray(), actual);
+        var recent = Metrics.Regression(customers.Select(x => x.RecentSpend).ToArray(), actual);
+        var best = rate["mae"] <= recent["mae"] ? (rate, "past spend rate carried forward") : (recent, "last-horizon spend repeated");
+        best.Item1["rateMae"] = rate["mae"]; best.Item1["rateRmse"] = rate["rmse"];
+        best.Item1["recentMae"] = recent["mae"]; best.Item1["recentRmse"] = recent["rmse"];
+        return best;
+    }
+
+    private static TrainingOutcome TrainRegression(TrainingRun run, DuckDBConnection c, EventColumns cols, EventSource events, DateTime calEnd, string unit, double horizon, double? discount, IReadOnlyList<ClvCustomer> customers)
+    {
+        var req = run.Request;
+        run.Step(0.2, "event aggregates as of calibrationEnd");
+        var types = EventFeatures.TopEventTypes(c, cols, events.ParquetGlobs, calEnd);
+        var names = EventFeatures.Names(types);
+        var agg = Lake.Query(c, "SELECT * FROM " + EventFeatures.Sql(cols, events.ParquetGlobs, calEnd, types) + " ORDER BY k", run.Ct);
+        var byKey = customers.ToDictionary(x => x.Key);
+        var keys = agg.Column("k").Select(v => (string)v!).ToArray();
+        var label = keys.Select(k => byKey.TryGetValue(k, out var x) ? x.HoldoutSpend : 0).ToArray();
+        var (train, test) = Split.Random(keys.Length, 0.2, new Random(req.Seed));
+        var plan = new FeaturePlan(names.Select(n => FeaturePlanBuilder.Learn(n, Schemas.FieldType.Number, agg.Column(n), train, calEnd)).ToArray(), calEnd);
+        var x = Enumerable.Range(0, keys.Length).Select(r => plan.Encode(n => agg.Column(n)[r])).ToArray();
+        run.Step(0.4, $"training LightGbm regression on {train.Length} customers");
+        var ml = new MLContext(req.Seed);
+        var view = MlRows.Load(ml, train.Select(r => new RegressionRow { Label = (float)label[r], Weight = 1, Features = x[r] }), plan.Width);
+        var model = ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+            { NumberOfLeaves = 15, NumberOfIterations = 200, LearningRate = 0.05, MinimumExampleCountPerLeaf = 20, NumberOfThreads = 1, Seed = req.Seed, Deterministic = true, Silent = true, Verbose = false }).Fit(view);
+        var predicted = BinaryRecipe.Score(model, req.Seed, test, x, plan.Width).Select(v => Math.Max(0, v)).ToArray();
+        var actual = test.Select(r => label[r]).ToArray();
+        var metrics = Metrics.Regression(predicted, actual);
+        var testCustomers = test.Select(r => byKey[keys[r]]).ToArray();
+        var (baseline, name) = BestBaseline(testCustomers, horizon, actual);
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"holdout MAE {metrics["mae"]:F2} vs baseline ({name}) {baseline["mae"]:F2}"));
+        var state = new ClvState("regression", horizon, unit, discount, null, null, 0);
+        var manifest = new ModelManifest { Recipe = Recipe.Clv, Trainer = "LightGbm regression", Events = cols, EventTypes = types, UsesEventFeatures = true, Plan = plan, Clv = state, TrainingCutoff = calEnd };
+        var schemaView = MlRows.Load(ml, Array.Empty<FeatureRow>(), plan.Width);
+        run.Step(1, "done");
+        return new TrainingOutcome
+        {
+            Recipe = Recipe.Clv, Metrics = metrics, Baseline = baseline, Trainer = "LightGbm regression",
+            Grade = Grading.Regression(metrics["mae"], baseline["mae"]),
+            Charts = new ModelCharts { Deciles = Metrics.Deciles(predicted, actual) },
+            TrainingDistribution = ScoreDistribution.Deciles(predicted),
+            Log = run.Log, TrainRows = train.Length, TestRows = test.Length,
+            Artifact = ModelArtifact.Write(manifest, ml, model, schemaView.Schema),
+        };
+    }
+}

@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using DuckDB.NET.Data;
+using Microsoft.Extensions.ObjectPool;
+using Microsoft.ML;
+
+namespace Enrichment.Portal.Core.Modeling;
+
+/// <summary>One profile's result: <c>score</c> (binary, [0,1]), <c>value</c> (clv), <c>top</c> (affinity), <c>segment</c> + description, <c>engagement</c> (0-100).</summary>
+public sealed record ScoreResult(string? Key, double? Score = null, double? Value = null, IReadOnlyList<string>? Top = null, int? Segment = null, string? SegmentDescription = null, double? Engagement = null);
+
+/// <summary>
+/// Applies a model artifact. <see cref="ScoreAsync"/> scores a whole table with one ML.NET Transform over an IDataView
+/// and writes one row per key to a Parquet file (columns <c>key</c> and, by recipe, <c>score</c> | <c>value</c> |
+/// <c>top</c> | <c>segment</c>, <c>segmentDescription</c> | <c>engagement</c>). <see cref="ScoreOne"/> scores one profile
+/// with a pooled PredictionEngine (thread-safe) and gives the same value as the batch for the same data.
+/// Keep one instance per process (it caches loaded models by artifact hash).
+/// </summary>
+public sealed class ModelScorer
+{
+    private sealed class Loaded(ModelManifest manifest, MLContext ml, ITransformer? model)
+    {
+        public ModelManifest Manifest { get; } = manifest;
+        public MLContext Ml { get; } = ml;
+        public ITransformer? Model { get; } = model;
+        public ObjectPool<PredictionEngine<FeatureRow, ScoreRow>>? ScorePool { get; init; }
+        public ObjectPool<PredictionEngine<FeatureRow, ClusterRow>>? ClusterPool { get; init; }
+    }
+
+    private sealed class EnginePolicy<TOut>(Func<PredictionEngine<FeatureRow, TOut>> create) : PooledObjectPolicy<PredictionEngine<FeatureRow, TOut>> where TOut : class, new()
+    {
+        public override PredictionEngine<FeatureRow, TOut> Create() => create();
+        public override bool Return(PredictionEngine<FeatureRow, TOut> obj) => true;
+    }
+
+    private readonly ConcurrentDictionary<string, Loaded> _cache = new();
+
+    private Loaded Load(byte[] artifact)
+    {
+        var hash = Convert.ToHexString(SHA256.HashData(artifact));
+        return _cache.GetOrAdd(hash, _ =>
+        {
+            var manifest = ModelArtifact.ReadManifest(artifact);
+            var ml = new MLContext(0);
+            var model = ModelArtifact.ReadModel(artifact, ml);
+            var width = manifest.Plan?.Width ?? 0;
+            var provider = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 2 };
+            return new Loaded(manifest, ml, model)
+            {
+                ScorePool = model is null || manifest.Recipe == Recipe.Segmentation ? null : provider.Create(new EnginePolicy<ScoreRow>(() =>
+                    ml.Model.CreatePredictionEngine<FeatureRow, ScoreRow>(model, inputSchemaDefinition: MlRows.Schema<FeatureRow>(width)))),
+                ClusterPool = model is null || manifest.Recipe != Recipe.Segmentation ? null : provider.Create(new EnginePolicy<ClusterRow>(() =>
+                    ml.Model.CreatePredictionEngine<FeatureRow, ClusterRow>(model, inputSchemaDefinition: MlRows.Schema<FeatureRow>(width)))),
+            };
+        });
+    }
+
+    /// <summary>Scores every row of the input (or every customer of the events) and writes the Parquet file.</summary>
+    public Task<ScoringOutcome> ScoreAsync(ScoringRequest request, CancellationToken ct = default) => Task.Run(() => Score(request, ct), ct);
+
+    private ScoringOutcome Score(ScoringRequest req, CancellationToken ct)
+    {
+        var m = Load(req.Artifact);
+        var man = m.Manifest;
+        using var c = Lake.Open();
+        List<ScoreResult> results;
+        if (man.Plan is not null && man.Recipe != Recipe.Clv)
+            results = ScorePlanBatch(c, m, req, ct);
+        else
+            results = ScoreEventsBatch(c, m, req, ct);
+        Write(c, man.Recipe, results, req.OutputPath);
+        var values = results.Select(r => r.Score ?? r.Value ?? r.Engagement ?? r.Segment).Where(v => v is not null).Select(v => v!.Value).ToArray();
+        return new ScoringOutcome(req.OutputPath, results.Count, req.DistributionEdges is { } edges ? ScoreDistribution.From(values, edges) : ScoreDistribution.Deciles(values));
+    }
+
+    private static DateTime EventAsOf(DuckDBConnection c, ModelManifest man, ScoringRequest req)
+    {
+        if (req.AsOf is { } a) return a;
+        var max = Lake.ToDate(Lake.Query(c, $"SELECT max(ts) AS m FROM {man.Events!.Relation(req.EventGlobs)}").Column("m")[0]);
+        return (max ?? DateTime.UtcNow).Date.AddDays(1);
+    }
+
+    private List<ScoreResult> ScorePlanBatch(DuckDBConnection c, Loaded m, ScoringRequest req, CancellationToken ct)
+    {
+        var man = m.Manifest; var plan = man.Plan!;
+        var sourceCols = plan.Specs.Select(s => s.Name).Where(n => !n.StartsWith("ev_", StringComparison.Ordinal) || !man.UsesEventFeatures).ToList();
+        var select = new List<string> { (man.KeyField is null ? "CAST(row_number() OVER () - 1 AS VARCHAR)" : "CAST(s." + Lake.Quote(man.KeyField) + " AS VARCHAR)") + " AS " + ProfileData.KeyColumn };
+        select.AddRange(sourceCols.Select(n => "s." + Lake.Quote(n)));
+        var from = Lake.ReadParquet(req.InputGlobs) + " s";
+        if (man.UsesEventFeatures)
+        {
+            if (req.EventGlobs.Count == 0) throw new ModelTrainingException("This model uses event features: give the event Parquet glob(s).");
+            var asOf = req.AsOf ?? man.TrainingCutoff!.Value;
+            var names = EventFeatures.Names(man.EventTypes);
+            select.AddRange(names.Select(n => n is "ev_recency_days" or "ev_days_since_first" ? "a." + n : $"coalesce(a.{n}, 0) AS {n}"));
+            from += $" LEFT JOIN {EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes)} a ON CAST(s.{Lake.Quote(man.KeyField!)} AS VARCHAR) = a.k";
+        }
+        var t = Lake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}", ct);
+        var cols = plan.Specs.Select(s => t.Column(s.Name)).ToArray();
+        var names2 = plan.Specs.Select(s => s.Name).ToArray();
+        var refDate = man.UsesEventFeatures ? req.AsOf ?? plan.ReferenceDate : req.AsOf ?? plan.ReferenceDate;
+        var rows = Enumerable.Range(0, t.Rows).Select(r => new FeatureRow { Features = plan.Encode(n => cols[Array.IndexOf(names2, n)][r], refDate) });
+        var view = MlRows.Load(m.Ml, rows, plan.Width);
+        var scored = m.Model!.Transform(view);
+        var keys = t.Column(ProfileData.KeyColumn);
+        if (man.Recipe == Recipe.Segmentation)
+        {
+            var labels = m.Ml.Data.CreateEnumerable<ClusterRow>(scored, reuseRowObject: false).Select(x => (int)x.PredictedLabel).ToArray();
+            return labels.Select((l, i) => new ScoreResult(Lake.ToText(keys[i]), Segment: l, SegmentDescription: man.Segmentation!.Descriptions[l - 1])).ToList();
+        }
+        var s = MlRows.Scores(scored);
+        return s.Select((v, i) => new ScoreResult(Lake.ToText(keys[i]), Score: Platt.Apply(v, man.PlattA, man.PlattB))).ToList();
+    }
+
+    private static List<ScoreResult> ScoreEventsBatch(DuckDBConnection c, Loaded m, ScoringRequest req, CancellationToken ct)
+    {
+        var man = m.Manifest;
+        if (req.EventGlobs.Count == 0) throw new ModelTrainingException($"The {man.Recipe} model scores from events: give the event Parquet glob(s).");
+        var asOf = EventAsOf(c, man, req);
+        switch (man.Recipe)
+        {
+            case Recipe.Engagement:
+                return EngagementRecipe.Compute(c, man.Events!, req.EventGlobs, asOf, ct)
+                    .Select(x => new ScoreResult(x.Key, Engagement: EngagementRecipe.Score(man.Engagement!, x.Recency, x.Frequency, x.Monetary))).ToList();
+            case Recipe.Affinity:
+                var a = man.Affinity!;
+                var rel = AffinityRecipe.ItemRelation(man.Events!, a.ItemField, null, req.EventGlobs);
+                return AffinityRecipe.TopItems(c, rel, asOf, a.HalfLifeDays, a.TopN, ct).OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                    .Select(kv => new ScoreResult(kv.Key, Top: kv.Value)).ToList();
+            case Recipe.Clv when man.Clv!.Method == "bgnbd":
+                var s = man.Clv;
+                var unitDays = ClvRecipe.UnitDays(s.TimeUnit);
+                return ClvRecipe.Customers(c, man.Events!, req.EventGlobs, asOf, unitDays, s.Horizon, ct)
+                    .Select(x => new ScoreResult(x.Key, Value: ClvRecipe.PredictValue(s, x.Rfm, x.MeanRepeatSpend, s.Horizon, discount: true))).ToList();
+            case Recipe.Clv:
+                var plan = man.Plan!;
+                var agg = Lake.Query(c, "SELECT * FROM " + EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes) + " ORDER BY k", ct);
+                var view = MlRows.Load(m.Ml, Enumerable.Range(0, agg.Rows).Select(r => new FeatureRow { Features = plan.Encode(n => agg.Column(n)[r]) }), plan.Width);
+                var values = MlRows.Scores(m.Model!.Transform(view));
+                return values.Select((v, i) => new ScoreResult((string)agg.Column("k")[i]!, Value: Math.Max(0, v))).ToList();
+            default:
+                throw new ModelTrainingException($"Cannot score recipe {man.Recipe} from events.");
+        }
+    }
+
+    private static void Write(DuckDBConnection c, Recipe recipe, List<ScoreResult> results, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        Lake.Execute(c, "CREATE TEMP TABLE out_rows (key VARCHAR, score DOUBLE, value DOUBLE, top VARCHAR, segment INTEGER, segmentDescription VARCHAR, engagement DOUBLE)");
+        using (var app = c.CreateAppender("out_rows"))
+        {
+            foreach (var r in results)
+            {
+                var row = app.CreateRow();
+                row.AppendValue(r.Key);
+                row.AppendValue(r.Score);
+                row.AppendValue(r.Value);
+                row.AppendValue(r.Top is null ? null : string.Join('\u001f', r.Top));
+                row.AppendValue(r.Segment);
+                row.AppendValue(r.SegmentDescription);
+                row.AppendValue(r.Engagement);
+                row.EndRow();
+            }
+        }
+        var cols = recipe switch
+        {
+            Recipe.Propensity or Recipe.Churn => "score",
+            Recipe.Clv => "value",
+            Recipe.Affinity => "string_split(top, chr(31)) AS top",
+            Recipe.Segmentation => "segment, segmentDescription",
+            _ => "engagement",
+        };
+        Lake.Execute(c, $"COPY (SELECT key, {cols} FROM out_rows) TO {Lake.Literal(path)} (FORMAT parquet)");
+    }
+
+    /// <summary>
+    /// Scores one profile from its attributes (<paramref name="row"/>, by column name) and, for models with event
+    /// features, its events (by event column name) aggregated as of <paramref name="asOf"/> (default: the training cutoff).
+    /// Supported for propensity, churn and segmentation, and engagement (from <paramref name="events"/>).
+    /// </summary>
+    public ScoreResult ScoreOne(byte[] artifact, IReadOnlyDictionary<string, object?> row, IReadOnlyList<IReadOnlyDictionary<string, object?>>? events = null, DateTime? asOf = null)
+    {
+        var m = Load(artifact);
+        var man = m.Manifest;
+        var key = man.KeyField is null ? null : Lake.ToText(row.GetValueOrDefault(man.KeyField));
+        if (man.Recipe == Recipe.Engagement)
+        {
+            if (events is null) throw new ModelTrainingException("Engagement scoring needs the profile's events.");
+            var cutoff = asOf ?? man.TrainingCutoff!.Value;
+            var agg = EventFeatures.InMemory(events, man.Events!, cutoff, []);
+            if (agg.Count == 0) return new ScoreResult(key, Engagement: 0);
+            return new ScoreResult(key, Engagement: EngagementRecipe.Score(man.Engagement!, (double)agg["ev_recency_days"]!, (double)agg["ev_frequency"]!, (double)agg["ev_monetary"]!));
+        }
+        if (man.Plan is null || m.Model is null || man.Recipe == Recipe.Clv)
+            throw new ModelTrainingException($"One-profile scoring is not supported for the {man.Recipe} recipe; use a scoring run.");
+        var plan = man.Plan;
+        Dictionary<string, object?> agg2 = [];
+        if (man.UsesEventFeatures)
+        {
+            agg2 = EventFeatures.InMemory(events ?? [], man.Events!, asOf ?? man.TrainingCutoff!.Value, man.EventTypes);
+            foreach (var n in EventFeatures.Names(man.EventTypes))
+                if (!agg2.ContainsKey(n) && n is not ("ev_recency_days" or "ev_days_since_first")) agg2[n] = 0.0;
+        }
+        var features = plan.Encode(n => agg2.TryGetValue(n, out var v) ? v : row.GetValueOrDefault(n), asOf ?? plan.ReferenceDate);
+        if (man.Recipe == Recipe.Segmentation)
+        {
+            var engine = m.ClusterPool!.Get();
+            try
+            {
+                var label = (int)engine.Predict(new FeatureRow { Features = features }).PredictedLabel;
+                return new ScoreResult(key, Segment: label, SegmentDescription: man.Segmentation!.Descriptions[label - 1]);
+            }
+            finally { m.ClusterPool.Return(engine); }
+        }
+        var e = m.ScorePool!.Get();
+        try
+        {
+            var raw = e.Predict(new FeatureRow { Features = features }).Score;
+            return new ScoreResult(key, Score: Platt.Apply(raw, man.PlattA, man.PlattB));
+        }
+        finally { m.ScorePool.Return(e); }
+    }
+
+    /// <summary>Population stability index Σ (s − t) ln(s / t) over the bins (empty bins floored at 1e-4). Above 0.2 is usually read as a shift.</summary>
+    public static double Psi(ScoreDistribution training, ScoreDistribution scoring)
+    {
+        if (training.Fractions.Count != scoring.Fractions.Count)
+            throw new ArgumentException("Both distributions must use the same bins; build the scoring one with ScoreDistribution.From(values, training.Edges).");
+        double psi = 0;
+        for (var i = 0; i < training.Fractions.Count; i++)
+        {
+            var t = Math.Max(training.Fractions[i], 1e-4); var s = Math.Max(scoring.Fractions[i], 1e-4);
+            psi += (s - t) * Math.Log(s / t);
+        }
+        return psi;
+    }
+}

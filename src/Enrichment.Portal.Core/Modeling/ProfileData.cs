@@ -1,0 +1,137 @@
+using System.Globalization;
+using DuckDB.NET.Data;
+using Enrichment.Portal.Core.Schemas;
+
+namespace Enrichment.Portal.Core.Modeling;
+
+/// <summary>
+/// The training table of a profile-feature recipe, read with one DuckDB query: the key, the label and the feature
+/// columns of the profile-like source, LEFT JOINed with per-profile event aggregates as of the cutoff (when an event
+/// dataset is given). Only the needed columns are read.
+/// </summary>
+internal sealed class ProfileData
+{
+    public required Table Table { get; init; }
+    public required string? KeyField { get; init; }
+    /// <summary>Feature columns and their types (source fields, then event aggregates).</summary>
+    public required IReadOnlyList<(string Name, FieldType Type)> FeatureColumns { get; init; }
+    public required IReadOnlyList<SchemaField> InputFields { get; init; }
+    public bool[]? Labels { get; init; }
+    public EventColumns? EventColumns { get; init; }
+    public IReadOnlyList<string> EventTypes { get; init; } = [];
+    public DateTime? Cutoff { get; init; }
+    public DateTime Reference { get; init; }
+
+    public const string LabelColumn = "__label";
+    public const string KeyColumn = "__key";
+
+    public static ProfileData Load(TrainingRun run, bool labelRequired)
+    {
+        var req = run.Request;
+        if (req.SourceGlobs.Count == 0) throw new ModelTrainingException("The recipe needs a profile-like source (snapshot or dataset).");
+        using var c = Lake.Open();
+        var present = Lake.Describe(c, req.SourceGlobs).Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
+        var fields = (req.SourceFields ?? Lake.InferFields(c, req.SourceGlobs)).Where(f => present.Contains(f.Path)).ToArray();
+        var keyField = req.KeyField ?? fields.FirstOrDefault(f => f.Identity is { Primary: true })?.Path;
+        if (keyField is not null && !present.Contains(keyField)) throw new ModelTrainingException($"The key column '{keyField}' is not in the source.");
+        if (req.Label is { } lab && !present.Contains(lab.Field)) throw new ModelTrainingException($"The label column '{lab.Field}' is not in the source.");
+
+        var p = run.P;
+        EventColumns? ev = null; IReadOnlyList<string> types = []; DateTime? cutoff = p.Date("cutoff");
+        if (req.Events is { } events)
+        {
+            if (keyField is null) throw new ModelTrainingException("Event features need a key column on the source to join events to profiles (keyField or a primary identity).");
+            if (cutoff is null) throw new ModelTrainingException("Parameter 'cutoff' is required when an event dataset is used: features are computed as of the cutoff.");
+            ev = EventColumns.Resolve(c, events, p, amountRequired: false);
+            types = EventFeatures.TopEventTypes(c, ev, events.ParquetGlobs, cutoff.Value);
+            run.Log.Add("event aggregates as of " + cutoff.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "; " + EventFeatures.Describe(types));
+        }
+
+        var features = FeaturePlanBuilder.Choose(fields, req, keyField, req.Label?.Field, run.Log);
+        var select = new List<string> { (keyField is null ? "row_number() OVER () - 1" : "CAST(s." + Lake.Quote(keyField) + " AS VARCHAR)") + " AS " + KeyColumn };
+        select.AddRange(features.Select(f => "s." + Lake.Quote(f.Path)));
+        var from = Lake.ReadParquet(req.SourceGlobs) + " s";
+        var featureCols = features.Select(f => (Name: f.Path, f.Type)).ToList();
+        if (ev is not null)
+        {
+            var names = EventFeatures.Names(types);
+            select.AddRange(names.Select(n => n is "ev_recency_days" or "ev_days_since_first" ? "a." + n : $"coalesce(a.{n}, 0) AS {n}"));
+            from += $" LEFT JOIN {EventFeatures.Sql(ev, req.Events!.ParquetGlobs, cutoff!.Value, types)} a ON CAST(s.{Lake.Quote(keyField!)} AS VARCHAR) = a.k";
+            featureCols.AddRange(names.Select(n => (n, FieldType.Number)));
+        }
+        if (req.Label is { } label) select.Add("s." + Lake.Quote(label.Field) + " AS " + LabelColumn);
+        else if (labelRequired)
+        {
+            if (ev is null) throw new ModelTrainingException("A label is required: give label {field, positive} or an event label (eventDatasetId, cutoff, windowDays).");
+            var window = p.Int("windowDays") ?? throw new ModelTrainingException("Parameter 'windowDays' is required for a label from events.");
+            if (window <= 0) throw new ModelTrainingException("Parameter 'windowDays' must be positive.");
+            var type = p.String("eventType");
+            var cond = $"ts > {Lake.Ts(cutoff!.Value)} AND ts <= {Lake.Ts(cutoff.Value.AddDays(window))}" + (type is null ? "" : " AND et = " + Lake.Literal(type));
+            var any = $"CAST(s.{Lake.Quote(keyField!)} AS VARCHAR) IN (SELECT k FROM {ev.Relation(req.Events!.ParquetGlobs)} WHERE {cond})";
+            select.Add((req.Recipe == Recipe.Churn ? "NOT " : "") + $"({any}) AS {LabelColumn}");
+            run.Log.Add($"label from events: {(req.Recipe == Recipe.Churn ? "churned = no" : "converted = an")} {type ?? "event"} in (cutoff, cutoff + {window} days]");
+        }
+        // A join does not keep the source order: order by key so splits (and so metrics) are deterministic.
+        var order = ev is not null ? " ORDER BY " + KeyColumn : "";
+        var table = Lake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}{order}", run.Ct);
+        if (table.Rows == 0) throw new ModelTrainingException("The source has no rows.");
+
+        bool[]? labels = null;
+        if (table.Has(LabelColumn))
+        {
+            var raw = table.Column(LabelColumn);
+            var positive = req.Label?.Positive;
+            labels = raw.Select(v => IsPositive(v, positive)).ToArray();
+            var missing = raw.Count(v => v is null);
+            if (missing > 0) run.Log.Add($"{missing} rows with an empty label count as negative");
+        }
+        var dates = featureCols.Where(f => f.Type is FieldType.Date or FieldType.DateTime).SelectMany(f => table.Column(f.Name)).Select(Lake.ToDate).Where(d => d is not null).ToArray();
+        var reference = cutoff ?? (dates.Length > 0 ? dates.Max()!.Value.Date.AddDays(1) : new DateTime(2000, 1, 1));
+        return new ProfileData
+        {
+            Table = table, KeyField = keyField, FeatureColumns = featureCols, Labels = labels, EventColumns = ev, EventTypes = types,
+            Cutoff = cutoff, Reference = reference,
+            InputFields = features.Concat(keyField is null ? [] : fields.Where(f => f.Path == keyField)).ToArray(),
+        };
+    }
+
+    public static bool IsPositive(object? v, string? positive)
+    {
+        if (v is null) return false;
+        if (positive is not null)
+        {
+            var t = Lake.ToText(v);
+            if (v is bool b)
+            {
+                var want = positive.Trim().ToLowerInvariant() is "true" or "1" or "yes" or "y";
+                return b == want;
+            }
+            if (string.Equals(t, positive, StringComparison.OrdinalIgnoreCase)) return true;
+            return Lake.ToDouble(v) is { } d && double.TryParse(positive, NumberStyles.Float, CultureInfo.InvariantCulture, out var pd) && d == pd;
+        }
+        return v switch
+        {
+            bool b => b,
+            string s => s.Trim().ToLowerInvariant() is "yes" or "true" or "1" or "y",
+            _ => Lake.ToDouble(v) is { } d && d != 0,
+        };
+    }
+
+    public FeaturePlan LearnPlan(IReadOnlyList<int> rows) =>
+        new(FeatureColumns.Select(f => FeaturePlanBuilder.Learn(f.Name, f.Type, Table.Column(f.Name), rows, Reference)).ToArray(), Reference);
+
+    public float[][] EncodeAll(FeaturePlan plan)
+    {
+        var cols = plan.Specs.Select(s => Table.Column(s.Name)).ToArray();
+        var names = plan.Specs.Select(s => s.Name).ToArray();
+        var result = new float[Table.Rows][];
+        for (var r = 0; r < Table.Rows; r++)
+        {
+            var row = r;
+            result[r] = plan.Encode(n => cols[Array.IndexOf(names, n)][row]);
+        }
+        return result;
+    }
+
+    public string[] Keys => Table.Column(KeyColumn).Select(v => Lake.ToText(v) ?? "").ToArray();
+}
