@@ -64,8 +64,8 @@ internal sealed class LockedDownDatabase : IDisposable
     public void ValidateSingleSelect(string sql)
     {
         using var command = Connection.CreateCommand();
-        command.CommandText = "SELECT json_serialize_sql($sql)::VARCHAR";
-        command.Parameters.Add(new DuckDBParameter("sql", sql));
+        // json_serialize_sql needs a constant argument: the text goes in as an escaped string literal.
+        command.CommandText = $"SELECT json_serialize_sql({Literal(sql)})::VARCHAR";
         var json = command.ExecuteScalar() as string ?? throw new QueryRejectedException("The statement could not be parsed.");
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;

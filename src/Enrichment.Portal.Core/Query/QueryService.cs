@@ -27,12 +27,13 @@ public sealed class QueryService(QueryServiceOptions? options = null)
         return RunAsync(request, null, cancellationToken, (db, sql, token) =>
         {
             var stopwatch = Stopwatch.StartNew();
+            var described = db.DescribeOrNull(sql); // before the reader: one pending result per connection
             using var command = db.Connection.CreateCommand();
             command.CommandText = sql;
             command.UseStreamingMode = true;
             using var registration = token.Register(command.Cancel);
             using var reader = command.ExecuteReader();
-            var columns = db.DescribeOrNull(sql) is { } described && described.Count == reader.FieldCount
+            var columns = described is not null && described.Count == reader.FieldCount
                 ? described
                 : Enumerable.Range(0, reader.FieldCount).Select(i => new QueryColumn(reader.GetName(i), reader.GetDataTypeName(i).ToUpperInvariant())).ToList();
             var rows = new List<object?[]>();
@@ -83,7 +84,7 @@ public sealed class QueryService(QueryServiceOptions? options = null)
             long rows;
             try
             {
-                rows = Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+                rows = command.ExecuteNonQuery();
             }
             catch
             {
