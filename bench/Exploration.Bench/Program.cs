@@ -54,7 +54,7 @@ try
         var watch = Stopwatch.StartNew();
         var result = await stats.ComputeAsync([file], null, target, options);
         watch.Stop();
-        var line = $"| {name} | {result.Rows:N0} | {result.Columns.Count} | {target ?? "-"} | {(options.Exact ? "exact" : "approx")} | {watch.Elapsed.TotalSeconds:0.00} | {Rss("VmHWM") / 1024.0:0} | {before / 1024.0:0} |";
+        var line = $"| {name} | {result.Rows:N0} | {result.Columns.Count} | {target ?? "-"} | {(result.Exact ? "exact" : "approx")} | {watch.Elapsed.TotalSeconds:0.00} | {Rss("VmHWM") / 1024.0:0} | {before / 1024.0:0} |";
         Console.WriteLine(line);
         results.Add(line);
         foreach (var c in result.Columns)

@@ -108,7 +108,11 @@ internal sealed class ColumnPlan(string name, string duckDbType, FieldType field
         if (NonNull >= 20 && FieldType is FieldType.String or FieldType.Integer && (double)Distinct / NonNull >= options.IdLikeDistinctShare)
             warnings.Add(ColumnWarnings.IdLike);
         if (completeness < options.HighMissingBelow) warnings.Add(ColumnWarnings.HighMissing);
-        if (ExtremeShare is double extreme && extreme > options.ExtremeShareWarning) warnings.Add(ColumnWarnings.Outliers);
+        var maxZ = Stddev is double sd && sd > 0 && Mean is double mean && MinValue is double min && MaxValue is double max
+            ? Math.Max(max - mean, mean - min) / sd
+            : 0;
+        if (ExtremeShare is double extreme && extreme > options.ExtremeShareWarning || maxZ >= options.ExtremeZWarning)
+            warnings.Add(ColumnWarnings.Outliers);
 
         return new ColumnStats
         {

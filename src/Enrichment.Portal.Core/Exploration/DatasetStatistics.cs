@@ -14,7 +14,8 @@ namespace Enrichment.Portal.Core.Exploration;
 /// </summary>
 /// <remarks>
 /// Target signal. Binary target: the AUC of the column used alone as a score, reported as max(AUC, 1 - AUC):
-/// numeric, date and timestamp columns score by their raw value (missing values rank lowest); other columns score by the
+/// numeric, date and timestamp columns score by their raw value (missing values rank lowest; above 100,000 distinct
+/// values, by their 1/100,000 equal-width bin); other columns score by the
 /// positive rate of their level, levels with fewer than <see cref="StatsOptions.MinLevelRows"/> rows pooled. Numeric target:
 /// |Pearson r| for numeric columns, the correlation ratio (eta) of the pooled levels for the others. The column is flagged
 /// <c>possible-leak</c> when the AUC reaches <see cref="StatsOptions.LeakAuc"/> (default 0.80) or the correlation reaches
@@ -26,10 +27,14 @@ public sealed class DatasetStatistics
 {
     private const string View = "ep_data";
 
+    /// <summary>Ordered columns with more distinct values are ranked on this many equal-width bins for the AUC.</summary>
+    private const int OrderedSignalBins = 100_000;
+
     /// <summary>
     /// Computes the statistics. <paramref name="fields"/> (optional) gives the schema order and portal types; declared fields
     /// absent from the files are reported with completeness 0 and <c>missing-column</c>. <paramref name="target"/> (optional)
-    /// is a column name; a target with two values is binary, a numeric target with more is numeric, any other gets no signal.
+    /// is a column name; a target with two values is binary, a numeric target with more is numeric; any other target (constant, several text levels) gets
+    /// no signal (<see cref="DatasetStats.TargetKind"/> <c>constant</c> or <c>multiclass</c>).
     /// </summary>
     /// <exception cref="ArgumentException">No files, a relative or missing file, or an unknown target.</exception>
     public async Task<DatasetStats> ComputeAsync(
@@ -60,9 +65,25 @@ public sealed class DatasetStatistics
         StatsOptions options, IProgress<double>? progress, CancellationToken ct)
     {
         var stopwatch = Stopwatch.StartNew();
-        using var connection = new DuckDBConnection("DataSource=:memory:");
-        connection.Open();
-        var runner = new Runner(connection, ct);
+        var spill = Path.Combine(options.SpillDirectory ?? Path.GetTempPath(), "ep-duckdb-stats-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var connection = new DuckDBConnection("DataSource=:memory:");
+            connection.Open();
+            return Compute(new Runner(connection, ct), files, fields, target, options, progress, stopwatch, spill);
+        }
+        finally
+        {
+            try { if (Directory.Exists(spill)) Directory.Delete(spill, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static DatasetStats Compute(Runner runner, IReadOnlyList<string> files, IReadOnlyList<SchemaField>? fields, string? target,
+        StatsOptions options, IProgress<double>? progress, Stopwatch stopwatch, string spill)
+    {
+        runner.Execute($"SET temp_directory={Lit(spill)}");
         runner.Execute("SET autoinstall_known_extensions=false");
         runner.Execute("SET autoload_known_extensions=false");
         runner.Execute($"SET memory_limit={Lit(options.MemoryLimit)}");
@@ -76,10 +97,11 @@ public sealed class DatasetStatistics
               ?? columns.FirstOrDefault(c => c.Present && string.Equals(c.Name, target, StringComparison.OrdinalIgnoreCase))
               ?? throw new ArgumentException($"Target '{target}' is not a column of the dataset.", nameof(target));
 
-        // 1. One scan: row count and per-column aggregates.
+        // 1. One scan: row count and per-column aggregates (the row count alone comes from the Parquet footers).
+        var exact = options.Exact ?? runner.Rows($"SELECT count(*) FROM {View}", r => r.GetInt64(0)).Single() <= options.ExactUpToRows;
         var present = columns.Where(c => c.Present).ToList();
         var select = new List<string> { "count(*)" };
-        foreach (var c in present) select.AddRange(c.AggregateExpressions(options.Exact));
+        foreach (var c in present) select.AddRange(c.AggregateExpressions(exact));
         var aggregate = runner.Rows($"SELECT {string.Join(", ", select)} FROM {View}", r =>
         {
             var values = new object?[r.FieldCount];
@@ -120,7 +142,9 @@ public sealed class DatasetStatistics
                     r => new TopValue(r.IsDBNull(0) ? null : r.GetString(0), r.GetInt64(1)));
             if (c.IsNumeric && c.MinValue is double lo && c.MaxValue is double hi)
                 c.Histogram = Histogram(runner, c, lo, hi, options.HistogramBuckets);
-            if (targetPlan is not null && !ReferenceEquals(c, targetPlan) && targetKind is "binary" or "numeric")
+            // An id-like text column has no level with MinLevelRows rows: its pooled signal is exactly 0.5 and costs a GROUP BY over every row.
+            var ordered = c.IsNumeric || c.FieldType is FieldType.Date or FieldType.DateTime;
+            if (targetPlan is not null && !ReferenceEquals(c, targetPlan) && targetKind is "binary" or "numeric" && !(idLike && !ordered))
                 c.Signal = Signal(runner, c, targetPlan, targetKind!, positive, options);
             progress?.Report(0.3 + 0.7 * (i + 1) / present.Count);
         }
@@ -129,7 +153,7 @@ public sealed class DatasetStatistics
         var ranking = result.Where(c => c.TargetSignal is not null)
             .OrderByDescending(c => c.TargetSignal!.Value).ThenBy(c => c.Name, StringComparer.Ordinal)
             .Select(c => new TargetRank(c.Name, c.TargetSignal!)).ToList();
-        return new DatasetStats(rows, result, targetPlan?.Name, targetKind, positive, ranking, stopwatch.ElapsedMilliseconds);
+        return new DatasetStats(rows, result, targetPlan?.Name, targetKind, positive, ranking, exact, stopwatch.ElapsedMilliseconds);
     }
 
     private static List<ColumnPlan> PlanColumns(List<(string Name, string Type)> physical, IReadOnlyList<SchemaField>? fields)
@@ -154,6 +178,7 @@ public sealed class DatasetStatistics
 
     private static (string? Kind, string? Positive) ClassifyTarget(Runner runner, ColumnPlan t, StatsOptions options)
     {
+        if (t.Distinct < 2) return ("constant", null);
         if (t.Distinct == 2 || t.FieldType == FieldType.Boolean)
         {
             var levels = runner.Rows(
@@ -195,9 +220,17 @@ public sealed class DatasetStatistics
         if (kind == "binary")
         {
             var pos = $"(lower(CAST({t.Quoted} AS VARCHAR)) = {Lit(positive!)})::BIGINT";
-            var groups = ordered
-                ? $"SELECT {c.Quoted} AS s, sum({pos}) AS p, count(*) - sum({pos}) AS n FROM {View} WHERE {t.Quoted} IS NOT NULL GROUP BY 1"
-                : $"""
+            var x = c.IsNumeric ? $"{c.Quoted}::DOUBLE" : $"epoch({c.Quoted})";
+            var groups = !ordered ? null
+                : c.Distinct <= OrderedSignalBins
+                    ? $"SELECT {c.Quoted} AS s, sum({pos}) AS p, count(*) - sum({pos}) AS n FROM {View} WHERE {t.Quoted} IS NOT NULL GROUP BY 1"
+                    // Many distinct values: rank on OrderedSignalBins equal-width bins (ties within a bin count half) to bound the GROUP BY.
+                    : $"""
+                       WITH r AS (SELECT min({x}) AS lo, (max({x}) - min({x})) / {OrderedSignalBins} AS w FROM {View})
+                       SELECT CASE WHEN r.w > 0 THEN floor(({x} - r.lo) / r.w) ELSE 0 END AS s, sum({pos}) AS p, count(*) - sum({pos}) AS n
+                       FROM {View}, r WHERE {t.Quoted} IS NOT NULL GROUP BY 1
+                       """;
+            groups ??= $"""
                    WITH lv AS (SELECT CAST({c.Quoted} AS VARCHAR) AS level, sum({pos}) AS p, count(*) AS c FROM {View} WHERE {t.Quoted} IS NOT NULL GROUP BY 1),
                         pooled AS (SELECT sum(p)::DOUBLE / sum(c) AS s, sum(p) AS p, sum(c) - sum(p) AS n FROM lv GROUP BY (c < {minRows}), CASE WHEN c >= {minRows} THEN level END)
                    SELECT s, sum(p) AS p, sum(n) AS n FROM pooled GROUP BY s

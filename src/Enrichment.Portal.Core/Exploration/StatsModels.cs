@@ -7,9 +7,13 @@ public sealed record StatsOptions
     /// Null: <c>true</c> for a boolean target, <c>1</c> for a 0/1 target, else <c>yes</c>/<c>true</c>/<c>1</c>/<c>y</c> when present, else the rarer value.</summary>
     public string? TargetPositive { get; init; }
 
-    /// <summary>Exact <c>count(DISTINCT)</c> and <c>quantile_cont</c> (default) or DuckDB's <c>approx_count_distinct</c> (HyperLogLog, a few % error)
-    /// and <c>approx_quantile</c> (T-Digest), which use bounded memory on very large data.</summary>
-    public bool Exact { get; init; } = true;
+    /// <summary>True: exact <c>count(DISTINCT)</c> and <c>quantile_cont</c>. False: DuckDB's <c>approx_count_distinct</c> (HyperLogLog;
+    /// measured here up to 16 % off, e.g. 44 for 38 countries) and <c>approx_quantile</c> (T-Digest), about 3x faster and 5x less memory
+    /// on 10M rows. Null (default): exact up to <see cref="ExactUpToRows"/> rows, approximate above.</summary>
+    public bool? Exact { get; init; }
+
+    /// <summary>Row count up to which <see cref="Exact"/> = null means exact (default 5,000,000).</summary>
+    public long ExactUpToRows { get; init; } = 5_000_000;
 
     /// <summary>Number of equal-width histogram buckets for numeric columns.</summary>
     public int HistogramBuckets { get; init; } = 20;
@@ -37,8 +41,16 @@ public sealed record StatsOptions
     /// (a normal distribution has 0.006 %).</summary>
     public double ExtremeShareWarning { get; init; } = 0.001;
 
+    /// <summary><c>outliers</c> also when a single value lies this many standard deviations from the mean
+    /// (10M normal values reach about 5.5).</summary>
+    public double ExtremeZWarning { get; init; } = 10;
+
     /// <summary>Rejected-record counts per field path, from the batches (the caller sums them); reported per column.</summary>
     public IReadOnlyDictionary<string, long>? RejectedByField { get; init; }
+
+    /// <summary>Parent folder of DuckDB's spill files when an aggregate exceeds <see cref="MemoryLimit"/> (default: the system temp folder);
+    /// a private subfolder is used and deleted afterwards.</summary>
+    public string? SpillDirectory { get; init; }
 
     /// <summary>DuckDB <c>memory_limit</c> and <c>threads</c> of the statistics connection.</summary>
     public string MemoryLimit { get; init; } = "2GB";
@@ -58,7 +70,8 @@ public static class ColumnWarnings
     public const string IdLike = "id-like";
     /// <summary>Completeness below <see cref="StatsOptions.HighMissingBelow"/>.</summary>
     public const string HighMissing = "high-missing";
-    /// <summary>More extreme values than a normal distribution would have (see <see cref="StatsOptions.ExtremeShareWarning"/>).</summary>
+    /// <summary>More extreme values than a normal distribution would have (see <see cref="StatsOptions.ExtremeShareWarning"/>
+    /// and <see cref="StatsOptions.ExtremeZWarning"/>).</summary>
     public const string Outliers = "outliers";
     /// <summary>Records were rejected at ingestion because of this field.</summary>
     public const string RejectedRecords = "rejected-records";
@@ -117,8 +130,9 @@ public sealed record TargetRank(string Column, TargetSignal Signal);
 
 /// <summary>Statistics of a dataset (or snapshot).</summary>
 /// <param name="Target">The target column, when one was given.</param>
-/// <param name="TargetKind"><c>binary</c>, <c>numeric</c> or null.</param>
+/// <param name="TargetKind"><c>binary</c>, <c>numeric</c> (signals computed), <c>constant</c> or <c>multiclass</c> (no signal), or null without target.</param>
 /// <param name="TargetPositive">The value counted as positive for a binary target.</param>
+/// <param name="Exact">Whether distinct counts and quartiles are exact (see <see cref="StatsOptions.Exact"/>).</param>
 public sealed record DatasetStats(
     long Rows,
     IReadOnlyList<ColumnStats> Columns,
@@ -126,4 +140,5 @@ public sealed record DatasetStats(
     string? TargetKind,
     string? TargetPositive,
     IReadOnlyList<TargetRank> TargetRanking,
+    bool Exact,
     long ElapsedMs);

@@ -86,6 +86,8 @@ public sealed class QueryServiceTests(RetailLakeFixture lake) : IClassFixture<Re
         var reason = await Assert.ThrowsAsync<QueryRejectedException>(() => Run($"SELECT * FROM read_parquet('{lake.OtherSandboxFile}')"));
         Assert.Contains("Permission", reason.Reason);
         await Assert.ThrowsAsync<QueryRejectedException>(() => Run($"SELECT * FROM read_parquet('{Path.Combine(lake.Root, "lake", "*", "*", "*", "*.parquet")}')"));
+        await Assert.ThrowsAsync<QueryRejectedException>(() => Run($"SELECT * FROM read_parquet('{lake.Batch1}/../../../../s2/secret/b1/part-0.parquet')"));
+        await Assert.ThrowsAsync<QueryRejectedException>(() => Run($"SELECT * FROM read_parquet('{Path.GetDirectoryName(lake.Batch1)}/../../../s2/secret/b1/part-0.parquet')"));
         var unknown = await Assert.ThrowsAsync<QueryRejectedException>(() => Run("SELECT * FROM secret"));
         Assert.Contains("secret", unknown.Reason);
     }
