@@ -15,6 +15,8 @@ internal sealed class ColumnPlan(string name, string duckDbType, FieldType field
     public string Quoted { get; } = LockedDownDatabase.Identifier(name);
     public bool IsNumeric => Present && DuckDbTypes.IsNumeric(DuckDbType);
     private bool IsComplex => DuckDbTypes.ToFieldType(DuckDbType).Type is FieldType.Array or FieldType.Map or FieldType.Object;
+    /// <summary>DATE or TIMESTAMP* in the Parquet data (the schema type is not trusted for SQL).</summary>
+    public bool IsTemporal => Present && (DuckDbType.Equals("DATE", StringComparison.OrdinalIgnoreCase) || IsTimestamp);
     private bool IsTimestamp => DuckDbType.StartsWith("TIMESTAMP", StringComparison.OrdinalIgnoreCase);
 
     public long NonNull { get; private set; }

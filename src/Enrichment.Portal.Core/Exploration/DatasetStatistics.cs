@@ -143,7 +143,7 @@ public sealed class DatasetStatistics
             if (c.IsNumeric && c.MinValue is double lo && c.MaxValue is double hi)
                 c.Histogram = Histogram(runner, c, lo, hi, options.HistogramBuckets);
             // An id-like text column has no level with MinLevelRows rows: its pooled signal is exactly 0.5 and costs a GROUP BY over every row.
-            var ordered = c.IsNumeric || c.FieldType is FieldType.Date or FieldType.DateTime;
+            var ordered = c.IsNumeric || c.IsTemporal;
             if (targetPlan is not null && !ReferenceEquals(c, targetPlan) && targetKind is "binary" or "numeric" && !(idLike && !ordered))
                 c.Signal = Signal(runner, c, targetPlan, targetKind!, positive, options);
             progress?.Report(0.3 + 0.7 * (i + 1) / present.Count);
@@ -214,7 +214,7 @@ public sealed class DatasetStatistics
 
     private static TargetSignal? Signal(Runner runner, ColumnPlan c, ColumnPlan t, string kind, string? positive, StatsOptions options)
     {
-        var ordered = c.IsNumeric || c.FieldType is FieldType.Date or FieldType.DateTime;
+        var ordered = c.IsNumeric || c.IsTemporal;
         var minRows = Math.Max(1, options.MinLevelRows);
         string sql;
         if (kind == "binary")
@@ -246,7 +246,7 @@ public sealed class DatasetStatistics
             var y = $"{t.Quoted}::DOUBLE";
             sql = c.IsNumeric
                 ? $"SELECT abs(corr({c.Quoted}::DOUBLE, {y})) FROM {View}"
-                : c.FieldType is FieldType.Date or FieldType.DateTime
+                : c.IsTemporal
                     ? $"SELECT abs(corr(epoch({c.Quoted}), {y})) FROM {View}"
                     : $"""
                        WITH lv AS (SELECT CAST({c.Quoted} AS VARCHAR) AS level, count(*) OVER (PARTITION BY CAST({c.Quoted} AS VARCHAR)) AS c, {y} AS y FROM {View} WHERE {t.Quoted} IS NOT NULL),
