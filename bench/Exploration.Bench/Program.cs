@@ -78,6 +78,7 @@ try
     {
         Sql = "SELECT eventType, count(*) AS n, sum(amount) AS revenue, count(DISTINCT customerId) AS customers FROM events GROUP BY 1 ORDER BY n DESC",
         Tables = [new TableSource("events", [events])],
+        Timeout = TimeSpan.FromMinutes(10),
     });
     Console.WriteLine($"query group-by over {rows:N0} events: {sw.Elapsed.TotalSeconds:0.00} s ({q.ElapsedMs} ms in DuckDB), peak RSS {Rss("VmHWM") / 1024.0:0} MB");
 }
