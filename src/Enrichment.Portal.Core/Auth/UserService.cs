@@ -72,11 +72,22 @@ public sealed class UserService(CatalogDb db, TimeProvider clock)
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>The sandboxes a user may enter with the role in each, by sandbox name.</summary>
+    /// <summary>
+    /// The sandboxes a user may enter with the role in each, by name. Admins of <c>prod</c> administer the portal:
+    /// they may enter every sandbox, as admin where they have no membership of their own.
+    /// </summary>
     public async Task<List<(Sandbox Sandbox, string Role)>> SandboxesOfAsync(string userId, CancellationToken ct = default)
     {
-        var rows = await db.Set<SandboxMembership>().IgnoreQueryFilters().Where(m => m.UserId == userId)
-            .Include(m => m.Sandbox).ToListAsync(ct);
-        return rows.Where(m => m.Sandbox is not null).Select(m => (m.Sandbox!, m.Role)).OrderBy(x => x.Item1.Name).ToList();
+        var rows = await db.Set<SandboxMembership>().IgnoreQueryFilters().AsNoTracking()
+            .Where(m => m.UserId == userId && !m.User!.Disabled).Include(m => m.Sandbox).ToListAsync(ct);
+        var result = rows.Where(m => m.Sandbox is not null).ToDictionary(m => m.SandboxId, m => (m.Sandbox!, m.Role));
+        if (rows.Any(m => m.Role == Roles.Admin && m.Sandbox?.Name == Sandbox.ProdName))
+            foreach (var s in await db.Set<Sandbox>().AsNoTracking().ToListAsync(ct))
+                result.TryAdd(s.Id, (s, Roles.Admin));
+        return result.Values.OrderBy(x => x.Item1.Name).ToList();
     }
+
+    /// <summary>The user's role in a sandbox (see <see cref="SandboxesOfAsync"/>), or null when they may not enter it.</summary>
+    public async Task<string?> RoleInAsync(string userId, string sandboxId, CancellationToken ct = default) =>
+        (await SandboxesOfAsync(userId, ct)).Where(x => x.Sandbox.Id == sandboxId).Select(x => x.Role).FirstOrDefault();
 }

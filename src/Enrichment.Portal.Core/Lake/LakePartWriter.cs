@@ -43,7 +43,7 @@ internal sealed class LakePartWriter : IDisposable
         dataRows++;
     }
 
-    public void AppendError(long rowNumber, RecordError e, string? raw)
+    public void AppendError(long rowNumber, Ingestion.RecordError e, string? raw)
     {
         errors ??= conn.CreateAppender("errors");
         errors.CreateRow().AppendValue((long?)rowNumber).AppendValue(e.Field).AppendValue(e.Code).AppendValue(e.Message).AppendValue(raw).EndRow();

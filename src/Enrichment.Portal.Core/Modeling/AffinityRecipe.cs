@@ -15,14 +15,14 @@ namespace Enrichment.Portal.Core.Modeling;
 internal static class AffinityRecipe
 {
     public static string ItemRelation(EventColumns cols, string item, string? basket, IReadOnlyList<string> globs) =>
-        $"(SELECT CAST({Lake.Quote(cols.Customer)} AS VARCHAR) AS k, TRY_CAST({Lake.Quote(cols.Timestamp)} AS TIMESTAMP) AS ts, CAST({Lake.Quote(item)} AS VARCHAR) AS item" +
-        (basket is null ? "" : $", CAST({Lake.Quote(basket)} AS VARCHAR) AS basket") +
-        $" FROM {Lake.ReadParquet(globs)} WHERE {Lake.Quote(cols.Customer)} IS NOT NULL AND {Lake.Quote(item)} IS NOT NULL)";
+        $"(SELECT CAST({ModelLake.Quote(cols.Customer)} AS VARCHAR) AS k, TRY_CAST({ModelLake.Quote(cols.Timestamp)} AS TIMESTAMP) AS ts, CAST({ModelLake.Quote(item)} AS VARCHAR) AS item" +
+        (basket is null ? "" : $", CAST({ModelLake.Quote(basket)} AS VARCHAR) AS basket") +
+        $" FROM {ModelLake.ReadParquet(globs)} WHERE {ModelLake.Quote(cols.Customer)} IS NOT NULL AND {ModelLake.Quote(item)} IS NOT NULL)";
 
     /// <summary>Top N items per profile as of <paramref name="asOf"/> (ties by item name).</summary>
     public static Dictionary<string, string[]> TopItems(DuckDBConnection c, string relation, DateTime asOf, double halfLife, int topN, CancellationToken ct)
     {
-        var a = Lake.Ts(asOf);
+        var a = ModelLake.Ts(asOf);
         var sql = $"""
             SELECT k, item FROM (
               SELECT k, item, sum(pow(0.5, date_diff('second', ts, {a}) / 86400.0 / {halfLife.ToString(CultureInfo.InvariantCulture)})) AS w
@@ -30,7 +30,7 @@ internal static class AffinityRecipe
             QUALIFY row_number() OVER (PARTITION BY k ORDER BY w DESC, item) <= {topN}
             ORDER BY k, w DESC, item
             """;
-        var t = Lake.Query(c, sql, ct);
+        var t = ModelLake.Query(c, sql, ct);
         var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         for (var i = 0; i < t.Rows; i++)
         {
@@ -51,20 +51,20 @@ internal static class AffinityRecipe
         if (topN <= 0) throw new ModelTrainingException("Parameter 'topN' must be positive.");
         var halfLife = p.Number("halfLifeDays") ?? 30;
         var evalDays = p.Int("evaluationDays") ?? 30;
-        using var c = Lake.Open();
+        using var c = ModelLake.Open();
         var cols = EventColumns.Resolve(c, events, p, amountRequired: false);
-        var present = Lake.Describe(c, events.ParquetGlobs).Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
+        var present = ModelLake.Describe(c, events.ParquetGlobs).Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
         if (!present.Contains(itemField)) throw new ModelTrainingException($"The event data has no column '{itemField}' (itemField).");
         if (basketField is not null && !present.Contains(basketField)) throw new ModelTrainingException($"The event data has no column '{basketField}' (basketField).");
         var rel = ItemRelation(cols, itemField, basketField, events.ParquetGlobs);
-        var maxTs = Lake.ToDate(Lake.Query(c, $"SELECT max(ts) AS m FROM {rel}").Column("m")[0]) ?? throw new ModelTrainingException("The event data has no timestamped events.");
+        var maxTs = ModelLake.ToDate(ModelLake.Query(c, $"SELECT max(ts) AS m FROM {rel}").Column("m")[0]) ?? throw new ModelTrainingException("The event data has no timestamped events.");
         var cutoff = p.Date("cutoff") ?? maxTs.Date.AddDays(1 - evalDays);
         var evalEnd = cutoff.AddDays(evalDays);
 
         run.Step(0.1, "ranking items per profile as of " + cutoff.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         var top = TopItems(c, rel, cutoff, halfLife, topN, run.Ct);
-        var popular = Lake.Query(c, $"SELECT item FROM {rel} WHERE ts < {Lake.Ts(cutoff)} GROUP BY item ORDER BY count(*) DESC, item LIMIT {topN}").Column("item").Select(v => (string)v!).ToArray();
-        var later = Lake.Query(c, $"SELECT k, list(DISTINCT item) AS items FROM {rel} WHERE ts >= {Lake.Ts(cutoff)} AND ts < {Lake.Ts(evalEnd)} GROUP BY k ORDER BY k", run.Ct);
+        var popular = ModelLake.Query(c, $"SELECT item FROM {rel} WHERE ts < {ModelLake.Ts(cutoff)} GROUP BY item ORDER BY count(*) DESC, item LIMIT {topN}").Column("item").Select(v => (string)v!).ToArray();
+        var later = ModelLake.Query(c, $"SELECT k, list(DISTINCT item) AS items FROM {rel} WHERE ts >= {ModelLake.Ts(cutoff)} AND ts < {ModelLake.Ts(evalEnd)} GROUP BY k ORDER BY k", run.Ct);
         int evaluated = 0, hits = 0, popHits = 0;
         for (var i = 0; i < later.Rows; i++)
         {
@@ -83,12 +83,12 @@ internal static class AffinityRecipe
         var minSupport = p.Number("minSupport") ?? 0.01;
         var minConfidence = p.Number("minConfidence") ?? 0.25;
         var basketKey = basketField is null ? "k || '|' || CAST(CAST(ts AS DATE) AS VARCHAR)" : "basket";
-        var basketTable = Lake.Query(c, $"SELECT list(DISTINCT item ORDER BY item) AS items FROM {rel} GROUP BY {basketKey} ORDER BY {basketKey}", run.Ct);
+        var basketTable = ModelLake.Query(c, $"SELECT list(DISTINCT item ORDER BY item) AS items FROM {rel} GROUP BY {basketKey} ORDER BY {basketKey}", run.Ct);
         var baskets = basketTable.Column("items").Select(v => (IReadOnlyCollection<string>)((System.Collections.IEnumerable)v!).Cast<object>().Select(o => o.ToString()!).ToArray()).ToArray();
         var rules = Apriori.Rules(baskets, minSupport, minConfidence, ct: run.Ct);
         run.Log.Add($"{baskets.Length} baskets, {rules.Count} rules at support {minSupport}, confidence {minConfidence}");
 
-        var finalPopular = Lake.Query(c, $"SELECT item FROM {rel} GROUP BY item ORDER BY count(*) DESC, item LIMIT {topN}").Column("item").Select(v => (string)v!).ToArray();
+        var finalPopular = ModelLake.Query(c, $"SELECT item FROM {rel} GROUP BY item ORDER BY count(*) DESC, item LIMIT {topN}").Column("item").Select(v => (string)v!).ToArray();
         var state = new AffinityState(itemField, halfLife, topN, finalPopular, rules.Take(200).ToArray());
         var manifest = new ModelManifest { Recipe = Recipe.Affinity, Trainer = "recency-weighted frequency + Apriori", Events = cols, Affinity = state };
         run.Step(1, "done");

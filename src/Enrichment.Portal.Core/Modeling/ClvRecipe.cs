@@ -28,9 +28,9 @@ internal static class ClvRecipe
 
     public static IReadOnlyList<ClvCustomer> Customers(DuckDBConnection c, EventColumns cols, IReadOnlyList<string> globs, DateTime end, double unitDays, double horizonUnits, CancellationToken ct)
     {
-        var e = Lake.Ts(end);
-        var horizonEnd = Lake.Ts(end.AddDays(horizonUnits * unitDays));
-        var recentStart = Lake.Ts(end.AddDays(-horizonUnits * unitDays));
+        var e = ModelLake.Ts(end);
+        var horizonEnd = ModelLake.Ts(end.AddDays(horizonUnits * unitDays));
+        var recentStart = ModelLake.Ts(end.AddDays(-horizonUnits * unitDays));
         var sql = $"""
             WITH d AS (SELECT k, CAST(ts AS DATE) AS day, coalesce(sum(amt), 0) AS spend
                        FROM {cols.Relation(globs)} WHERE ts IS NOT NULL AND (amt IS NULL OR amt > 0) GROUP BY k, day),
@@ -43,7 +43,7 @@ internal static class ClvRecipe
                    total::DOUBLE AS total, coalesce(mean_repeat, 0)::DOUBLE AS mean_repeat, coalesce(hs, 0)::DOUBLE AS hs, coalesce(hn, 0)::DOUBLE AS hn, recent::DOUBLE AS recent
             FROM cal LEFT JOIN hold ON cal.k = hold.k ORDER BY cal.k
             """;
-        var t = Lake.Query(c, sql, ct);
+        var t = ModelLake.Query(c, sql, ct);
         var list = new List<ClvCustomer>(t.Rows);
         for (var i = 0; i < t.Rows; i++)
         {
@@ -86,7 +86,7 @@ internal static class ClvRecipe
         if (horizon <= 0) throw new ModelTrainingException("Parameter 'horizon' must be positive.");
         var calEnd = p.RequiredDate("calibrationEnd");
         var discount = p.Number("discountRate");
-        using var c = Lake.Open();
+        using var c = ModelLake.Open();
         var cols = EventColumns.Resolve(c, events, p, amountRequired: true);
         run.Step(0.05, "summarizing purchases per customer");
         var customers = Customers(c, cols, events.ParquetGlobs, calEnd, unitDays, horizon, run.Ct);
@@ -149,7 +149,7 @@ internal static class ClvRecipe
         run.Step(0.2, "event aggregates as of calibrationEnd");
         var types = EventFeatures.TopEventTypes(c, cols, events.ParquetGlobs, calEnd);
         var names = EventFeatures.Names(types);
-        var agg = Lake.Query(c, "SELECT * FROM " + EventFeatures.Sql(cols, events.ParquetGlobs, calEnd, types) + " ORDER BY k", run.Ct);
+        var agg = ModelLake.Query(c, "SELECT * FROM " + EventFeatures.Sql(cols, events.ParquetGlobs, calEnd, types) + " ORDER BY k", run.Ct);
         var byKey = customers.ToDictionary(x => x.Key);
         var keys = agg.Column("k").Select(v => (string)v!).ToArray();
         var label = keys.Select(k => byKey.TryGetValue(k, out var x) ? x.HoldoutSpend : 0).ToArray();

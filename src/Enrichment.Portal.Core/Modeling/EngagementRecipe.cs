@@ -16,8 +16,8 @@ internal static class EngagementRecipe
 
     public static IReadOnlyList<Rfm> Compute(DuckDBConnection c, EventColumns cols, IReadOnlyList<string> globs, DateTime asOf, CancellationToken ct)
     {
-        var a = Lake.Ts(asOf);
-        var t = Lake.Query(c, $"SELECT k, date_diff('second', max(ts), {a}) / 86400.0 AS r, count(*)::DOUBLE AS f, coalesce(sum(amt), 0)::DOUBLE AS m FROM {cols.Relation(globs)} WHERE ts < {a} GROUP BY k ORDER BY k", ct);
+        var a = ModelLake.Ts(asOf);
+        var t = ModelLake.Query(c, $"SELECT k, date_diff('second', max(ts), {a}) / 86400.0 AS r, count(*)::DOUBLE AS f, coalesce(sum(amt), 0)::DOUBLE AS m FROM {cols.Relation(globs)} WHERE ts < {a} GROUP BY k ORDER BY k", ct);
         return Enumerable.Range(0, t.Rows).Select(i => new Rfm((string)t.Column("k")[i]!, (double)t.Column("r")[i]!, (double)t.Column("f")[i]!, (double)t.Column("m")[i]!)).ToArray();
     }
 
@@ -51,16 +51,16 @@ internal static class EngagementRecipe
     {
         var p = run.P;
         var events = run.RequireEvents();
-        using var c = Lake.Open();
+        using var c = ModelLake.Open();
         var cols = EventColumns.Resolve(c, events, p, amountRequired: false);
-        var maxTs = Lake.ToDate(Lake.Query(c, $"SELECT max(ts) AS m FROM {cols.Relation(events.ParquetGlobs)}").Column("m")[0])
+        var maxTs = ModelLake.ToDate(ModelLake.Query(c, $"SELECT max(ts) AS m FROM {cols.Relation(events.ParquetGlobs)}").Column("m")[0])
                     ?? throw new ModelTrainingException("The event data has no timestamped events.");
         var asOf = p.Date("cutoff") ?? maxTs.Date.AddDays(1);
         var window = p.Int("windowDays") ?? 90;
         run.Step(0.2, "evaluating the score " + window + " days earlier");
         var before = Compute(c, cols, events.ParquetGlobs, asOf.AddDays(-window), run.Ct);
         var stateBefore = Learn(before, cols.Amount is not null);
-        var active = Lake.Query(c, $"SELECT DISTINCT k FROM {cols.Relation(events.ParquetGlobs)} WHERE ts >= {Lake.Ts(asOf.AddDays(-window))} AND ts < {Lake.Ts(asOf)}")
+        var active = ModelLake.Query(c, $"SELECT DISTINCT k FROM {cols.Relation(events.ParquetGlobs)} WHERE ts >= {ModelLake.Ts(asOf.AddDays(-window))} AND ts < {ModelLake.Ts(asOf)}")
             .Column("k").Select(v => (string)v!).ToHashSet(StringComparer.Ordinal);
         var scoresBefore = before.Select(x => Score(stateBefore, x.Recency, x.Frequency, x.Monetary)).ToArray();
         var labels = before.Select(x => active.Contains(x.Key)).ToArray();

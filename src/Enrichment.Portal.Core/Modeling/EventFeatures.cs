@@ -11,7 +11,7 @@ public sealed record EventColumns(string Customer, string Timestamp, string? Eve
     /// the primary identity, <c>timestamp</c>, <c>eventType</c>.</summary>
     internal static EventColumns Resolve(DuckDBConnection c, EventSource events, RecipeParameters p, bool amountRequired)
     {
-        var cols = Lake.Describe(c, events.ParquetGlobs).Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
+        var cols = ModelLake.Describe(c, events.ParquetGlobs).Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
         var fields = events.Fields ?? [];
         var customer = p.String("customerField")
             ?? fields.FirstOrDefault(f => f.Identity is { Primary: true })?.Path
@@ -29,10 +29,10 @@ public sealed record EventColumns(string Customer, string Timestamp, string? Eve
 
     /// <summary>A DuckDB relation <c>(k VARCHAR, ts TIMESTAMP, et VARCHAR, amt DOUBLE)</c> over the event files.</summary>
     internal string Relation(IReadOnlyList<string> globs) =>
-        $"(SELECT CAST({Lake.Quote(Customer)} AS VARCHAR) AS k, TRY_CAST({Lake.Quote(Timestamp)} AS TIMESTAMP) AS ts, " +
-        $"{(EventType is null ? "NULL" : "CAST(" + Lake.Quote(EventType) + " AS VARCHAR)")} AS et, " +
-        $"{(Amount is null ? "NULL" : "TRY_CAST(" + Lake.Quote(Amount) + " AS DOUBLE)")} AS amt " +
-        $"FROM {Lake.ReadParquet(globs)} WHERE {Lake.Quote(Customer)} IS NOT NULL)";
+        $"(SELECT CAST({ModelLake.Quote(Customer)} AS VARCHAR) AS k, TRY_CAST({ModelLake.Quote(Timestamp)} AS TIMESTAMP) AS ts, " +
+        $"{(EventType is null ? "NULL" : "CAST(" + ModelLake.Quote(EventType) + " AS VARCHAR)")} AS et, " +
+        $"{(Amount is null ? "NULL" : "TRY_CAST(" + ModelLake.Quote(Amount) + " AS DOUBLE)")} AS amt " +
+        $"FROM {ModelLake.ReadParquet(globs)} WHERE {ModelLake.Quote(Customer)} IS NOT NULL)";
 }
 
 /// <summary>
@@ -48,7 +48,7 @@ internal static class EventFeatures
     public static IReadOnlyList<string> TopEventTypes(DuckDBConnection c, EventColumns cols, IReadOnlyList<string> globs, DateTime cutoff)
     {
         if (cols.EventType is null) return [];
-        var t = Lake.Query(c, $"SELECT et FROM {cols.Relation(globs)} WHERE ts < {Lake.Ts(cutoff)} AND et IS NOT NULL GROUP BY et ORDER BY count(*) DESC, et LIMIT 8");
+        var t = ModelLake.Query(c, $"SELECT et FROM {cols.Relation(globs)} WHERE ts < {ModelLake.Ts(cutoff)} AND et IS NOT NULL GROUP BY et ORDER BY count(*) DESC, et LIMIT 8");
         return t.Column("et").Select(v => (string)v!).ToArray();
     }
 
@@ -64,7 +64,7 @@ internal static class EventFeatures
     /// <summary>SQL of the aggregate relation (column <c>k</c> + <see cref="Names"/>).</summary>
     public static string Sql(EventColumns cols, IReadOnlyList<string> globs, DateTime cutoff, IReadOnlyList<string> eventTypes)
     {
-        var c = Lake.Ts(cutoff);
+        var c = ModelLake.Ts(cutoff);
         var parts = new List<string>
         {
             "k",
@@ -76,16 +76,16 @@ internal static class EventFeatures
         };
         parts.AddRange(Windows.Select(w => $"(count(*) FILTER (WHERE ts >= {c} - INTERVAL {w} DAY))::DOUBLE AS ev_count_{w}d"));
         for (var i = 0; i < eventTypes.Count; i++)
-            parts.AddRange(Windows.Select(w => $"(count(*) FILTER (WHERE et = {Lake.Literal(eventTypes[i])} AND ts >= {c} - INTERVAL {w} DAY))::DOUBLE AS ev_type{i}_{w}d"));
+            parts.AddRange(Windows.Select(w => $"(count(*) FILTER (WHERE et = {ModelLake.Literal(eventTypes[i])} AND ts >= {c} - INTERVAL {w} DAY))::DOUBLE AS ev_type{i}_{w}d"));
         return $"(SELECT {string.Join(", ", parts)} FROM {cols.Relation(globs)} WHERE ts < {c} GROUP BY k)";
     }
 
     /// <summary>The same aggregates computed in memory for one profile's events (one-profile scoring).</summary>
     public static Dictionary<string, object?> InMemory(IEnumerable<IReadOnlyDictionary<string, object?>> events, EventColumns cols, DateTime cutoff, IReadOnlyList<string> eventTypes)
     {
-        var list = events.Select(e => (ts: Lake.ToDate(e.GetValueOrDefault(cols.Timestamp)),
-                et: cols.EventType is null ? null : Lake.ToText(e.GetValueOrDefault(cols.EventType)),
-                amt: cols.Amount is null ? null : Lake.ToDouble(e.GetValueOrDefault(cols.Amount))))
+        var list = events.Select(e => (ts: ModelLake.ToDate(e.GetValueOrDefault(cols.Timestamp)),
+                et: cols.EventType is null ? null : ModelLake.ToText(e.GetValueOrDefault(cols.EventType)),
+                amt: cols.Amount is null ? null : ModelLake.ToDouble(e.GetValueOrDefault(cols.Amount))))
             .Where(e => e.ts is not null && e.ts < cutoff).Select(e => (ts: e.ts!.Value, e.et, e.amt)).ToList();
         var d = new Dictionary<string, object?>(StringComparer.Ordinal);
         if (list.Count == 0) return d;

@@ -58,12 +58,12 @@ public sealed record FeaturePlan(IReadOnlyList<FeatureSpec> Specs, DateTime Refe
             {
                 case FeatureKind.Numeric:
                 case FeatureKind.Date:
-                    double? d = s.Kind == FeatureKind.Numeric ? Lake.ToDouble(raw) : Lake.ToDate(raw) is { } dt ? (reference - dt).TotalDays : null;
+                    double? d = s.Kind == FeatureKind.Numeric ? ModelLake.ToDouble(raw) : ModelLake.ToDate(raw) is { } dt ? (reference - dt).TotalDays : null;
                     v[x] = (float)(d ?? s.Fill);
                     if (s.MissingSlot) v[x + 1] = d is null ? 1 : 0;
                     break;
                 case FeatureKind.Categorical:
-                    var t = Lake.ToText(raw);
+                    var t = ModelLake.ToText(raw);
                     if (t is null) { if (s.MissingSlot) v[x + s.Levels.Count + 1] = 1; }
                     else
                     {
@@ -72,7 +72,7 @@ public sealed record FeaturePlan(IReadOnlyList<FeatureSpec> Specs, DateTime Refe
                     }
                     break;
                 case FeatureKind.Hashed:
-                    var h = Lake.ToText(raw);
+                    var h = ModelLake.ToText(raw);
                     if (h is not null) v[x + (int)(Fnv(h) % (uint)s.HashSlots)] = 1;
                     break;
             }
@@ -136,7 +136,7 @@ internal static class FeaturePlanBuilder
                 double sum = 0; var n = 0; var missing = false;
                 foreach (var r in rows)
                 {
-                    double? d = isDate ? Lake.ToDate(values[r]) is { } dt ? (reference - dt).TotalDays : null : Lake.ToDouble(values[r]);
+                    double? d = isDate ? ModelLake.ToDate(values[r]) is { } dt ? (reference - dt).TotalDays : null : ModelLake.ToDouble(values[r]);
                     if (d is null) missing = true; else { sum += d.Value; n++; }
                 }
                 return new FeatureSpec { Name = name, Kind = isDate ? FeatureKind.Date : FeatureKind.Numeric, Fill = n == 0 ? 0 : sum / n, MissingSlot = missing };
@@ -145,7 +145,7 @@ internal static class FeaturePlanBuilder
                 var anyMissing = false;
                 foreach (var r in rows)
                 {
-                    var t = Lake.ToText(values[r]);
+                    var t = ModelLake.ToText(values[r]);
                     if (t is null) { anyMissing = true; continue; }
                     counts[t] = counts.GetValueOrDefault(t) + 1;
                 }

@@ -63,7 +63,7 @@ public sealed class ModelScorer
     {
         var m = Load(req.Artifact);
         var man = m.Manifest;
-        using var c = Lake.Open();
+        using var c = ModelLake.Open();
         List<ScoreResult> results;
         if (man.Plan is not null && man.Recipe != Recipe.Clv)
             results = ScorePlanBatch(c, m, req, ct);
@@ -77,7 +77,7 @@ public sealed class ModelScorer
     private static DateTime EventAsOf(DuckDBConnection c, ModelManifest man, ScoringRequest req)
     {
         if (req.AsOf is { } a) return a;
-        var max = Lake.ToDate(Lake.Query(c, $"SELECT max(ts) AS m FROM {man.Events!.Relation(req.EventGlobs)}").Column("m")[0]);
+        var max = ModelLake.ToDate(ModelLake.Query(c, $"SELECT max(ts) AS m FROM {man.Events!.Relation(req.EventGlobs)}").Column("m")[0]);
         return (max ?? DateTime.UtcNow).Date.AddDays(1);
     }
 
@@ -85,18 +85,18 @@ public sealed class ModelScorer
     {
         var man = m.Manifest; var plan = man.Plan!;
         var sourceCols = plan.Specs.Select(s => s.Name).Where(n => !n.StartsWith("ev_", StringComparison.Ordinal) || !man.UsesEventFeatures).ToList();
-        var select = new List<string> { (man.KeyField is null ? "CAST(row_number() OVER () - 1 AS VARCHAR)" : "CAST(s." + Lake.Quote(man.KeyField) + " AS VARCHAR)") + " AS " + ProfileData.KeyColumn };
-        select.AddRange(sourceCols.Select(n => "s." + Lake.Quote(n)));
-        var from = Lake.ReadParquet(req.InputGlobs) + " s";
+        var select = new List<string> { (man.KeyField is null ? "CAST(row_number() OVER () - 1 AS VARCHAR)" : "CAST(s." + ModelLake.Quote(man.KeyField) + " AS VARCHAR)") + " AS " + ProfileData.KeyColumn };
+        select.AddRange(sourceCols.Select(n => "s." + ModelLake.Quote(n)));
+        var from = ModelLake.ReadParquet(req.InputGlobs) + " s";
         if (man.UsesEventFeatures)
         {
             if (req.EventGlobs.Count == 0) throw new ModelTrainingException("This model uses event features: give the event Parquet glob(s).");
             var asOf = req.AsOf ?? man.TrainingCutoff!.Value;
             var names = EventFeatures.Names(man.EventTypes);
             select.AddRange(names.Select(n => n is "ev_recency_days" or "ev_days_since_first" ? "a." + n : $"coalesce(a.{n}, 0) AS {n}"));
-            from += $" LEFT JOIN {EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes)} a ON CAST(s.{Lake.Quote(man.KeyField!)} AS VARCHAR) = a.k";
+            from += $" LEFT JOIN {EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes)} a ON CAST(s.{ModelLake.Quote(man.KeyField!)} AS VARCHAR) = a.k";
         }
-        var t = Lake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}", ct);
+        var t = ModelLake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}", ct);
         var cols = plan.Specs.Select(s => t.Column(s.Name)).ToArray();
         var names2 = plan.Specs.Select(s => s.Name).ToArray();
         var refDate = man.UsesEventFeatures ? req.AsOf ?? plan.ReferenceDate : req.AsOf ?? plan.ReferenceDate;
@@ -107,10 +107,10 @@ public sealed class ModelScorer
         if (man.Recipe == Recipe.Segmentation)
         {
             var labels = m.Ml.Data.CreateEnumerable<ClusterRow>(scored, reuseRowObject: false).Select(x => (int)x.PredictedLabel).ToArray();
-            return labels.Select((l, i) => new ScoreResult(Lake.ToText(keys[i]), Segment: l, SegmentDescription: man.Segmentation!.Descriptions[l - 1])).ToList();
+            return labels.Select((l, i) => new ScoreResult(ModelLake.ToText(keys[i]), Segment: l, SegmentDescription: man.Segmentation!.Descriptions[l - 1])).ToList();
         }
         var s = MlRows.Scores(scored);
-        return s.Select((v, i) => new ScoreResult(Lake.ToText(keys[i]), Score: Platt.Apply(v, man.PlattA, man.PlattB))).ToList();
+        return s.Select((v, i) => new ScoreResult(ModelLake.ToText(keys[i]), Score: Platt.Apply(v, man.PlattA, man.PlattB))).ToList();
     }
 
     private static List<ScoreResult> ScoreEventsBatch(DuckDBConnection c, Loaded m, ScoringRequest req, CancellationToken ct)
@@ -135,7 +135,7 @@ public sealed class ModelScorer
                     .Select(x => new ScoreResult(x.Key, Value: ClvRecipe.PredictValue(s, x.Rfm, x.MeanRepeatSpend, s.Horizon, discount: true))).ToList();
             case Recipe.Clv:
                 var plan = man.Plan!;
-                var agg = Lake.Query(c, "SELECT * FROM " + EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes) + " ORDER BY k", ct);
+                var agg = ModelLake.Query(c, "SELECT * FROM " + EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes) + " ORDER BY k", ct);
                 var view = MlRows.Load(m.Ml, Enumerable.Range(0, agg.Rows).Select(r => new FeatureRow { Features = plan.Encode(n => agg.Column(n)[r]) }), plan.Width);
                 var values = MlRows.Scores(m.Model!.Transform(view));
                 return values.Select((v, i) => new ScoreResult((string)agg.Column("k")[i]!, Value: Math.Max(0, v))).ToList();
@@ -147,7 +147,7 @@ public sealed class ModelScorer
     private static void Write(DuckDBConnection c, Recipe recipe, List<ScoreResult> results, string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        Lake.Execute(c, "CREATE TEMP TABLE out_rows (key VARCHAR, score DOUBLE, value DOUBLE, top VARCHAR, segment INTEGER, segmentDescription VARCHAR, engagement DOUBLE)");
+        ModelLake.Execute(c, "CREATE TEMP TABLE out_rows (key VARCHAR, score DOUBLE, value DOUBLE, top VARCHAR, segment INTEGER, segmentDescription VARCHAR, engagement DOUBLE)");
         using (var app = c.CreateAppender("out_rows"))
         {
             foreach (var r in results)
@@ -171,7 +171,7 @@ public sealed class ModelScorer
             Recipe.Segmentation => "segment, segmentDescription",
             _ => "engagement",
         };
-        Lake.Execute(c, $"COPY (SELECT key, {cols} FROM out_rows) TO {Lake.Literal(path)} (FORMAT parquet)");
+        ModelLake.Execute(c, $"COPY (SELECT key, {cols} FROM out_rows) TO {ModelLake.Literal(path)} (FORMAT parquet)");
     }
 
     /// <summary>
@@ -183,7 +183,7 @@ public sealed class ModelScorer
     {
         var m = Load(artifact);
         var man = m.Manifest;
-        var key = man.KeyField is null ? null : Lake.ToText(row.GetValueOrDefault(man.KeyField));
+        var key = man.KeyField is null ? null : ModelLake.ToText(row.GetValueOrDefault(man.KeyField));
         if (man.Recipe == Recipe.Engagement)
         {
             if (events is null) throw new ModelTrainingException("Engagement scoring needs the profile's events.");

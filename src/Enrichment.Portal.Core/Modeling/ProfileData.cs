@@ -29,9 +29,9 @@ internal sealed class ProfileData
     {
         var req = run.Request;
         if (req.SourceGlobs.Count == 0) throw new ModelTrainingException("The recipe needs a profile-like source (snapshot or dataset).");
-        using var c = Lake.Open();
-        var present = Lake.Describe(c, req.SourceGlobs).Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
-        var fields = (req.SourceFields ?? Lake.InferFields(c, req.SourceGlobs)).Where(f => present.Contains(f.Path)).ToArray();
+        using var c = ModelLake.Open();
+        var present = ModelLake.Describe(c, req.SourceGlobs).Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
+        var fields = (req.SourceFields ?? ModelLake.InferFields(c, req.SourceGlobs)).Where(f => present.Contains(f.Path)).ToArray();
         var keyField = req.KeyField ?? fields.FirstOrDefault(f => f.Identity is { Primary: true })?.Path;
         if (keyField is not null && !present.Contains(keyField)) throw new ModelTrainingException($"The key column '{keyField}' is not in the source.");
         if (req.Label is { } lab && !present.Contains(lab.Field)) throw new ModelTrainingException($"The label column '{lab.Field}' is not in the source.");
@@ -48,32 +48,32 @@ internal sealed class ProfileData
         }
 
         var features = FeaturePlanBuilder.Choose(fields, req, keyField, req.Label?.Field, run.Log);
-        var select = new List<string> { (keyField is null ? "row_number() OVER () - 1" : "CAST(s." + Lake.Quote(keyField) + " AS VARCHAR)") + " AS " + KeyColumn };
-        select.AddRange(features.Select(f => "s." + Lake.Quote(f.Path)));
-        var from = Lake.ReadParquet(req.SourceGlobs) + " s";
+        var select = new List<string> { (keyField is null ? "row_number() OVER () - 1" : "CAST(s." + ModelLake.Quote(keyField) + " AS VARCHAR)") + " AS " + KeyColumn };
+        select.AddRange(features.Select(f => "s." + ModelLake.Quote(f.Path)));
+        var from = ModelLake.ReadParquet(req.SourceGlobs) + " s";
         var featureCols = features.Select(f => (Name: f.Path, f.Type)).ToList();
         if (ev is not null)
         {
             var names = EventFeatures.Names(types);
             select.AddRange(names.Select(n => n is "ev_recency_days" or "ev_days_since_first" ? "a." + n : $"coalesce(a.{n}, 0) AS {n}"));
-            from += $" LEFT JOIN {EventFeatures.Sql(ev, req.Events!.ParquetGlobs, cutoff!.Value, types)} a ON CAST(s.{Lake.Quote(keyField!)} AS VARCHAR) = a.k";
+            from += $" LEFT JOIN {EventFeatures.Sql(ev, req.Events!.ParquetGlobs, cutoff!.Value, types)} a ON CAST(s.{ModelLake.Quote(keyField!)} AS VARCHAR) = a.k";
             featureCols.AddRange(names.Select(n => (n, FieldType.Number)));
         }
-        if (req.Label is { } label) select.Add("s." + Lake.Quote(label.Field) + " AS " + LabelColumn);
+        if (req.Label is { } label) select.Add("s." + ModelLake.Quote(label.Field) + " AS " + LabelColumn);
         else if (labelRequired)
         {
             if (ev is null) throw new ModelTrainingException("A label is required: give label {field, positive} or an event label (eventDatasetId, cutoff, windowDays).");
             var window = p.Int("windowDays") ?? throw new ModelTrainingException("Parameter 'windowDays' is required for a label from events.");
             if (window <= 0) throw new ModelTrainingException("Parameter 'windowDays' must be positive.");
             var type = p.String("eventType");
-            var cond = $"ts > {Lake.Ts(cutoff!.Value)} AND ts <= {Lake.Ts(cutoff.Value.AddDays(window))}" + (type is null ? "" : " AND et = " + Lake.Literal(type));
-            var any = $"CAST(s.{Lake.Quote(keyField!)} AS VARCHAR) IN (SELECT k FROM {ev.Relation(req.Events!.ParquetGlobs)} WHERE {cond})";
+            var cond = $"ts > {ModelLake.Ts(cutoff!.Value)} AND ts <= {ModelLake.Ts(cutoff.Value.AddDays(window))}" + (type is null ? "" : " AND et = " + ModelLake.Literal(type));
+            var any = $"CAST(s.{ModelLake.Quote(keyField!)} AS VARCHAR) IN (SELECT k FROM {ev.Relation(req.Events!.ParquetGlobs)} WHERE {cond})";
             select.Add((req.Recipe == Recipe.Churn ? "NOT " : "") + $"({any}) AS {LabelColumn}");
             run.Log.Add($"label from events: {(req.Recipe == Recipe.Churn ? "churned = no" : "converted = an")} {type ?? "event"} in (cutoff, cutoff + {window} days]");
         }
         // A join does not keep the source order: order by key so splits (and so metrics) are deterministic.
         var order = ev is not null ? " ORDER BY " + KeyColumn : "";
-        var table = Lake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}{order}", run.Ct);
+        var table = ModelLake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}{order}", run.Ct);
         if (table.Rows == 0) throw new ModelTrainingException("The source has no rows.");
 
         bool[]? labels = null;
@@ -85,7 +85,7 @@ internal sealed class ProfileData
             var missing = raw.Count(v => v is null);
             if (missing > 0) run.Log.Add($"{missing} rows with an empty label count as negative");
         }
-        var dates = featureCols.Where(f => f.Type is FieldType.Date or FieldType.DateTime).SelectMany(f => table.Column(f.Name)).Select(Lake.ToDate).Where(d => d is not null).ToArray();
+        var dates = featureCols.Where(f => f.Type is FieldType.Date or FieldType.DateTime).SelectMany(f => table.Column(f.Name)).Select(ModelLake.ToDate).Where(d => d is not null).ToArray();
         var reference = cutoff ?? (dates.Length > 0 ? dates.Max()!.Value.Date.AddDays(1) : new DateTime(2000, 1, 1));
         return new ProfileData
         {
@@ -100,20 +100,20 @@ internal sealed class ProfileData
         if (v is null) return false;
         if (positive is not null)
         {
-            var t = Lake.ToText(v);
+            var t = ModelLake.ToText(v);
             if (v is bool b)
             {
                 var want = positive.Trim().ToLowerInvariant() is "true" or "1" or "yes" or "y";
                 return b == want;
             }
             if (string.Equals(t, positive, StringComparison.OrdinalIgnoreCase)) return true;
-            return Lake.ToDouble(v) is { } d && double.TryParse(positive, NumberStyles.Float, CultureInfo.InvariantCulture, out var pd) && d == pd;
+            return ModelLake.ToDouble(v) is { } d && double.TryParse(positive, NumberStyles.Float, CultureInfo.InvariantCulture, out var pd) && d == pd;
         }
         return v switch
         {
             bool b => b,
             string s => s.Trim().ToLowerInvariant() is "yes" or "true" or "1" or "y",
-            _ => Lake.ToDouble(v) is { } d && d != 0,
+            _ => ModelLake.ToDouble(v) is { } d && d != 0,
         };
     }
 
@@ -133,5 +133,5 @@ internal sealed class ProfileData
         return result;
     }
 
-    public string[] Keys => Table.Column(KeyColumn).Select(v => Lake.ToText(v) ?? "").ToArray();
+    public string[] Keys => Table.Column(KeyColumn).Select(v => ModelLake.ToText(v) ?? "").ToArray();
 }

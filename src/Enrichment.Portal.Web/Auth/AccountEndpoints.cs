@@ -42,11 +42,9 @@ public static class CookieValidation
         var userId = ctx.Principal?.UserId();
         var sandboxId = ctx.Principal?.SandboxId();
         if (userId is null || sandboxId is null) { ctx.RejectPrincipal(); return; }
-        var db = ctx.HttpContext.RequestServices.GetRequiredService<CatalogDb>();
-        var membership = await db.Set<SandboxMembership>().IgnoreQueryFilters().AsNoTracking()
-            .Where(m => m.UserId == userId && m.SandboxId == sandboxId && !m.User!.Disabled)
-            .Select(m => new { m.Role }).FirstOrDefaultAsync();
-        if (membership is null || membership.Role != ctx.Principal!.PortalRole())
+        var users = ctx.HttpContext.RequestServices.GetRequiredService<UserService>();
+        var role = await users.RoleInAsync(userId, sandboxId);
+        if (role is null || role != ctx.Principal!.PortalRole())
         {
             ctx.RejectPrincipal();
             await ctx.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
@@ -87,14 +85,14 @@ public static class AccountEndpoints
             return Results.LocalRedirect("/login");
         }).AllowAnonymous();
 
-        account.MapGet("/sandbox/{name}", async (string name, string? returnUrl, HttpContext http, CatalogDb db) =>
+        account.MapGet("/sandbox/{name}", async (string name, string? returnUrl, HttpContext http, CatalogDb db, UserService users) =>
         {
             var userId = http.User.UserId();
             if (userId is null) return Results.Forbid();
-            var membership = await db.Set<SandboxMembership>().IgnoreQueryFilters().Include(m => m.Sandbox).Include(m => m.User)
-                .FirstOrDefaultAsync(m => m.UserId == userId && m.Sandbox!.Name == name);
-            if (membership is null) return Results.NotFound();
-            await PortalSignIn.SignInAsync(http, membership.User!, membership.Sandbox!, membership.Role);
+            var target = (await users.SandboxesOfAsync(userId)).FirstOrDefault(x => x.Sandbox.Name == name);
+            if (target.Sandbox is null) return Results.NotFound();
+            var user = await db.Set<AppUser>().AsNoTracking().FirstAsync(u => u.Id == userId);
+            await PortalSignIn.SignInAsync(http, user, target.Sandbox, target.Role);
             return Results.LocalRedirect(PortalSignIn.SafeReturnUrl(returnUrl));
         });
     }

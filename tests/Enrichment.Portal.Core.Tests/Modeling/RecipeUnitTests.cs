@@ -91,7 +91,7 @@ public sealed class RecipeUnitTests
         string Features(string events)
         {
             var types = EventFeatures.TopEventTypes(Open(), cols, [events], cutoff);
-            var t = Lake.Query(Open(), "SELECT * FROM " + EventFeatures.Sql(cols, [events], cutoff, types) + " ORDER BY k", Ct);
+            var t = ModelLake.Query(Open(), "SELECT * FROM " + EventFeatures.Sql(cols, [events], cutoff, types) + " ORDER BY k", Ct);
             return string.Join("\n", Enumerable.Range(0, t.Rows).Select(i => string.Join(",", t.Names.Select(n => t.Column(n)[i]))));
         }
         Assert.Equal(Features(before), Features(union));
@@ -114,7 +114,7 @@ public sealed class RecipeUnitTests
         }
     }
 
-    private static DuckDB.NET.Data.DuckDBConnection Open() => Lake.Open();
+    private static DuckDB.NET.Data.DuckDBConnection Open() => ModelLake.Open();
 
     [Fact]
     public void Psi_is_zero_for_the_same_distribution_and_large_for_a_shift()

@@ -5,7 +5,7 @@ using Enrichment.Portal.Core.Schemas;
 namespace Enrichment.Portal.Core.Modeling;
 
 /// <summary>Small DuckDB helpers: read Parquet globs column-wise, describe their columns.</summary>
-internal static class Lake
+internal static class ModelLake
 {
     public static DuckDBConnection Open()
     {

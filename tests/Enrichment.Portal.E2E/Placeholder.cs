@@ -1,1 +1,0 @@
-namespace Enrichment.Portal.E2E;
