@@ -8,6 +8,9 @@ public static class PortalApi
     public static void MapPortalApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/api/v1").RequireAuthorization(Policies.Read).DisableAntiforgery();
+        v1.MapIdentityNamespacesApi();
+        v1.MapSchemasApi();
+        v1.MapDatasetsApi();
         v1.MapJobsApi();
         v1.MapAdminApi();
         v1.MapDiagnosticsApi();

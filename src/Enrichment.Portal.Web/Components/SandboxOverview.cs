@@ -24,11 +24,12 @@ public sealed class SandboxOverviewService(CatalogDb db)
         var running = await db.Set<JobRun>().CountAsync(j => j.Status == JobStatus.Running || j.Status == JobStatus.Queued, ct);
         var keys = await db.Set<ApiKey>().CountAsync(k => k.RevokedAt == null, ct);
         var users = await db.Set<SandboxMembership>().CountAsync(ct);
+        var catalog = await CatalogStepsAsync(ct);
 
         var steps = new List<GuidedStep>
         {
-            new(1, "Create a schema with identities", "A schema says what your records look like. Its identity fields (email, CRM id, cookie) are how records of one person find each other.", GuidedStepState.Planned, null, null),
-            new(2, "Create a dataset", "A dataset stores the records of one schema; batches of files land in it.", GuidedStepState.Planned, null, null),
+            catalog.Schema,
+            catalog.Dataset,
             new(3, "Ingest data", "Upload a file: each record is checked against the schema, bad rows are set aside with their reason, the rest is kept.", GuidedStepState.Planned, null, null),
             new(4, "Enable for profile and watch profiles stitch", "Records that share an identity become one customer profile.", GuidedStepState.Planned, null, null),
             new(5, "Train a model", "Churn, propensity, lifetime value, affinity, engagement or segments, measured on held-out customers.", GuidedStepState.Planned, null, null),
@@ -45,5 +46,23 @@ public sealed class SandboxOverviewService(CatalogDb db)
         var notices = new List<SandboxNotice>();
         if (failed > 0) notices.Add(new(Severity.Warning, $"{Format.Count(failed)} job(s) failed: see Jobs for the reasons."));
         return new SandboxOverview(steps, facts, notices);
+    }
+
+    /// <summary>Steps 1 and 2 from the catalog: done when a profile schema has a primary identity / when a dataset exists.</summary>
+    private async Task<(GuidedStep Schema, GuidedStep Dataset)> CatalogStepsAsync(CancellationToken ct)
+    {
+        var schemas = await db.Set<Enrichment.Portal.Core.Schemas.Schema>().CountAsync(ct);
+        var profileEnabled = await db.Set<Enrichment.Portal.Core.Schemas.Schema>().CountAsync(s => s.ProfileEnabled, ct);
+        var ready = await db.Set<Enrichment.Portal.Core.Schemas.Schema>().AnyAsync(s => s.Class == Enrichment.Portal.Core.Schemas.SchemaClass.Profile && s.PrimaryIdentityPath != null, ct);
+        var datasets = await db.Set<Enrichment.Portal.Core.Datasets.Dataset>().CountAsync(d => d.DeletedAt == null && !d.System, ct);
+        var profileDatasets = await db.Set<Enrichment.Portal.Core.Datasets.Dataset>().CountAsync(d => d.DeletedAt == null && !d.System && d.ProfileEnabled, ct);
+        var schemaStep = new GuidedStep(1, "Create a schema with identities",
+            "A schema says what your records look like. Its identity fields (email, CRM id, cookie) are how records of one person find each other.",
+            ready ? GuidedStepState.Done : GuidedStepState.Next, ready ? "/schemas" : "/wizard?step=1",
+            schemas == 0 ? null : $"{Format.Count(schemas)} schema(s), {Format.Count(profileEnabled)} profile-enabled");
+        var datasetStep = new GuidedStep(2, "Create a dataset", "A dataset stores the records of one schema; batches of files land in it.",
+            datasets > 0 ? GuidedStepState.Done : ready ? GuidedStepState.Next : GuidedStepState.Blocked, datasets > 0 ? "/datasets" : "/wizard?step=2",
+            datasets == 0 ? null : $"{Format.Count(datasets)} dataset(s), {Format.Count(profileDatasets)} profile-enabled");
+        return (schemaStep, datasetStep);
     }
 }

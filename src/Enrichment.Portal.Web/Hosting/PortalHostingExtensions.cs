@@ -44,6 +44,7 @@ public static class PortalHostingExtensions
         services.AddSingleton<LoginThrottle>();
         services.AddScoped<PortalInitializer>();
         services.AddScoped<Enrichment.Portal.Web.Components.SandboxOverviewService>();
+        Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
         services.AddPortalAuth();
 
         services.AddPortalJobs(database.IsPostgres, config);

@@ -13,6 +13,11 @@ public static class NavGroups
 {
     public static readonly IReadOnlyList<NavGroup> All =
     [
+        new("Data", [
+            new("schemas", "Schemas", "/schemas", Icons.Material.Filled.Schema),
+            new("datasets", "Datasets", "/datasets", Icons.Material.Filled.Dataset),
+            new("identity-namespaces", "Identity namespaces", "/identity-namespaces", Icons.Material.Filled.Fingerprint),
+        ]),
         new("Operations", [
             new("jobs", "Jobs", "/jobs", Icons.Material.Filled.WorkHistory),
         ]),

@@ -51,6 +51,25 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "identity_namespaces",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    Code = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Type = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Normalizer = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Description = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    CreatedBy = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_identity_namespaces", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "job_runs",
                 columns: table => new
                 {
@@ -90,6 +109,31 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "schemas",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Description = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    Class = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    FieldsJson = table.Column<string>(type: "text", nullable: false),
+                    Version = table.Column<int>(type: "integer", nullable: false),
+                    ProfileEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    ProfileEnabledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    FieldCount = table.Column<int>(type: "integer", nullable: false),
+                    PrimaryIdentityPath = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    NamespaceCodes = table.Column<string>(type: "text", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_schemas", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "users",
                 columns: table => new
                 {
@@ -106,6 +150,36 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_users", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "datasets",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Description = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    SchemaId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    ProfileEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    ProfileEnabledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    System = table.Column<bool>(type: "boolean", nullable: false),
+                    RecordCount = table.Column<long>(type: "bigint", nullable: false),
+                    BatchCount = table.Column<int>(type: "integer", nullable: false),
+                    DeletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CreatedBy = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_datasets", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_datasets_schemas_SchemaId",
+                        column: x => x.SchemaId,
+                        principalTable: "schemas",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
                 });
 
             migrationBuilder.CreateTable(
@@ -156,6 +230,33 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 column: "SandboxId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_datasets_SandboxId",
+                table: "datasets",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_datasets_SandboxId_Name",
+                table: "datasets",
+                columns: new[] { "SandboxId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_datasets_SchemaId",
+                table: "datasets",
+                column: "SchemaId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identity_namespaces_SandboxId",
+                table: "identity_namespaces",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identity_namespaces_SandboxId_Code",
+                table: "identity_namespaces",
+                columns: new[] { "SandboxId", "Code" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_job_runs_SandboxId",
                 table: "job_runs",
                 column: "SandboxId");
@@ -183,6 +284,17 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_schemas_SandboxId",
+                table: "schemas",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_schemas_SandboxId_Name",
+                table: "schemas",
+                columns: new[] { "SandboxId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_users_UserName",
                 table: "users",
                 column: "UserName",
@@ -199,10 +311,19 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 name: "audit_log");
 
             migrationBuilder.DropTable(
+                name: "datasets");
+
+            migrationBuilder.DropTable(
+                name: "identity_namespaces");
+
+            migrationBuilder.DropTable(
                 name: "job_runs");
 
             migrationBuilder.DropTable(
                 name: "memberships");
+
+            migrationBuilder.DropTable(
+                name: "schemas");
 
             migrationBuilder.DropTable(
                 name: "sandboxes");
