@@ -14,9 +14,10 @@ for ctx in Sqlite Postgres; do
   dotnet ef migrations add "$name" --project src/Enrichment.Portal.Core --startup-project src/Enrichment.Portal.Core \
     --context "${ctx}CatalogDb" --output-dir "Catalog/Migrations/$ctx" --namespace "Enrichment.Portal.Core.Catalog.Migrations.$ctx"
 done
-# dotnet-ef places the model snapshot by namespace; keep it beside its migrations.
+# dotnet-ef places the model snapshot by namespace (src/Enrichment.Portal.Core/Enrichment/Portal/Core/...);
+# keep it beside its migrations.
 for ctx in Sqlite Postgres; do
-  snap=$(find src/Enrichment.Portal.Core -name "${ctx}CatalogDbModelSnapshot.cs" -not -path "*/Catalog/Migrations/$ctx/*" -not -path "*/obj/*" || true)
-  [ -n "$snap" ] && mv $snap "src/Enrichment.Portal.Core/Catalog/Migrations/$ctx/"
+  misplaced="src/Enrichment.Portal.Core/Enrichment/Portal/Core/Catalog/Migrations/$ctx/${ctx}CatalogDbModelSnapshot.cs"
+  [ -f "$misplaced" ] && mv "$misplaced" "src/Enrichment.Portal.Core/Catalog/Migrations/$ctx/"
 done
 rm -rf src/Enrichment.Portal.Core/Enrichment

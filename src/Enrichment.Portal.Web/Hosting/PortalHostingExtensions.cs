@@ -44,6 +44,8 @@ public static class PortalHostingExtensions
         services.AddSingleton<LoginThrottle>();
         services.AddScoped<PortalInitializer>();
         services.AddScoped<Enrichment.Portal.Web.Components.SandboxOverviewService>();
+        services.AddScoped<Enrichment.Portal.Core.Lake.LakeCatalog>();
+        services.AddSingleton(new Enrichment.Portal.Core.Query.QueryService(null));
         Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
         services.AddPortalAuth();
 

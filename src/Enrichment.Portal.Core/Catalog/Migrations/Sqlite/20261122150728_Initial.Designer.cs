@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteCatalogDb))]
-    [Migration("20261122144050_Initial")]
+    [Migration("20261122150728_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
