@@ -58,6 +58,7 @@ public sealed class FoundationE2ETests(BrowserFixture browser)
 
         // Switch to sandbox dev and back.
         await page.GetByTestId("current-sandbox").ClickAsync();
+        await BrowserFixture.ScreenshotAsync(page, "sandbox-menu");
         await page.GetByTestId("sandbox-option-dev").ClickAsync();
         await page.WaitForURLAsync(u => u.Contains("/admin/api-keys"));
         await BrowserFixture.WaitForBlazorAsync(page);
