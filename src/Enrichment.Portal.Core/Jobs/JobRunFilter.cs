@@ -32,12 +32,11 @@ public sealed class JobRunFilter(IServiceScopeFactory scopes, TimeProvider clock
         if (RunIdOf(context.BackgroundJob.Job) is not { } runId) return;
         var now = clock.GetUtcNow();
         var error = context.Exception is { } ex && !context.ExceptionHandled ? Describe(ex) : null;
-        if (error is not null && context.Canceled)
-            error = "The job was stopped before it finished (the server shut down or the job was cancelled).";
-        if (context.Canceled && error is not null)
+        var shuttingDown = context.CancellationToken?.ShutdownToken.IsCancellationRequested == true;
+        if (error is not null && (shuttingDown || context.Canceled))
         {
             // Shutdown: leave it 'running' so that the next start re-enqueues it (see JobRecovery).
-            log.LogWarning("Job run {RunId} was interrupted by shutdown", runId);
+            log.LogWarning("Job run {RunId} was interrupted by shutdown; it will be re-queued at the next start", runId);
             return;
         }
         var status = error is null ? JobStatus.Succeeded : JobStatus.Failed;
