@@ -86,12 +86,12 @@ public sealed class IdentityGraphTests
     public async Task Non_people_namespaces_never_link()
     {
         using var t = new ProfileTestDb();
-        var schema = TestSchemas.Crm with { Fields = [.. TestSchemas.Crm.Fields, new Schemas.SchemaField { Path = "storeId", Type = Schemas.FieldType.String, Identity = new Schemas.IdentityMapping("StoreID") }] };
+        var schema = TestSchemas.Crm with { Fields = [.. TestSchemas.Crm.Fields, new Enrichment.Portal.Core.Schemas.SchemaField { Path = "storeId", Type = Enrichment.Portal.Core.Schemas.FieldType.String, Identity = new Enrichment.Portal.Core.Schemas.IdentityMapping("StoreID") }] };
         var ingestor = new ProfileIngestor(t.Db);
         await ingestor.ApplyRecordsAsync(new ProfileRecordBatch(t.SandboxId, "ds", schema,
             [R(("email", "a@x.com"), ("storeId", "S1")), R(("email", "b@x.com"), ("storeId", "S1"))], T0)
         {
-            Namespaces = code => code == "StoreID" ? new Identity.NamespaceInfo("StoreID", "Store", Identity.IdentityType.NonPeople, Identity.NormalizerKind.Id, false) : Identity.BuiltInNamespaces.Find(code),
+            Namespaces = code => code == "StoreID" ? new Enrichment.Portal.Core.Identity.NamespaceInfo("StoreID", "Store", Enrichment.Portal.Core.Identity.IdentityType.NonPeople, Enrichment.Portal.Core.Identity.NormalizerKind.Id, false) : Enrichment.Portal.Core.Identity.BuiltInNamespaces.Find(code),
         }, Ct);
         Assert.Equal(2, (await t.Service.StatsAsync(Ct)).Profiles);
         Assert.Equal(2, (await t.Service.StatsAsync(Ct)).Identities);
