@@ -170,6 +170,9 @@ internal sealed class ProfileConfiguration : IEntityTypeConfiguration<Profile>
         b.HasKey(x => x.Id);
         b.Property(x => x.Id).HasMaxLength(32);
         b.Property(x => x.SandboxId).HasMaxLength(32);
+        // Keyset pages and IN lookups by (sandbox, id): without it SQLite's planner picks the sandbox-only index.
+        b.HasIndex(x => new { x.SandboxId, x.Id });
+        b.HasIndex(x => new { x.SandboxId, x.HitLimit });
         ProfileModel.SnakeCase(b);
     }
 }

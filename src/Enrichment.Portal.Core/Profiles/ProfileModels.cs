@@ -9,7 +9,7 @@ public sealed class ProfileStoreOptions
     /// <summary>Most identities one graph (profile) keeps; past that, the oldest cookie/device identities are evicted first.</summary>
     public int MaxIdentitiesPerGraph { get; set; } = 50;
     /// <summary>Records per chunk (one transaction per chunk).</summary>
-    public int ChunkSize { get; set; } = 5000;
+    public int ChunkSize { get; set; } = 10_000;
 }
 
 /// <summary>An accepted batch of a profile-enabled dataset, as Parquet files of the lake.</summary>

@@ -16,7 +16,10 @@ internal sealed class ProfileSql(DbConnection connection, bool sqlite)
     {
         await db.Database.OpenConnectionAsync(ct);
         var sqlite = db.Database.ProviderName?.Contains("Sqlite", StringComparison.OrdinalIgnoreCase) == true;
-        return new ProfileSql(db.Database.GetDbConnection(), sqlite);
+        var sql = new ProfileSql(db.Database.GetDbConnection(), sqlite);
+        // A bigger page cache for this connection: bulk index inserts hit random pages (default cache is 2 MB).
+        if (sqlite) await sql.ExecAsync("PRAGMA cache_size=-131072", ct);
+        return sql;
     }
 
     /// <summary>A DateTimeOffset as the catalog stores it: UTC ticks on SQLite, timestamptz on PostgreSQL.</summary>
@@ -68,7 +71,7 @@ internal sealed class ProfileSql(DbConnection connection, bool sqlite)
     /// <summary>Runs <paramref name="sql"/> (which holds <c>{in}</c> for the list) over <paramref name="values"/> in slices of 500.</summary>
     public async Task ForEachInAsync<T>(string sql, object?[] fixedArgs, IReadOnlyList<T> values, Action<DbDataReader> row, CancellationToken ct)
     {
-        const int slice = 500;
+        var slice = sqlite ? 48 : 500;
         for (var off = 0; off < values.Count; off += slice)
         {
             var n = Math.Min(slice, values.Count - off);
@@ -83,7 +86,9 @@ internal sealed class ProfileSql(DbConnection connection, bool sqlite)
 
     /// <summary>Multi-row INSERT with a fixed suffix (e.g. ON CONFLICT ...), prepared for full slices.</summary>
     public BulkInsert Bulk(string table, string[] columns, string suffix, int rowsPerStatement = 100) =>
-        new(this, table, columns, suffix, rowsPerStatement);
+        // Microsoft.Data.Sqlite binds parameters by name with linear searches (quadratic in the parameter count):
+        // on SQLite one prepared row per statement is fastest; PostgreSQL gains from fewer round trips.
+        new(this, table, columns, suffix, sqlite ? 1 : rowsPerStatement);
 
     internal sealed class BulkInsert(ProfileSql sql, string table, string[] columns, string suffix, int rowsPerStatement) : IAsyncDisposable
     {
