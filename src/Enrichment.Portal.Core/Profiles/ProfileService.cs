@@ -8,11 +8,12 @@ namespace Enrichment.Portal.Core.Profiles;
 /// <summary>One identity of a profile, as the API shows it.</summary>
 public sealed record ProfileIdentityView(string Namespace, string Id);
 
-/// <summary>A unified profile: identities, merged attributes (nested), insights and where each value came from.</summary>
+/// <summary>A unified profile: identities, merged attributes (nested), insights and where each value came from.
+/// <see cref="MergePolicyId"/> is null when the sandbox's default policy (materialized) was used.</summary>
 /// <param name="Provenance">Dotted attribute path (map entries as <c>path.key</c>) -> dataset id of the value.</param>
 public sealed record ProfileView(
     string ProfileId, IReadOnlyList<ProfileIdentityView> Identities, JsonObject Attributes, JsonObject Insights,
-    IReadOnlyDictionary<string, string> Provenance, DateTimeOffset UpdatedAt, string MergePolicyId);
+    IReadOnlyDictionary<string, string> Provenance, DateTimeOffset UpdatedAt, string? MergePolicyId);
 
 /// <summary>An event of a profile.</summary>
 public sealed record ProfileEventView(long Id, string DatasetId, DateTimeOffset Timestamp, string EventType, JsonObject Fields);
@@ -79,13 +80,12 @@ public sealed class ProfileService(CatalogDb db, Func<string, NamespaceInfo?>? n
         var identities = await db.Set<ProfileIdentity>().IgnoreQueryFilters().AsNoTracking()
             .Where(i => i.SandboxId == s && i.ProfileId == pid)
             .Select(i => new { i.Namespace, i.Value, i.FirstSeen }).ToListAsync(ct);
-        var policies = new MergePolicyService(db);
-        var policy = mergePolicyId is null ? await policies.GetDefaultAsync(s, ct)
-            : await policies.FindAsync(s, mergePolicyId, ct) ?? throw new KeyNotFoundException($"Merge policy {mergePolicyId} not found.");
+        var policy = mergePolicyId is null ? null
+            : await new MergePolicyService(db).FindAsync(s, mergePolicyId, ct) ?? throw new KeyNotFoundException($"Merge policy {mergePolicyId} not found.");
         Dictionary<string, JsonNode?> values;
         Dictionary<string, string> provenance;
         var updated = profile.UpdatedAt;
-        if (policy.IsDefault)
+        if (policy is null || policy.IsDefault)
         {
             values = ProfileValues.ParseFlat(profile.Attributes);
             provenance = ProfileValues.ParseProvenance(profile.Provenance);
@@ -104,7 +104,7 @@ public sealed class ProfileService(CatalogDb db, Func<string, NamespaceInfo?>? n
         return new ProfileView(pid,
             identities.OrderBy(i => i.FirstSeen).ThenBy(i => i.Namespace, StringComparer.Ordinal).ThenBy(i => i.Value, StringComparer.Ordinal)
                 .Select(i => new ProfileIdentityView(i.Namespace, i.Value)).ToList(),
-            attributes, insights, provenance, updated, policy.Id);
+            attributes, insights, provenance, updated, policy?.Id);
     }
 
     /// <summary>Splits flat merged values into the nested attributes and the <c>insights</c> map.</summary>

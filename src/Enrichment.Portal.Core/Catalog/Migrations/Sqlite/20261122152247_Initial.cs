@@ -1,0 +1,466 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "api_keys",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Role = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Prefix = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastUsedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    RevokedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_api_keys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "audit_log",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", nullable: false),
+                    Action = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Target = table.Column<string>(type: "TEXT", nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_audit_log", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "job_runs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    TargetId = table.Column<string>(type: "TEXT", nullable: true),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Progress = table.Column<double>(type: "REAL", nullable: false),
+                    ProgressText = table.Column<string>(type: "TEXT", nullable: true),
+                    Error = table.Column<string>(type: "TEXT", nullable: true),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    HangfireJobId = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    HeartbeatAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_job_runs", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "merge_policies",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    sandbox_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    method = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    dataset_order = table.Column<string>(type: "TEXT", nullable: false),
+                    is_default = table.Column<bool>(type: "INTEGER", nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_merge_policies", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_aliases",
+                columns: table => new
+                {
+                    alias_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    sandbox_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    profile_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    merged_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_aliases", x => x.alias_id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_events",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    sandbox_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    profile_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    dataset_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    batch_id = table.Column<string>(type: "TEXT", nullable: false),
+                    row_number = table.Column<long>(type: "INTEGER", nullable: false),
+                    timestamp = table.Column<long>(type: "INTEGER", nullable: false),
+                    event_type = table.Column<string>(type: "TEXT", nullable: false),
+                    fields = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_events", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_evictions",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    sandbox_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    profile_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    @namespace = table.Column<string>(name: "namespace", type: "TEXT", nullable: false),
+                    value = table.Column<string>(type: "TEXT", nullable: false),
+                    first_seen = table.Column<long>(type: "INTEGER", nullable: false),
+                    evicted_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_evictions", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_fragments",
+                columns: table => new
+                {
+                    sandbox_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    dataset_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    record_key = table.Column<string>(type: "TEXT", nullable: false),
+                    profile_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    batch_id = table.Column<string>(type: "TEXT", nullable: false),
+                    written_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    attributes = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_fragments", x => new { x.sandbox_id, x.dataset_id, x.record_key });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_identities",
+                columns: table => new
+                {
+                    sandbox_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    @namespace = table.Column<string>(name: "namespace", type: "TEXT", maxLength: 64, nullable: false),
+                    value = table.Column<string>(type: "TEXT", nullable: false),
+                    profile_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    first_seen = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_identities", x => new { x.sandbox_id, x.@namespace, x.value });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_links",
+                columns: table => new
+                {
+                    sandbox_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    from_namespace = table.Column<string>(type: "TEXT", nullable: false),
+                    from_value = table.Column<string>(type: "TEXT", nullable: false),
+                    to_namespace = table.Column<string>(type: "TEXT", nullable: false),
+                    to_value = table.Column<string>(type: "TEXT", nullable: false),
+                    profile_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    dataset_id = table.Column<string>(type: "TEXT", nullable: false),
+                    batch_id = table.Column<string>(type: "TEXT", nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_links", x => new { x.sandbox_id, x.from_namespace, x.from_value, x.to_namespace, x.to_value });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profiles",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    sandbox_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    updated_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    identity_count = table.Column<int>(type: "INTEGER", nullable: false),
+                    hit_limit = table.Column<bool>(type: "INTEGER", nullable: false),
+                    attributes = table.Column<string>(type: "TEXT", nullable: false),
+                    provenance = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profiles", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "sandboxes",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Title = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_sandboxes", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "users",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    UserName = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    DisplayName = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    PasswordHash = table.Column<string>(type: "TEXT", nullable: false),
+                    Disabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    FailedLogins = table.Column<int>(type: "INTEGER", nullable: false),
+                    LockedUntil = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastLoginAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_users", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "memberships",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    Role = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_memberships", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_memberships_sandboxes_SandboxId",
+                        column: x => x.SandboxId,
+                        principalTable: "sandboxes",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_memberships_users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_api_keys_Hash",
+                table: "api_keys",
+                column: "Hash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_api_keys_SandboxId",
+                table: "api_keys",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_audit_log_At",
+                table: "audit_log",
+                column: "At");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_audit_log_SandboxId",
+                table: "audit_log",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_job_runs_SandboxId",
+                table: "job_runs",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_job_runs_Status_CreatedAt",
+                table: "job_runs",
+                columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_memberships_SandboxId",
+                table: "memberships",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_memberships_UserId_SandboxId",
+                table: "memberships",
+                columns: new[] { "UserId", "SandboxId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_merge_policies_sandbox_id",
+                table: "merge_policies",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_merge_policies_sandbox_id_name",
+                table: "merge_policies",
+                columns: new[] { "sandbox_id", "name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_aliases_sandbox_id",
+                table: "profile_aliases",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_aliases_sandbox_id_profile_id",
+                table: "profile_aliases",
+                columns: new[] { "sandbox_id", "profile_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_events_sandbox_id",
+                table: "profile_events",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_events_sandbox_id_dataset_id_batch_id_row_number",
+                table: "profile_events",
+                columns: new[] { "sandbox_id", "dataset_id", "batch_id", "row_number" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_events_sandbox_id_profile_id_timestamp",
+                table: "profile_events",
+                columns: new[] { "sandbox_id", "profile_id", "timestamp" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_evictions_sandbox_id",
+                table: "profile_evictions",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_evictions_sandbox_id_profile_id",
+                table: "profile_evictions",
+                columns: new[] { "sandbox_id", "profile_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_fragments_sandbox_id",
+                table: "profile_fragments",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_fragments_sandbox_id_profile_id",
+                table: "profile_fragments",
+                columns: new[] { "sandbox_id", "profile_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_identities_sandbox_id",
+                table: "profile_identities",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_identities_sandbox_id_profile_id",
+                table: "profile_identities",
+                columns: new[] { "sandbox_id", "profile_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_links_sandbox_id",
+                table: "profile_links",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_links_sandbox_id_profile_id",
+                table: "profile_links",
+                columns: new[] { "sandbox_id", "profile_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profiles_sandbox_id",
+                table: "profiles",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profiles_sandbox_id_hit_limit",
+                table: "profiles",
+                columns: new[] { "sandbox_id", "hit_limit" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profiles_sandbox_id_id",
+                table: "profiles",
+                columns: new[] { "sandbox_id", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sandboxes_Name",
+                table: "sandboxes",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_users_UserName",
+                table: "users",
+                column: "UserName",
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "api_keys");
+
+            migrationBuilder.DropTable(
+                name: "audit_log");
+
+            migrationBuilder.DropTable(
+                name: "job_runs");
+
+            migrationBuilder.DropTable(
+                name: "memberships");
+
+            migrationBuilder.DropTable(
+                name: "merge_policies");
+
+            migrationBuilder.DropTable(
+                name: "profile_aliases");
+
+            migrationBuilder.DropTable(
+                name: "profile_events");
+
+            migrationBuilder.DropTable(
+                name: "profile_evictions");
+
+            migrationBuilder.DropTable(
+                name: "profile_fragments");
+
+            migrationBuilder.DropTable(
+                name: "profile_identities");
+
+            migrationBuilder.DropTable(
+                name: "profile_links");
+
+            migrationBuilder.DropTable(
+                name: "profiles");
+
+            migrationBuilder.DropTable(
+                name: "sandboxes");
+
+            migrationBuilder.DropTable(
+                name: "users");
+        }
+    }
+}
