@@ -360,6 +360,378 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.ToTable("job_runs", (string)null);
                 });
 
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.IdentityEviction", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("EvictedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("evicted_at");
+
+                    b.Property<DateTimeOffset>("FirstSeen")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_seen");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("namespace");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("profile_id");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("value");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("profile_evictions", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.MergePolicy", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DatasetOrder")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("dataset_order");
+
+                    b.Property<bool>("IsDefault")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_default");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("method");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("merge_policies", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.Profile", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Attributes")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("attributes");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("HitLimit")
+                        .HasColumnType("boolean")
+                        .HasColumnName("hit_limit");
+
+                    b.Property<int>("IdentityCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("identity_count");
+
+                    b.Property<string>("Provenance")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("provenance");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "HitLimit");
+
+                    b.HasIndex("SandboxId", "Id");
+
+                    b.ToTable("profiles", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.ProfileAlias", b =>
+                {
+                    b.Property<string>("AliasId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("alias_id");
+
+                    b.Property<DateTimeOffset>("MergedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("merged_at");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("profile_id");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.HasKey("AliasId");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("profile_aliases", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.ProfileEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("batch_id");
+
+                    b.Property<string>("DatasetId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("dataset_id");
+
+                    b.Property<string>("EventType")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("event_type");
+
+                    b.Property<string>("Fields")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("fields");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("profile_id");
+
+                    b.Property<long>("RowNumber")
+                        .HasColumnType("bigint")
+                        .HasColumnName("row_number");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<DateTimeOffset>("Timestamp")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("timestamp");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId", "Timestamp");
+
+                    b.HasIndex("SandboxId", "DatasetId", "BatchId", "RowNumber")
+                        .IsUnique();
+
+                    b.ToTable("profile_events", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.ProfileFragment", b =>
+                {
+                    b.Property<string>("SandboxId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<string>("DatasetId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("dataset_id");
+
+                    b.Property<string>("RecordKey")
+                        .HasColumnType("text")
+                        .HasColumnName("record_key");
+
+                    b.Property<string>("Attributes")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("attributes");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("batch_id");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("profile_id");
+
+                    b.Property<DateTimeOffset>("WrittenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("written_at");
+
+                    b.HasKey("SandboxId", "DatasetId", "RecordKey");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("profile_fragments", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.ProfileIdentity", b =>
+                {
+                    b.Property<string>("SandboxId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("namespace");
+
+                    b.Property<string>("Value")
+                        .HasColumnType("text")
+                        .HasColumnName("value");
+
+                    b.Property<DateTimeOffset>("FirstSeen")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_seen");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("profile_id");
+
+                    b.HasKey("SandboxId", "Namespace", "Value");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("profile_identities", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.ProfileLink", b =>
+                {
+                    b.Property<string>("SandboxId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<string>("FromNamespace")
+                        .HasColumnType("text")
+                        .HasColumnName("from_namespace");
+
+                    b.Property<string>("FromValue")
+                        .HasColumnType("text")
+                        .HasColumnName("from_value");
+
+                    b.Property<string>("ToNamespace")
+                        .HasColumnType("text")
+                        .HasColumnName("to_namespace");
+
+                    b.Property<string>("ToValue")
+                        .HasColumnType("text")
+                        .HasColumnName("to_value");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("batch_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DatasetId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("dataset_id");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("profile_id");
+
+                    b.HasKey("SandboxId", "FromNamespace", "FromValue", "ToNamespace", "ToValue");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("profile_links", (string)null);
+                });
+
             modelBuilder.Entity("Enrichment.Portal.Core.Sandboxes.Sandbox", b =>
                 {
                     b.Property<string>("Id")

@@ -352,6 +352,374 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.ToTable("job_runs", (string)null);
                 });
 
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.IdentityEviction", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("EvictedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("evicted_at");
+
+                    b.Property<long>("FirstSeen")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("first_seen");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("namespace");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_id");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("profile_evictions", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.MergePolicy", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DatasetOrder")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dataset_order");
+
+                    b.Property<bool>("IsDefault")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_default");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("method");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sandbox_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("merge_policies", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.Profile", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Attributes")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("attributes");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("HitLimit")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("hit_limit");
+
+                    b.Property<int>("IdentityCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("identity_count");
+
+                    b.Property<string>("Provenance")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provenance");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "HitLimit");
+
+                    b.HasIndex("SandboxId", "Id");
+
+                    b.ToTable("profiles", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.ProfileAlias", b =>
+                {
+                    b.Property<string>("AliasId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("alias_id");
+
+                    b.Property<long>("MergedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("merged_at");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_id");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sandbox_id");
+
+                    b.HasKey("AliasId");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("profile_aliases", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.ProfileEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("batch_id");
+
+                    b.Property<string>("DatasetId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dataset_id");
+
+                    b.Property<string>("EventType")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event_type");
+
+                    b.Property<string>("Fields")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("fields");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_id");
+
+                    b.Property<long>("RowNumber")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("row_number");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<long>("Timestamp")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("timestamp");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId", "Timestamp");
+
+                    b.HasIndex("SandboxId", "DatasetId", "BatchId", "RowNumber")
+                        .IsUnique();
+
+                    b.ToTable("profile_events", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.ProfileFragment", b =>
+                {
+                    b.Property<string>("SandboxId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<string>("DatasetId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dataset_id");
+
+                    b.Property<string>("RecordKey")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("record_key");
+
+                    b.Property<string>("Attributes")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("attributes");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("batch_id");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_id");
+
+                    b.Property<long>("WrittenAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("written_at");
+
+                    b.HasKey("SandboxId", "DatasetId", "RecordKey");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("profile_fragments", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.ProfileIdentity", b =>
+                {
+                    b.Property<string>("SandboxId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("namespace");
+
+                    b.Property<string>("Value")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value");
+
+                    b.Property<long>("FirstSeen")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("first_seen");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_id");
+
+                    b.HasKey("SandboxId", "Namespace", "Value");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("profile_identities", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Profiles.ProfileLink", b =>
+                {
+                    b.Property<string>("SandboxId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<string>("FromNamespace")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("from_namespace");
+
+                    b.Property<string>("FromValue")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("from_value");
+
+                    b.Property<string>("ToNamespace")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("to_namespace");
+
+                    b.Property<string>("ToValue")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("to_value");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("batch_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DatasetId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dataset_id");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_id");
+
+                    b.HasKey("SandboxId", "FromNamespace", "FromValue", "ToNamespace", "ToValue");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("profile_links", (string)null);
+                });
+
             modelBuilder.Entity("Enrichment.Portal.Core.Sandboxes.Sandbox", b =>
                 {
                     b.Property<string>("Id")

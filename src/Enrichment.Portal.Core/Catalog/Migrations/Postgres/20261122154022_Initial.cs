@@ -95,6 +95,144 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "merge_policies",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    sandbox_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    method = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    dataset_order = table.Column<string>(type: "text", nullable: false),
+                    is_default = table.Column<bool>(type: "boolean", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_merge_policies", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_aliases",
+                columns: table => new
+                {
+                    alias_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    sandbox_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    profile_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    merged_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_aliases", x => x.alias_id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_events",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    sandbox_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    profile_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    dataset_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    batch_id = table.Column<string>(type: "text", nullable: false),
+                    row_number = table.Column<long>(type: "bigint", nullable: false),
+                    timestamp = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    event_type = table.Column<string>(type: "text", nullable: false),
+                    fields = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_events", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_evictions",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    sandbox_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    profile_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    @namespace = table.Column<string>(name: "namespace", type: "text", nullable: false),
+                    value = table.Column<string>(type: "text", nullable: false),
+                    first_seen = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    evicted_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_evictions", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_fragments",
+                columns: table => new
+                {
+                    sandbox_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    dataset_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    record_key = table.Column<string>(type: "text", nullable: false),
+                    profile_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    batch_id = table.Column<string>(type: "text", nullable: false),
+                    written_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    attributes = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_fragments", x => new { x.sandbox_id, x.dataset_id, x.record_key });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_identities",
+                columns: table => new
+                {
+                    sandbox_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    @namespace = table.Column<string>(name: "namespace", type: "character varying(64)", maxLength: 64, nullable: false),
+                    value = table.Column<string>(type: "text", nullable: false),
+                    profile_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    first_seen = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_identities", x => new { x.sandbox_id, x.@namespace, x.value });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profile_links",
+                columns: table => new
+                {
+                    sandbox_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    from_namespace = table.Column<string>(type: "text", nullable: false),
+                    from_value = table.Column<string>(type: "text", nullable: false),
+                    to_namespace = table.Column<string>(type: "text", nullable: false),
+                    to_value = table.Column<string>(type: "text", nullable: false),
+                    profile_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    dataset_id = table.Column<string>(type: "text", nullable: false),
+                    batch_id = table.Column<string>(type: "text", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profile_links", x => new { x.sandbox_id, x.from_namespace, x.from_value, x.to_namespace, x.to_value });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "profiles",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    sandbox_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    identity_count = table.Column<int>(type: "integer", nullable: false),
+                    hit_limit = table.Column<bool>(type: "boolean", nullable: false),
+                    attributes = table.Column<string>(type: "text", nullable: false),
+                    provenance = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_profiles", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "sandboxes",
                 columns: table => new
                 {
@@ -278,6 +416,98 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_merge_policies_sandbox_id",
+                table: "merge_policies",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_merge_policies_sandbox_id_name",
+                table: "merge_policies",
+                columns: new[] { "sandbox_id", "name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_aliases_sandbox_id",
+                table: "profile_aliases",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_aliases_sandbox_id_profile_id",
+                table: "profile_aliases",
+                columns: new[] { "sandbox_id", "profile_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_events_sandbox_id",
+                table: "profile_events",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_events_sandbox_id_dataset_id_batch_id_row_number",
+                table: "profile_events",
+                columns: new[] { "sandbox_id", "dataset_id", "batch_id", "row_number" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_events_sandbox_id_profile_id_timestamp",
+                table: "profile_events",
+                columns: new[] { "sandbox_id", "profile_id", "timestamp" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_evictions_sandbox_id",
+                table: "profile_evictions",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_evictions_sandbox_id_profile_id",
+                table: "profile_evictions",
+                columns: new[] { "sandbox_id", "profile_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_fragments_sandbox_id",
+                table: "profile_fragments",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_fragments_sandbox_id_profile_id",
+                table: "profile_fragments",
+                columns: new[] { "sandbox_id", "profile_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_identities_sandbox_id",
+                table: "profile_identities",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_identities_sandbox_id_profile_id",
+                table: "profile_identities",
+                columns: new[] { "sandbox_id", "profile_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_links_sandbox_id",
+                table: "profile_links",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profile_links_sandbox_id_profile_id",
+                table: "profile_links",
+                columns: new[] { "sandbox_id", "profile_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profiles_sandbox_id",
+                table: "profiles",
+                column: "sandbox_id");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profiles_sandbox_id_hit_limit",
+                table: "profiles",
+                columns: new[] { "sandbox_id", "hit_limit" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profiles_sandbox_id_id",
+                table: "profiles",
+                columns: new[] { "sandbox_id", "id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_sandboxes_Name",
                 table: "sandboxes",
                 column: "Name",
@@ -321,6 +551,30 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "memberships");
+
+            migrationBuilder.DropTable(
+                name: "merge_policies");
+
+            migrationBuilder.DropTable(
+                name: "profile_aliases");
+
+            migrationBuilder.DropTable(
+                name: "profile_events");
+
+            migrationBuilder.DropTable(
+                name: "profile_evictions");
+
+            migrationBuilder.DropTable(
+                name: "profile_fragments");
+
+            migrationBuilder.DropTable(
+                name: "profile_identities");
+
+            migrationBuilder.DropTable(
+                name: "profile_links");
+
+            migrationBuilder.DropTable(
+                name: "profiles");
 
             migrationBuilder.DropTable(
                 name: "schemas");

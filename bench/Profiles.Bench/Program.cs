@@ -1,0 +1,129 @@
+// Profiles benchmark: generated multi-identity people (email, CRM id, 1-3 cookies), a profile batch and an event
+// batch (N events per person), applied to a fresh SQLite profile store; then lookup and streaming latency.
+// Usage: dotnet run -c Release -- [profiles=100000] [eventsPerProfile=10] [workDir]
+using System.Diagnostics;
+using DuckDB.NET.Data;
+using Enrichment.Portal.Core.Catalog;
+using Enrichment.Portal.Core.Profiles;
+using Enrichment.Portal.Core.Sandboxes;
+using Enrichment.Portal.Core.Schemas;
+using Microsoft.EntityFrameworkCore;
+
+var n = args.Length > 0 ? int.Parse(args[0]) : 100_000;
+var perProfile = args.Length > 1 ? int.Parse(args[1]) : 10;
+var work = args.Length > 2 ? args[2] : Path.Combine(Path.GetTempPath(), "profiles-bench-" + n);
+if (Directory.Exists(work)) Directory.Delete(work, true);
+Directory.CreateDirectory(work);
+const string sandbox = "bench";
+
+var profileSchema = new SchemaDefinition("crm", SchemaClass.Profile,
+[
+    new SchemaField { Path = "crmId", Type = FieldType.String, Identity = new IdentityMapping("CRMID", true) },
+    new SchemaField { Path = "email", Type = FieldType.String, Identity = new IdentityMapping("Email") },
+    new SchemaField { Path = "person.name", Type = FieldType.String },
+    new SchemaField { Path = "person.city", Type = FieldType.String },
+    new SchemaField { Path = "loyalty.tier", Type = FieldType.String },
+    new SchemaField { Path = "loyalty.points", Type = FieldType.Integer },
+]);
+var eventSchema = new SchemaDefinition("web", SchemaClass.Event,
+[
+    new SchemaField { Path = "timestamp", Type = FieldType.DateTime, Required = true },
+    new SchemaField { Path = "eventType", Type = FieldType.String, Required = true },
+    new SchemaField { Path = "cookieId", Type = FieldType.String, Identity = new IdentityMapping("CookieID", true) },
+    new SchemaField { Path = "crmId", Type = FieldType.String, Identity = new IdentityMapping("CRMID") },
+    new SchemaField { Path = "web.page", Type = FieldType.String },
+    new SchemaField { Path = "commerce.value", Type = FieldType.Number },
+]);
+
+var profilesFile = Path.Combine(work, "profiles.parquet");
+var eventsFile = Path.Combine(work, "events.parquet");
+var sw = Stopwatch.StartNew();
+using (var duck = new DuckDBConnection("DataSource=:memory:"))
+{
+    duck.Open();
+    using var cmd = duck.CreateCommand();
+    cmd.CommandText = $"""
+        COPY (SELECT 'C' || i AS crmId, 'User.' || i || '@Example.com ' AS email, 'Person ' || i AS "person.name",
+                     ['Paris','Lyon','Berlin','Austin','Osaka'][1 + i % 5] AS "person.city",
+                     ['bronze','silver','gold'][1 + i % 3] AS "loyalty.tier", (i * 37) % 5000 AS "loyalty.points"
+              FROM range({n}) t(i)) TO '{profilesFile}' (FORMAT parquet);
+        COPY (SELECT TIMESTAMP '2024-01-01' + INTERVAL (k * 86400 + i % 86400) SECOND AS "timestamp",
+                     ['web.pageView','commerce.productView','commerce.purchase'][1 + (i + k) % 3] AS eventType,
+                     'ck-' || i || '-' || (k % (1 + i % 3)) AS cookieId,
+                     CASE WHEN k < 1 + i % 3 OR k % 4 = 0 THEN 'C' || i END AS crmId,
+                     '/p/' || ((i * 7 + k) % 500) AS "web.page", round(((i + k) % 200) * 1.5, 2) AS "commerce.value"
+              FROM range({n}) a(i), range({perProfile}) b(k) ORDER BY k, i) TO '{eventsFile}' (FORMAT parquet);
+        """;
+    cmd.ExecuteNonQuery();
+}
+Console.WriteLine($"generated {n:N0} profiles, {(long)n * perProfile:N0} events in {sw.Elapsed.TotalSeconds:F1} s");
+
+var dbPath = Path.Combine(work, "catalog.db");
+SqliteCatalogDb NewDb() => new(new DbContextOptionsBuilder<SqliteCatalogDb>().UseSqlite($"Data Source={dbPath}").Options, new SandboxContext { SandboxId = sandbox });
+using (var init = NewDb()) init.Database.EnsureCreated();
+
+var at = DateTimeOffset.UtcNow;
+ProfileIngestResult p, e;
+using (var db = NewDb())
+{
+    sw.Restart();
+    p = await new ProfileIngestor(db).ApplyBatchAsync(new ProfileBatch(sandbox, "ds-crm", "b1", profileSchema, [profilesFile], at));
+    var tp = sw.Elapsed;
+    sw.Restart();
+    e = await new ProfileIngestor(db).ApplyBatchAsync(new ProfileBatch(sandbox, "ds-web", "b2", eventSchema, [eventsFile], at));
+    var te = sw.Elapsed;
+    Console.WriteLine($"profile batch: {p.Records:N0} records in {tp.TotalSeconds:F1} s ({p.Records / tp.TotalSeconds:N0}/s); identity {p.IdentityStage.TotalSeconds:F1} s, profile {p.ProfileStage.TotalSeconds:F1} s; created {p.ProfilesCreated:N0}");
+    Console.WriteLine($"event batch: {e.Records:N0} records in {te.TotalSeconds:F1} s ({e.Records / te.TotalSeconds:N0}/s); identity {e.IdentityStage.TotalSeconds:F1} s, profile {e.ProfileStage.TotalSeconds:F1} s; events {e.Events:N0}, identities +{e.IdentitiesAdded:N0}, created {e.ProfilesCreated:N0}, merged {e.ProfilesMerged:N0}");
+    Console.WriteLine($"batch accepted -> profiles queryable: {(tp + te).TotalSeconds:F1} s");
+    var stats = await new ProfileService(db).StatsAsync();
+    Console.WriteLine($"stats: {stats}");
+}
+
+// Lookup latency by a random identity (email, CRM id or cookie), fresh context per request like the API.
+var rnd = new Random(42);
+var lookups = new List<double>();
+var eventLookups = new List<double>();
+for (var i = 0; i < 2000; i++)
+{
+    var who = rnd.Next(n);
+    var (ns, id) = (i % 3) switch { 0 => ("Email", $"user.{who}@example.com"), 1 => ("CRMID", "C" + who), _ => ("CookieID", $"ck-{who}-0") };
+    var t0 = Stopwatch.GetTimestamp();
+    using var db = NewDb();
+    var view = await new ProfileService(db).GetAsync(ns, id) ?? throw new InvalidOperationException($"{ns} {id} not found");
+    lookups.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+    t0 = Stopwatch.GetTimestamp();
+    await new ProfileService(db).GetEventsAsync(view.ProfileId, limit: 20);
+    eventLookups.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+}
+Console.WriteLine($"profile lookup by identity: p50 {Pct(lookups, 50):F2} ms, p95 {Pct(lookups, 95):F2} ms, p99 {Pct(lookups, 99):F2} ms");
+Console.WriteLine($"events of a profile (newest 20): p50 {Pct(eventLookups, 50):F2} ms, p95 {Pct(eventLookups, 95):F2} ms");
+
+// Streaming: one record at a time (a new cookie of a known person), record -> profile updated and queryable.
+var stream = new List<double>();
+for (var i = 0; i < 300; i++)
+{
+    var who = rnd.Next(n);
+    var t0 = Stopwatch.GetTimestamp();
+    using var db = NewDb();
+    var rec = new Dictionary<string, object?> { ["timestamp"] = DateTime.UtcNow, ["eventType"] = "web.pageView", ["cookieId"] = $"stream-{i}", ["crmId"] = "C" + who, ["web.page"] = "/live" };
+    await new ProfileIngestor(db).ApplyRecordsAsync(new ProfileRecordBatch(sandbox, "ds-web", eventSchema, [rec], DateTimeOffset.UtcNow));
+    var view = await new ProfileService(db).GetAsync("CookieID", $"stream-{i}");
+    if (view is null) throw new InvalidOperationException("streamed record not queryable");
+    stream.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+}
+Console.WriteLine($"streaming record -> profile p50 {Pct(stream, 50):F2} ms, p95 {Pct(stream, 95):F2} ms");
+
+using (var db = NewDb())
+{
+    sw.Restart();
+    var policy = await new MergePolicyService(db).GetDefaultAsync(sandbox);
+    var snap = await new ProfileSnapshotWriter(db).WriteAsync(sandbox, policy, Path.Combine(work, "snapshot"), [profileSchema]);
+    Console.WriteLine($"snapshot: {snap.Rows:N0} rows, {snap.Files.Count} files, {snap.Columns.Count} columns in {sw.Elapsed.TotalSeconds:F1} s");
+}
+Console.WriteLine($"catalog size: {new FileInfo(dbPath).Length / 1048576.0:F0} MB");
+
+static double Pct(List<double> xs, int p)
+{
+    var s = xs.Order().ToList();
+    return s[Math.Min(s.Count - 1, (int)Math.Ceiling(p / 100.0 * s.Count) - 1)];
+}

@@ -1,0 +1,145 @@
+using System.Data.Common;
+using System.Text;
+using Enrichment.Portal.Core.Catalog;
+using Microsoft.EntityFrameworkCore;
+
+namespace Enrichment.Portal.Core.Profiles;
+
+/// <summary>Provider-aware raw ADO.NET helpers for the bulk work of the profile store (SQLite and PostgreSQL).</summary>
+internal sealed class ProfileSql(DbConnection connection, bool sqlite)
+{
+    public DbConnection Connection => connection;
+    public DbTransaction? Transaction { get; set; }
+    public bool IsSqlite => sqlite;
+
+    public static async Task<ProfileSql> OpenAsync(CatalogDb db, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        var sqlite = db.Database.ProviderName?.Contains("Sqlite", StringComparison.OrdinalIgnoreCase) == true;
+        var sql = new ProfileSql(db.Database.GetDbConnection(), sqlite);
+        // A bigger page cache for this connection: bulk index inserts hit random pages (default cache is 2 MB).
+        if (sqlite) await sql.ExecAsync("PRAGMA cache_size=-131072", ct);
+        return sql;
+    }
+
+    /// <summary>A DateTimeOffset as the catalog stores it: UTC ticks on SQLite, timestamptz on PostgreSQL.</summary>
+    public object Time(DateTimeOffset t) => sqlite ? t.UtcTicks : t.ToUniversalTime();
+
+    public DateTimeOffset ReadTime(DbDataReader r, int i) =>
+        sqlite ? new DateTimeOffset(r.GetInt64(i), TimeSpan.Zero) : r.GetFieldValue<DateTimeOffset>(i).ToUniversalTime();
+
+    public DbCommand Command(string sql, params object?[] args)
+    {
+        var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = Transaction;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = "@p" + i;
+            p.Value = args[i] ?? DBNull.Value;
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+
+    public async Task<int> ExecAsync(string sql, CancellationToken ct, params object?[] args)
+    {
+        await using var cmd = Command(sql, args);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<long> ScalarLongAsync(string sql, CancellationToken ct, params object?[] args)
+    {
+        await using var cmd = Command(sql, args);
+        var v = await cmd.ExecuteScalarAsync(ct);
+        return v is null or DBNull ? 0 : Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>"@p{start},@p{start+1},..." for an IN list.</summary>
+    public static string Params(int start, int count)
+    {
+        var sb = new StringBuilder(count * 6);
+        for (var i = 0; i < count; i++)
+        {
+            if (i > 0) sb.Append(',');
+            sb.Append("@p").Append(start + i);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Runs <paramref name="sql"/> (which holds <c>{in}</c> for the list) over <paramref name="values"/> in slices of 500.</summary>
+    public async Task ForEachInAsync<T>(string sql, object?[] fixedArgs, IReadOnlyList<T> values, Action<DbDataReader> row, CancellationToken ct)
+    {
+        var slice = sqlite ? 48 : 500;
+        for (var off = 0; off < values.Count; off += slice)
+        {
+            var n = Math.Min(slice, values.Count - off);
+            var args = new object?[fixedArgs.Length + n];
+            fixedArgs.CopyTo(args, 0);
+            for (var i = 0; i < n; i++) args[fixedArgs.Length + i] = values[off + i];
+            await using var cmd = Command(sql.Replace("{in}", Params(fixedArgs.Length, n), StringComparison.Ordinal), args);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct)) row(r);
+        }
+    }
+
+    /// <summary>Multi-row INSERT with a fixed suffix (e.g. ON CONFLICT ...), prepared for full slices.</summary>
+    public BulkInsert Bulk(string table, string[] columns, string suffix, int rowsPerStatement = 100) =>
+        // Microsoft.Data.Sqlite binds parameters by name with linear searches (quadratic in the parameter count):
+        // on SQLite one prepared row per statement is fastest; PostgreSQL gains from fewer round trips.
+        new(this, table, columns, suffix, sqlite ? 1 : rowsPerStatement);
+
+    internal sealed class BulkInsert(ProfileSql sql, string table, string[] columns, string suffix, int rowsPerStatement) : IAsyncDisposable
+    {
+        private readonly List<object?> pending = new(columns.Length * rowsPerStatement);
+        private DbCommand? full;
+        public long Affected { get; private set; }
+
+        private string Text(int rows)
+        {
+            var sb = new StringBuilder();
+            sb.Append("INSERT INTO ").Append(table).Append(" (").Append(string.Join(",", columns)).Append(") VALUES ");
+            for (var r = 0; r < rows; r++)
+            {
+                if (r > 0) sb.Append(',');
+                sb.Append('(').Append(Params(r * columns.Length, columns.Length)).Append(')');
+            }
+            sb.Append(' ').Append(suffix);
+            return sb.ToString();
+        }
+
+        public async Task AddAsync(CancellationToken ct, params object?[] values)
+        {
+            pending.AddRange(values);
+            if (pending.Count >= columns.Length * rowsPerStatement) await FlushFullAsync(ct);
+        }
+
+        private async Task FlushFullAsync(CancellationToken ct)
+        {
+            if (full is null)
+            {
+                full = sql.Command(Text(rowsPerStatement), new object?[columns.Length * rowsPerStatement]);
+                if (sql.IsSqlite) full.Prepare();
+            }
+            full.Transaction = sql.Transaction;
+            for (var i = 0; i < pending.Count; i++) full.Parameters[i].Value = pending[i] ?? DBNull.Value;
+            Affected += await full.ExecuteNonQueryAsync(ct);
+            pending.Clear();
+        }
+
+        public async Task FlushAsync(CancellationToken ct)
+        {
+            if (pending.Count == 0) return;
+            var rows = pending.Count / columns.Length;
+            await using var cmd = sql.Command(Text(rows), pending.ToArray());
+            Affected += await cmd.ExecuteNonQueryAsync(ct);
+            pending.Clear();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (full is not null) await full.DisposeAsync();
+        }
+    }
+}

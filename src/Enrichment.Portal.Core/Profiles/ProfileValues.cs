@@ -1,0 +1,199 @@
+using System.Collections;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Enrichment.Portal.Core.Schemas;
+
+namespace Enrichment.Portal.Core.Profiles;
+
+/// <summary>Conversions between record values (DuckDB / in-memory) and the JSON kept by the profile store.</summary>
+internal static class ProfileValues
+{
+    public static JsonNode? ToJson(object? v) => v switch
+    {
+        null or DBNull => null,
+        JsonNode n => n.DeepClone(),
+        string s => JsonValue.Create(s),
+        bool b => JsonValue.Create(b),
+        long l => JsonValue.Create(l),
+        int i => JsonValue.Create(i),
+        short s => JsonValue.Create(s),
+        byte b => JsonValue.Create(b),
+        sbyte b => JsonValue.Create(b),
+        uint u => JsonValue.Create(u),
+        ulong u => JsonValue.Create(u),
+        ushort u => JsonValue.Create(u),
+        double d => double.IsFinite(d) ? JsonValue.Create(d) : null,
+        float f => float.IsFinite(f) ? JsonValue.Create(f) : null,
+        decimal m => JsonValue.Create(m),
+        System.Numerics.BigInteger bi => JsonValue.Create((decimal)bi),
+        DateTime dt => JsonValue.Create(AsUtc(dt).ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)),
+        DateTimeOffset dto => JsonValue.Create(dto.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)),
+        DateOnly d => JsonValue.Create(d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
+        TimeOnly t => JsonValue.Create(t.ToString("HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture)),
+        Guid g => JsonValue.Create(g.ToString()),
+        IDictionary dict => DictToJson(dict),
+        IEnumerable e => new JsonArray(e.Cast<object?>().Select(ToJson).ToArray()),
+        _ => JsonValue.Create(Convert.ToString(v, CultureInfo.InvariantCulture)),
+    };
+
+    private static JsonObject DictToJson(IDictionary dict)
+    {
+        var o = new JsonObject();
+        foreach (DictionaryEntry kv in dict)
+            o[Convert.ToString(kv.Key, CultureInfo.InvariantCulture) ?? ""] = ToJson(kv.Value);
+        return o;
+    }
+
+    public static DateTime AsUtc(DateTime dt) => dt.Kind switch
+    {
+        DateTimeKind.Utc => dt,
+        DateTimeKind.Local => dt.ToUniversalTime(),
+        _ => DateTime.SpecifyKind(dt, DateTimeKind.Utc),
+    };
+
+    /// <summary>The string form of an identity value (integral numbers without decimals).</summary>
+    public static string? IdentityString(object? v) => v switch
+    {
+        null or DBNull => null,
+        string s => s,
+        double d when double.IsFinite(d) && d == Math.Floor(d) && Math.Abs(d) < 1e17 => ((long)d).ToString(CultureInfo.InvariantCulture),
+        float f when float.IsFinite(f) && f == MathF.Floor(f) && Math.Abs(f) < 1e15 => ((long)f).ToString(CultureInfo.InvariantCulture),
+        decimal m when m == decimal.Truncate(m) => decimal.Truncate(m).ToString(CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => v.ToString(),
+    };
+
+    public static DateTimeOffset? ToTime(object? v) => v switch
+    {
+        DateTime dt => new DateTimeOffset(AsUtc(dt)),
+        DateTimeOffset dto => dto.ToUniversalTime(),
+        DateOnly d => new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc)),
+        string s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var p) => p.ToUniversalTime(),
+        _ => null,
+    };
+
+    /// <summary>Adds the attribute units of one field value: a map field gives one unit per key (so maps merge key-wise).</summary>
+    public static void AddUnits(Dictionary<string, JsonNode?> units, SchemaField field, object? value)
+    {
+        if (value is null or DBNull) return;
+        if (field.Type == FieldType.Map)
+        {
+            JsonNode? node = value is string s ? TryParse(s) : ToJson(value);
+            if (node is JsonObject obj)
+            {
+                foreach (var (k, v) in obj)
+                    if (v is not null) units[field.Path + "." + k] = v.DeepClone();
+                return;
+            }
+            if (node is not null) units[field.Path] = node;
+            return;
+        }
+        if (field.Type == FieldType.Array && value is string arr && TryParse(arr) is JsonArray ja)
+        {
+            units[field.Path] = ja;
+            return;
+        }
+        var j = ToJson(value);
+        if (j is not null) units[field.Path] = j;
+    }
+
+    public static JsonNode? TryParse(string s)
+    {
+        try { return JsonNode.Parse(s); }
+        catch (JsonException) { return JsonValue.Create(s); }
+    }
+
+    public static string Serialize(Dictionary<string, JsonNode?> flat)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in flat) o[k] = v?.DeepClone();
+        return o.ToJsonString();
+    }
+
+    public static string Serialize(Dictionary<string, string> flat) => JsonSerializer.Serialize(flat);
+
+    public static Dictionary<string, JsonNode?> ParseFlat(string? json)
+    {
+        var d = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(json)) return d;
+        if (JsonNode.Parse(json) is JsonObject o)
+            foreach (var (k, v) in o) d[k] = v?.DeepClone();
+        return d;
+    }
+
+    public static Dictionary<string, string> ParseProvenance(string? json) =>
+        string.IsNullOrEmpty(json) ? new(StringComparer.Ordinal)
+            : JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? new(StringComparer.Ordinal);
+
+    /// <summary>Builds a nested object from dotted paths (<c>person.name</c> -> <c>{ person: { name } }</c>).</summary>
+    public static JsonObject Nest(IEnumerable<KeyValuePair<string, JsonNode?>> flat)
+    {
+        var root = new JsonObject();
+        foreach (var (path, value) in flat.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            var parts = path.Split('.');
+            var cur = root;
+            var ok = true;
+            for (var i = 0; i < parts.Length - 1 && ok; i++)
+            {
+                if (cur[parts[i]] is JsonObject next) cur = next;
+                else if (cur.ContainsKey(parts[i])) ok = false;
+                else { next = new JsonObject(); cur[parts[i]] = next; cur = next; }
+            }
+            if (!ok) continue;
+            var leaf = parts[^1];
+            if (cur[leaf] is JsonObject existing && value is JsonObject add)
+                foreach (var (k, v) in add) existing[k] = v?.DeepClone();
+            else cur[leaf] = value?.DeepClone();
+        }
+        return root;
+    }
+}
+
+/// <summary>One dataset's attributes for one identity-of-record, as merge input.</summary>
+public sealed record FragmentData(string DatasetId, string RecordKey, DateTimeOffset WrittenAt, IReadOnlyDictionary<string, JsonNode?> Attributes);
+
+/// <summary>The result of a merge: flat attributes by dotted path and the dataset each came from.</summary>
+public sealed record MergedAttributes(Dictionary<string, JsonNode?> Values, Dictionary<string, string> Provenance, DateTimeOffset? UpdatedAt);
+
+/// <summary>Merges fragments into one profile by a merge policy. Attributes merge unit-wise (map entries key-wise).</summary>
+public static class AttributeMerger
+{
+    public static MergedAttributes Merge(IEnumerable<FragmentData> fragments, string method, IReadOnlyList<string>? datasetOrder)
+    {
+        var list = fragments.ToList();
+        IEnumerable<FragmentData> ordered;
+        if (method == MergeMethods.DatasetPrecedence)
+        {
+            var order = datasetOrder ?? [];
+            int Rank(string d) { var i = IndexOf(order, d); return i < 0 ? int.MaxValue : i; }
+            // Lowest priority first, so that higher-priority datasets overwrite; within a rank, newest last.
+            ordered = list.OrderByDescending(f => Rank(f.DatasetId)).ThenBy(f => f.WrittenAt).ThenBy(f => f.DatasetId, StringComparer.Ordinal).ThenBy(f => f.RecordKey, StringComparer.Ordinal);
+        }
+        else
+        {
+            ordered = list.OrderBy(f => f.WrittenAt).ThenBy(f => f.DatasetId, StringComparer.Ordinal).ThenBy(f => f.RecordKey, StringComparer.Ordinal);
+        }
+        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        var prov = new Dictionary<string, string>(StringComparer.Ordinal);
+        DateTimeOffset? updated = null;
+        foreach (var f in ordered)
+        {
+            if (updated is null || f.WrittenAt > updated) updated = f.WrittenAt;
+            foreach (var (k, v) in f.Attributes)
+            {
+                if (v is null) continue;
+                values[k] = v;
+                prov[k] = f.DatasetId;
+            }
+        }
+        return new MergedAttributes(values, prov, updated);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> list, string item)
+    {
+        for (var i = 0; i < list.Count; i++) if (list[i] == item) return i;
+        return -1;
+    }
+}
