@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 {
     [DbContext(typeof(PostgresCatalogDb))]
-    [Migration("20261122150824_Initial")]
+    [Migration("20261122152525_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -186,6 +186,154 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("memberships", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Batches.Batch", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("BytesRead")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .HasColumnType("text");
+
+                    b.Property<string>("DatasetId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("ErrorSummaryJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("FailureReason")
+                        .HasColumnType("text");
+
+                    b.Property<long>("FileBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("FileName")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.Property<string>("FilesJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Format")
+                        .HasColumnType("text");
+
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("JobRunId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("OptionsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("RawPath")
+                        .HasColumnType("text");
+
+                    b.Property<long>("RecordsFailed")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RecordsRead")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RecordsWithoutIdentity")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RecordsWritten")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("DatasetId", "CreatedAt");
+
+                    b.HasIndex("DatasetId", "IdempotencyKey")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "CreatedAt");
+
+                    b.ToTable("batches", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Batches.BatchStage", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Detail")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("BatchId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("batch_stages", (string)null);
                 });
 
             modelBuilder.Entity("Enrichment.Portal.Core.Datasets.Dataset", b =>
@@ -474,6 +622,15 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.Navigation("Sandbox");
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Batches.BatchStage", b =>
+                {
+                    b.HasOne("Enrichment.Portal.Core.Batches.Batch", null)
+                        .WithMany()
+                        .HasForeignKey("BatchId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Enrichment.Portal.Core.Datasets.Dataset", b =>

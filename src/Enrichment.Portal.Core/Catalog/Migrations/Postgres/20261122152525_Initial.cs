@@ -51,6 +51,41 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "batches",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    DatasetId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Source = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    RecordsRead = table.Column<long>(type: "bigint", nullable: false),
+                    RecordsWritten = table.Column<long>(type: "bigint", nullable: false),
+                    RecordsFailed = table.Column<long>(type: "bigint", nullable: false),
+                    RecordsWithoutIdentity = table.Column<long>(type: "bigint", nullable: false),
+                    BytesRead = table.Column<long>(type: "bigint", nullable: false),
+                    ErrorSummaryJson = table.Column<string>(type: "text", nullable: false),
+                    FilesJson = table.Column<string>(type: "text", nullable: false),
+                    RawPath = table.Column<string>(type: "text", nullable: true),
+                    FileName = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: true),
+                    FileBytes = table.Column<long>(type: "bigint", nullable: false),
+                    Format = table.Column<string>(type: "text", nullable: true),
+                    OptionsJson = table.Column<string>(type: "text", nullable: false),
+                    IdempotencyKey = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    FailureReason = table.Column<string>(type: "text", nullable: true),
+                    JobRunId = table.Column<string>(type: "text", nullable: true),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_batches", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "identity_namespaces",
                 columns: table => new
                 {
@@ -153,6 +188,30 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "batch_stages",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    BatchId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Name = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Detail = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_batch_stages", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_batch_stages_batches_BatchId",
+                        column: x => x.BatchId,
+                        principalTable: "batches",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "datasets",
                 columns: table => new
                 {
@@ -228,6 +287,38 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 name: "IX_audit_log_SandboxId",
                 table: "audit_log",
                 column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batch_stages_BatchId_Name",
+                table: "batch_stages",
+                columns: new[] { "BatchId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batch_stages_SandboxId",
+                table: "batch_stages",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batches_DatasetId_CreatedAt",
+                table: "batches",
+                columns: new[] { "DatasetId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batches_DatasetId_IdempotencyKey",
+                table: "batches",
+                columns: new[] { "DatasetId", "IdempotencyKey" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batches_SandboxId",
+                table: "batches",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batches_Status_CreatedAt",
+                table: "batches",
+                columns: new[] { "Status", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_datasets_SandboxId",
@@ -311,6 +402,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 name: "audit_log");
 
             migrationBuilder.DropTable(
+                name: "batch_stages");
+
+            migrationBuilder.DropTable(
                 name: "datasets");
 
             migrationBuilder.DropTable(
@@ -321,6 +415,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "memberships");
+
+            migrationBuilder.DropTable(
+                name: "batches");
 
             migrationBuilder.DropTable(
                 name: "schemas");

@@ -49,6 +49,41 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "batches",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    DatasetId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Source = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    RecordsRead = table.Column<long>(type: "INTEGER", nullable: false),
+                    RecordsWritten = table.Column<long>(type: "INTEGER", nullable: false),
+                    RecordsFailed = table.Column<long>(type: "INTEGER", nullable: false),
+                    RecordsWithoutIdentity = table.Column<long>(type: "INTEGER", nullable: false),
+                    BytesRead = table.Column<long>(type: "INTEGER", nullable: false),
+                    ErrorSummaryJson = table.Column<string>(type: "TEXT", nullable: false),
+                    FilesJson = table.Column<string>(type: "TEXT", nullable: false),
+                    RawPath = table.Column<string>(type: "TEXT", nullable: true),
+                    FileName = table.Column<string>(type: "TEXT", maxLength: 400, nullable: true),
+                    FileBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    Format = table.Column<string>(type: "TEXT", nullable: true),
+                    OptionsJson = table.Column<string>(type: "TEXT", nullable: false),
+                    IdempotencyKey = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    FailureReason = table.Column<string>(type: "TEXT", nullable: true),
+                    JobRunId = table.Column<string>(type: "TEXT", nullable: true),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CompletedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_batches", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "identity_namespaces",
                 columns: table => new
                 {
@@ -151,6 +186,30 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "batch_stages",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    BatchId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_batch_stages", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_batch_stages_batches_BatchId",
+                        column: x => x.BatchId,
+                        principalTable: "batches",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "datasets",
                 columns: table => new
                 {
@@ -226,6 +285,38 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 name: "IX_audit_log_SandboxId",
                 table: "audit_log",
                 column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batch_stages_BatchId_Name",
+                table: "batch_stages",
+                columns: new[] { "BatchId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batch_stages_SandboxId",
+                table: "batch_stages",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batches_DatasetId_CreatedAt",
+                table: "batches",
+                columns: new[] { "DatasetId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batches_DatasetId_IdempotencyKey",
+                table: "batches",
+                columns: new[] { "DatasetId", "IdempotencyKey" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batches_SandboxId",
+                table: "batches",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_batches_Status_CreatedAt",
+                table: "batches",
+                columns: new[] { "Status", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_datasets_SandboxId",
@@ -309,6 +400,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 name: "audit_log");
 
             migrationBuilder.DropTable(
+                name: "batch_stages");
+
+            migrationBuilder.DropTable(
                 name: "datasets");
 
             migrationBuilder.DropTable(
@@ -319,6 +413,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "memberships");
+
+            migrationBuilder.DropTable(
+                name: "batches");
 
             migrationBuilder.DropTable(
                 name: "schemas");
