@@ -28,7 +28,16 @@ public sealed class IngestionOptions
     /// <summary>How often streamed records are flushed to the lake (default 500 ms; at most every second is promised).</summary>
     public int StreamingFlushMilliseconds { get; set; } = 500;
 
-    public static IngestionOptions Read(IConfiguration config) => config.GetSection(Section).Get<IngestionOptions>() ?? new IngestionOptions();
+    public static IngestionOptions Read(IConfiguration config)
+    {
+        var o = config.GetSection(Section).Get<IngestionOptions>() ?? new IngestionOptions();
+        var d = new IngestionOptions();
+        if (o.MaxUploadBytes <= 0) o.MaxUploadBytes = d.MaxUploadBytes;
+        if (o.MaxStreamingBodyBytes <= 0) o.MaxStreamingBodyBytes = d.MaxStreamingBodyBytes;
+        if (o.MaxStreamingRecords <= 0) o.MaxStreamingRecords = d.MaxStreamingRecords;
+        if (o.StreamingFlushMilliseconds <= 0) o.StreamingFlushMilliseconds = d.StreamingFlushMilliseconds;
+        return o;
+    }
 }
 
 /// <summary>An upload (or streaming body) over its size limit: HTTP 413. Nothing of it is kept.</summary>

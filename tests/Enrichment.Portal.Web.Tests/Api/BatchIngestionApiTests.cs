@@ -195,6 +195,7 @@ public sealed class BatchIngestionApiTests(PortalHost host)
         using var tmp = TestData.NewTempDir();
         var file = Write(tmp.Path, "big.csv", "id,age\n" + string.Concat(Enumerable.Range(0, 2000).Select(i => $"C{i},{i % 90}\n")));
         var config = host.Services.GetRequiredService<IConfiguration>();
+        var before = config["Ingestion:MaxUploadBytes"];
         config["Ingestion:MaxUploadBytes"] = "4096";
         try
         {
@@ -209,7 +210,7 @@ public sealed class BatchIngestionApiTests(PortalHost host)
             var streamed = await api.SendAsync(request);
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
         }
-        finally { config["Ingestion:MaxUploadBytes"] = null; }
+        finally { config["Ingestion:MaxUploadBytes"] = before ?? (1L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture); }
         var list = await PortalHost.JsonAsync(await api.GetAsync($"/api/v1/batches?datasetId={ds}"));
         Assert.Empty(list["items"]!.AsArray());
         var incoming = Directory.GetDirectories(Path.Combine(host.DataDirectory, "uploads"), "_incoming", SearchOption.AllDirectories);
