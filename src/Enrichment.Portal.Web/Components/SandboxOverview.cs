@@ -30,7 +30,7 @@ public sealed class SandboxOverviewService(CatalogDb db)
         {
             catalog.Schema,
             catalog.Dataset,
-            new(3, "Ingest data", "Upload a file: each record is checked against the schema, bad rows are set aside with their reason, the rest is kept.", GuidedStepState.Planned, null, null),
+            await IngestStepAsync(catalog.Dataset.State == GuidedStepState.Done, ct),
             new(4, "Enable for profile and watch profiles stitch", "Records that share an identity become one customer profile.", GuidedStepState.Planned, null, null),
             new(5, "Train a model", "Churn, propensity, lifetime value, affinity, engagement or segments, measured on held-out customers.", GuidedStepState.Planned, null, null),
             new(6, "Score it", "Apply the model to every profile in a background run.", GuidedStepState.Planned, null, null),
@@ -46,6 +46,17 @@ public sealed class SandboxOverviewService(CatalogDb db)
         var notices = new List<SandboxNotice>();
         if (failed > 0) notices.Add(new(Severity.Warning, $"{Format.Count(failed)} job(s) failed: see Jobs for the reasons."));
         return new SandboxOverview(steps, facts, notices);
+    }
+
+    /// <summary>Step 3: done when a batch succeeded; next once a dataset exists.</summary>
+    private async Task<GuidedStep> IngestStepAsync(bool hasDataset, CancellationToken ct)
+    {
+        var ok = db.Set<Enrichment.Portal.Core.Batches.Batch>().Where(b => b.Status == Enrichment.Portal.Core.Batches.BatchStatus.Success);
+        var batches = await ok.CountAsync(ct);
+        var records = batches == 0 ? 0 : await ok.SumAsync(b => b.RecordsWritten, ct);
+        return new(3, "Ingest data", "Upload a file: each record is checked against the schema, bad rows are set aside with their reason, the rest is kept.",
+            batches > 0 ? GuidedStepState.Done : hasDataset ? GuidedStepState.Next : GuidedStepState.Blocked, batches > 0 ? "/ingestion" : "/wizard?step=3",
+            batches == 0 ? null : $"{Format.Count(records)} records in {Format.Count(batches)} batch(es)");
     }
 
     /// <summary>Steps 1 and 2 from the catalog: done when a profile schema has a primary identity / when a dataset exists.</summary>

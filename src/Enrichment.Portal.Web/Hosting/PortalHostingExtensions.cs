@@ -45,6 +45,7 @@ public static class PortalHostingExtensions
         services.AddScoped<PortalInitializer>();
         services.AddScoped<Enrichment.Portal.Web.Components.SandboxOverviewService>();
         services.AddScoped<Enrichment.Portal.Core.Lake.LakeCatalog>();
+        Enrichment.Portal.Core.Batches.IngestionServiceCollectionExtensions.AddIngestion(services);
         services.AddSingleton(new Enrichment.Portal.Core.Query.QueryService(null));
         Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
         services.AddPortalAuth();

@@ -16,6 +16,7 @@ public static class NavGroups
         new("Data", [
             new("schemas", "Schemas", "/schemas", Icons.Material.Filled.Schema),
             new("datasets", "Datasets", "/datasets", Icons.Material.Filled.Dataset),
+            new("ingestion", "Ingestion", "/ingestion", Icons.Material.Filled.CloudUpload),
             new("identity-namespaces", "Identity namespaces", "/identity-namespaces", Icons.Material.Filled.Fingerprint),
         ]),
         new("Operations", [
