@@ -11,6 +11,7 @@ public static class PortalApi
         v1.MapIdentityNamespacesApi();
         v1.MapSchemasApi();
         v1.MapDatasetsApi();
+        v1.MapQueriesApi();
         v1.MapJobsApi();
         v1.MapAdminApi();
         v1.MapDiagnosticsApi();

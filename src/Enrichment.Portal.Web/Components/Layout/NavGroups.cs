@@ -18,6 +18,10 @@ public static class NavGroups
             new("datasets", "Datasets", "/datasets", Icons.Material.Filled.Dataset),
             new("identity-namespaces", "Identity namespaces", "/identity-namespaces", Icons.Material.Filled.Fingerprint),
         ]),
+        new("Data science", [
+            new("explore", "Explore", "/explore", Icons.Material.Filled.QueryStats, Policies.Scientist),
+            new("query", "Query", "/query", Icons.Material.Filled.Terminal, Policies.Scientist),
+        ]),
         new("Operations", [
             new("jobs", "Jobs", "/jobs", Icons.Material.Filled.WorkHistory),
         ]),

@@ -51,6 +51,28 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "dataset_stats_cache",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    DatasetId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    VersionKey = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Target = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
+                    Positive = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    ReportJson = table.Column<string>(type: "text", nullable: true),
+                    Error = table.Column<string>(type: "text", nullable: true),
+                    JobRunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ComputedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_dataset_stats_cache", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "identity_namespaces",
                 columns: table => new
                 {
@@ -92,6 +114,26 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_job_runs", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "query_history",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    Principal = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Actor = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Sql = table.Column<string>(type: "text", nullable: false),
+                    RowCount = table.Column<int>(type: "integer", nullable: true),
+                    Truncated = table.Column<bool>(type: "boolean", nullable: false),
+                    ElapsedMs = table.Column<long>(type: "bigint", nullable: false),
+                    Error = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_query_history", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -230,6 +272,16 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 column: "SandboxId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_dataset_stats_cache_SandboxId",
+                table: "dataset_stats_cache",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_dataset_stats_cache_SandboxId_DatasetId_VersionKey_Target_P~",
+                table: "dataset_stats_cache",
+                columns: new[] { "SandboxId", "DatasetId", "VersionKey", "Target", "Positive" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_datasets_SandboxId",
                 table: "datasets",
                 column: "SandboxId");
@@ -278,6 +330,16 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_query_history_SandboxId",
+                table: "query_history",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_query_history_SandboxId_Principal_At",
+                table: "query_history",
+                columns: new[] { "SandboxId", "Principal", "At" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_sandboxes_Name",
                 table: "sandboxes",
                 column: "Name",
@@ -311,6 +373,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 name: "audit_log");
 
             migrationBuilder.DropTable(
+                name: "dataset_stats_cache");
+
+            migrationBuilder.DropTable(
                 name: "datasets");
 
             migrationBuilder.DropTable(
@@ -321,6 +386,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "memberships");
+
+            migrationBuilder.DropTable(
+                name: "query_history");
 
             migrationBuilder.DropTable(
                 name: "schemas");

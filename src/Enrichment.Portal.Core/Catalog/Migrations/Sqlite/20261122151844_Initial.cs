@@ -49,6 +49,28 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "dataset_stats_cache",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    DatasetId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    VersionKey = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Target = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    Positive = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    ReportJson = table.Column<string>(type: "TEXT", nullable: true),
+                    Error = table.Column<string>(type: "TEXT", nullable: true),
+                    JobRunId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ComputedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_dataset_stats_cache", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "identity_namespaces",
                 columns: table => new
                 {
@@ -90,6 +112,26 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_job_runs", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "query_history",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    Principal = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    Sql = table.Column<string>(type: "TEXT", nullable: false),
+                    RowCount = table.Column<int>(type: "INTEGER", nullable: true),
+                    Truncated = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ElapsedMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_query_history", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -228,6 +270,16 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 column: "SandboxId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_dataset_stats_cache_SandboxId",
+                table: "dataset_stats_cache",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_dataset_stats_cache_SandboxId_DatasetId_VersionKey_Target_Positive",
+                table: "dataset_stats_cache",
+                columns: new[] { "SandboxId", "DatasetId", "VersionKey", "Target", "Positive" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_datasets_SandboxId",
                 table: "datasets",
                 column: "SandboxId");
@@ -276,6 +328,16 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_query_history_SandboxId",
+                table: "query_history",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_query_history_SandboxId_Principal_At",
+                table: "query_history",
+                columns: new[] { "SandboxId", "Principal", "At" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_sandboxes_Name",
                 table: "sandboxes",
                 column: "Name",
@@ -309,6 +371,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 name: "audit_log");
 
             migrationBuilder.DropTable(
+                name: "dataset_stats_cache");
+
+            migrationBuilder.DropTable(
                 name: "datasets");
 
             migrationBuilder.DropTable(
@@ -319,6 +384,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "memberships");
+
+            migrationBuilder.DropTable(
+                name: "query_history");
 
             migrationBuilder.DropTable(
                 name: "schemas");
