@@ -42,8 +42,13 @@ public partial class Explore
         {
             datasetId = DatasetQuery;
             target = Selected!.Fields.Any(f => f.Path == TargetQuery) ? TargetQuery : null;
-            _ = RunAsync();
         }
+    }
+
+    /// <summary>A link with <c>?dataset=&amp;target=</c> opens the statistics at once (interactive only, not while prerendering).</summary>
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (firstRender && datasetId is not null && report is null && !busy) await RunAsync();
     }
 
     private void OnDatasetChanged(string? value)
@@ -71,7 +76,8 @@ public partial class Explore
         var ct = leaving.Token;
         try
         {
-            Navigation.NavigateTo(Navigation.GetUriWithQueryParameters(new Dictionary<string, object?> { ["dataset"] = datasetId, ["target"] = target }), replace: true);
+            var link = Navigation.GetUriWithQueryParameters(new Dictionary<string, object?> { ["dataset"] = datasetId, ["target"] = target });
+            if (link != Navigation.Uri) Navigation.NavigateTo(link, replace: true);
             StatsLookup found;
             await using (var scope = Scopes.CreateSandboxScope(SandboxScope.SandboxId))
                 found = await scope.ServiceProvider.GetRequiredService<ExplorationService>().LookupAsync(datasetId, target, positive, ct);
