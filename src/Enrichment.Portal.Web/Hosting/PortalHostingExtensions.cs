@@ -48,6 +48,7 @@ public static class PortalHostingExtensions
         Enrichment.Portal.Core.Batches.IngestionServiceCollectionExtensions.AddIngestion(services);
         services.AddSingleton(new Enrichment.Portal.Core.Query.QueryService(null));
         Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
+        Enrichment.Portal.Core.Exploration.ExplorationServiceCollectionExtensions.AddQueryAndExploration(services);
         services.AddPortalAuth();
 
         services.AddPortalJobs(database.IsPostgres, config);

@@ -34,6 +34,7 @@ public abstract class CatalogComponentTest : BunitContext
         Services.AddCatalog(postgres: false, _ => connection);
         Services.AddSingleton(new SandboxContext { SandboxId = SandboxId });
         Services.AddSchemasAndDatasets();
+        ConfigureServices(Services);
 
         var auth = AddAuthorization();
         auth.SetAuthorized("tester");
@@ -47,6 +48,9 @@ public abstract class CatalogComponentTest : BunitContext
         db.Add(new Sandbox { Id = SandboxId, Name = "test", Title = "Test" });
         db.SaveChanges();
     }
+
+    /// <summary>More services for a derived test; called before the first service is resolved (derived field initializers have run).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
 
     /// <summary>Runs catalog work in the test sandbox (e.g. to prepare a schema).</summary>
     protected async Task<T> WithServicesAsync<T>(Func<IServiceProvider, Task<T>> work)
