@@ -14,5 +14,6 @@ public static class PortalApi
         v1.MapJobsApi();
         v1.MapAdminApi();
         v1.MapDiagnosticsApi();
+        v1.MapProfilesApi();
     }
 }

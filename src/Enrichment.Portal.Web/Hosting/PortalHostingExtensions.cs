@@ -48,6 +48,7 @@ public static class PortalHostingExtensions
         services.AddSingleton(new Enrichment.Portal.Core.Query.QueryService(null));
         Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
         services.AddPortalAuth();
+        Enrichment.Portal.Web.Hosting.ProfileSnapshotStartup.AddProfilesArea(services);
 
         services.AddPortalJobs(database.IsPostgres, config);
 

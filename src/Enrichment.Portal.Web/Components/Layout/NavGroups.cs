@@ -18,6 +18,7 @@ public static class NavGroups
             new("datasets", "Datasets", "/datasets", Icons.Material.Filled.Dataset),
             new("identity-namespaces", "Identity namespaces", "/identity-namespaces", Icons.Material.Filled.Fingerprint),
         ]),
+        new("Profiles", [new("profiles", "Profiles", "/profiles", Icons.Material.Filled.PersonSearch)]),
         new("Operations", [
             new("jobs", "Jobs", "/jobs", Icons.Material.Filled.WorkHistory),
         ]),
