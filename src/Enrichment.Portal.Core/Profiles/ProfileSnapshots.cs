@@ -79,6 +79,19 @@ public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicy
         }
     }
 
+    /// <summary>The query service's <c>profile_snapshot</c> table: the newest committed batch of any snapshot dataset
+    /// (added to <paramref name="tables"/> unless a dataset already uses that name).</summary>
+    public static void AddNewestSnapshotTable(IReadOnlyList<LakeDataset> datasets, List<Query.TableSource> tables)
+    {
+        if (tables.Any(t => t.Name == "profile_snapshot")) return;
+        var newest = datasets.Where(d => d.System && d.Name.StartsWith(NamePrefix, StringComparison.Ordinal) && Directory.Exists(d.Folder))
+            .SelectMany(d => Directory.EnumerateDirectories(d.Folder).Where(b => !Path.GetFileName(b).StartsWith('_') && LakeFolders.IsComplete(b)))
+            .OrderByDescending(b => Path.GetFileName(b), StringComparer.Ordinal).FirstOrDefault();
+        if (newest is null) return;
+        var files = Directory.EnumerateFiles(newest, "part-*.parquet").OrderBy(f => f, StringComparer.Ordinal).ToList();
+        if (files.Count > 0) tables.Add(new Query.TableSource("profile_snapshot", files));
+    }
+
     private async Task<Dataset> EnsureDatasetAsync(string name, List<SchemaField> fields, CancellationToken ct)
     {
         var existing = await datasets.Query().FirstOrDefaultAsync(d => d.Name == name && d.System, ct);

@@ -119,6 +119,8 @@ public sealed class ProfilesApiTests(PortalHost host)
         Assert.Equal(793, snapshot["recordCount"]!.GetValue<long>());
         var snapGlob = Lit(Path.Combine(host.DataDirectory, "lake", sandboxId, snapshot.Id(), "*", "part-*.parquet"));
         Assert.Equal(793L, Convert.ToInt64(DuckScalar($"SELECT count(*) FROM read_parquet({snapGlob})")));
+        await WaitJobAsync(api, await AcceptedJobAsync(await api.PostAsync("/api/v1/profiles/snapshot", null)));
+        Assert.Equal(793L, Convert.ToInt64(DuckScalar($"SELECT count(*) FROM read_parquet({Lit(await SnapshotTableGlobAsync(sandboxId))})")));
 
         // Roles and sandboxes: a marketer reads but cannot delete; another sandbox does not see the profile.
         using var marketer = host.Api(await host.KeyAsync("marketer", sandboxName));
@@ -188,6 +190,15 @@ public sealed class ProfilesApiTests(PortalHost host)
         var json = await PortalHost.JsonAsync(response);
         Assert.True(response.IsSuccessStatusCode, $"{url}: {(int)response.StatusCode} {json.ToJsonString()}");
         return json;
+    }
+
+    /// <summary>The files of the query service's <c>profile_snapshot</c> table (the newest snapshot only).</summary>
+    private async Task<string> SnapshotTableGlobAsync(string sandboxId)
+    {
+        await using var scope = host.Services.GetRequiredService<IServiceScopeFactory>().CreateSandboxScope(sandboxId);
+        var tables = await scope.ServiceProvider.GetRequiredService<Enrichment.Portal.Core.Lake.LakeCatalog>().QueryTablesAsync();
+        var snapshot = Assert.Single(tables, t => t.Name == "profile_snapshot");
+        return Path.Combine(Path.GetDirectoryName(Assert.Single(snapshot.Files))!, "*.parquet");
     }
 
     private async Task<string> SandboxIdAsync(string name)
