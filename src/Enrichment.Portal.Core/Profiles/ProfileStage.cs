@@ -102,9 +102,23 @@ public static class ProfileServiceCollectionExtensions
         services.AddScoped<ProfilePrivacy>();
         services.AddScoped<ProfileSnapshots>();
         services.AddScoped<ProfileSnapshotScheduler>();
+        services.AddScoped<Datasets.IDatasetDeletionHook, ProfileDatasetDeletionHook>();
         services.AddPortalJob<ProfileBatchJob>(ProfileBatchJob.Kind);
         services.AddPortalJob<ProfilePrivacyJob>(ProfilePrivacyJob.Kind);
         services.AddPortalJob<ProfileSnapshotJob>(ProfileSnapshotJob.Kind);
         return services;
+    }
+}
+
+/// <summary>Removes a deleted dataset's profile fragments and events, then re-merges the sandbox's profiles without them.
+/// The identity graph keeps the links the dataset made (identities are not attributed to one dataset).</summary>
+public sealed class ProfileDatasetDeletionHook(CatalogDb db) : Datasets.IDatasetDeletionHook
+{
+    public async Task OnDatasetDeletingAsync(Datasets.Dataset dataset, CancellationToken ct)
+    {
+        var s = dataset.SandboxId;
+        var fragments = await db.Set<ProfileFragment>().IgnoreQueryFilters().Where(f => f.SandboxId == s && f.DatasetId == dataset.Id).ExecuteDeleteAsync(ct);
+        await db.Set<ProfileEvent>().IgnoreQueryFilters().Where(e => e.SandboxId == s && e.DatasetId == dataset.Id).ExecuteDeleteAsync(ct);
+        if (fragments > 0) await new ProfileIngestor(db).RematerializeAsync(s, ct);
     }
 }

@@ -146,6 +146,12 @@ public sealed class ProfilesApiTests(PortalHost host)
         Assert.Contains(audit, a => a.Action == "profile.privacy-delete" && a.Target == pid);
         Assert.DoesNotContain(audit, a => (a.Detail ?? "").Contains("CG-12520", StringComparison.OrdinalIgnoreCase) || (a.Target ?? "").Contains("CG-12520", StringComparison.OrdinalIgnoreCase));
 
+        // Deleting the orders dataset removes its events from the profiles.
+        Assert.Equal(HttpStatusCode.Accepted, (await api.DeleteAsync($"/api/v1/datasets/{orders}")).StatusCode);
+        var afterDelete = await GetJsonAsync(api, "/api/v1/profiles/stats");
+        Assert.Equal(0, afterDelete["events"]!.GetValue<long>());
+        Assert.Equal(792, afterDelete["profiles"]!.GetValue<long>());
+
         // A later snapshot does not contain the person.
         await WaitJobAsync(api, await AcceptedJobAsync(await api.PostAsync("/api/v1/profiles/snapshot", null)));
         Assert.Equal(0L, Convert.ToInt64(DuckScalar($"SELECT count(*) FROM read_parquet({snapGlob}) WHERE \"identity.CRMID\" = 'CG-12520'")));
