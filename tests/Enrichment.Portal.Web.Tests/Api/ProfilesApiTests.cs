@@ -155,6 +155,17 @@ public sealed class ProfilesApiTests(PortalHost host)
         // A later snapshot does not contain the person.
         await WaitJobAsync(api, await AcceptedJobAsync(await api.PostAsync("/api/v1/profiles/snapshot", null)));
         Assert.Equal(0L, Convert.ToInt64(DuckScalar($"SELECT count(*) FROM read_parquet({snapGlob}) WHERE \"identity.CRMID\" = 'CG-12520'")));
+
+        // The daily schedule is registered at start and enqueues a snapshot job in every sandbox with profiles.
+        using (var connection = host.Services.GetRequiredService<Hangfire.JobStorage>().GetConnection())
+            Assert.Contains(Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection),
+                r => r.Id == Enrichment.Portal.Core.Profiles.ProfileSnapshotScheduler.RecurringId && r.Cron == "0 2 * * *");
+        var before = (await GetJsonAsync(api, "/api/v1/jobs?kind=profile-snapshot"))["items"]!.AsArray().Count;
+        using (var scope = host.Services.CreateScope())
+            await scope.ServiceProvider.GetRequiredService<Enrichment.Portal.Core.Profiles.ProfileSnapshotScheduler>().EnqueueAllAsync(CancellationToken.None);
+        var scheduled = (await GetJsonAsync(api, "/api/v1/jobs?kind=profile-snapshot"))["items"]!.AsArray();
+        Assert.Equal(before + 1, scheduled.Count);
+        await WaitJobAsync(api, scheduled[0]!["id"]!.GetValue<string>());
     }
 
     private string Commit(string sandboxId, string datasetId, string batchId, string select)
