@@ -103,6 +103,24 @@ public sealed class ProfilesApiTests(PortalHost host)
         Assert.Equal(stats.ToJsonString(), (await GetJsonAsync(api, "/api/v1/profiles/stats")).ToJsonString());
         Assert.Equal(claire.ToJsonString(), (await GetJsonAsync(api, "/api/v1/profiles?namespace=CRMID&id=CG-12520")).ToJsonString());
 
+        // The stage API the ingestion hook calls: timings, idempotent; a dataset not enabled for profile is skipped (and 422 on reprocess).
+        var plain = (await CreateAsync(api, "/api/v1/datasets", new { name = Unique("Not for profile"), schemaId = customersSchema })).Id();
+        Commit(sandboxId, plain, "b1", $"""SELECT DISTINCT "Customer ID" AS customerId FROM read_csv({csv})""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await api.PostAsync($"/api/v1/datasets/{plain}/reprocess-profile", null)).StatusCode);
+        await using (var scope = host.Services.GetRequiredService<IServiceScopeFactory>().CreateSandboxScope(sandboxId))
+        {
+            var stage = scope.ServiceProvider.GetRequiredService<Enrichment.Portal.Core.Profiles.ProfileStage>();
+            var again = await stage.ApplyCommittedBatchAsync(customers, "b-customers-1", TestContext.Current.CancellationToken);
+            Assert.False(again.Skipped);
+            var rows = Convert.ToInt64(DuckScalar($"SELECT count(*) FROM read_parquet({Lit(customersFile)})"));
+            Assert.Equal((rows, 0L, 0L), (again.Result!.Records, again.Result.ProfilesCreated, again.Result.ProfilesUpdated));
+            Assert.True(again.IdentityStage > TimeSpan.Zero && again.ProfileStage > TimeSpan.Zero);
+            var skipped = await stage.ApplyCommittedBatchAsync(plain, "b1", TestContext.Current.CancellationToken);
+            Assert.True(skipped.Skipped);
+            Assert.Null(skipped.Result);
+        }
+        Assert.Equal(stats.ToJsonString(), (await GetJsonAsync(api, "/api/v1/profiles/stats")).ToJsonString());
+
         // Merge policies: the default exists; a precedence policy can be added and used for a lookup.
         var policies = (await GetJsonAsync(api, "/api/v1/merge-policies"))["items"]!.AsArray();
         Assert.Single(policies, p => p!["isDefault"]!.GetValue<bool>());
