@@ -66,6 +66,7 @@ public sealed class LakeCatalog(CatalogDb db, IOptions<PortalOptions> options)
             var files = DataFiles(d);
             if (files.Count > 0) tables.Add(new TableSource(d.TableName, files));
         }
+        Profiles.ProfileSnapshots.AddNewestSnapshotTable(await ListAsync(ct), tables);
         return tables;
     }
 

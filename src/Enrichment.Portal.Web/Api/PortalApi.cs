@@ -16,5 +16,6 @@ public static class PortalApi
         v1.MapJobsApi();
         v1.MapAdminApi();
         v1.MapDiagnosticsApi();
+        v1.MapProfilesApi();
     }
 }

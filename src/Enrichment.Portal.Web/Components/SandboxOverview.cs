@@ -25,13 +25,16 @@ public sealed class SandboxOverviewService(CatalogDb db)
         var keys = await db.Set<ApiKey>().CountAsync(k => k.RevokedAt == null, ct);
         var users = await db.Set<SandboxMembership>().CountAsync(ct);
         var catalog = await CatalogStepsAsync(ct);
+        var profiles = await new Enrichment.Portal.Core.Profiles.ProfileService(db).StatsAsync(ct);
 
         var steps = new List<GuidedStep>
         {
             catalog.Schema,
             catalog.Dataset,
             await IngestStepAsync(catalog.Dataset.State == GuidedStepState.Done, ct),
-            new(4, "Enable for profile and watch profiles stitch", "Records that share an identity become one customer profile.", GuidedStepState.Planned, null, null),
+            new(4, "Enable for profile and watch profiles stitch", "Records that share an identity become one customer profile.",
+                profiles.Profiles > 0 ? GuidedStepState.Done : catalog.Dataset.State == GuidedStepState.Done ? GuidedStepState.Next : GuidedStepState.Blocked,
+                profiles.Profiles > 0 ? "/profiles" : "/wizard?step=4", profiles.Profiles > 0 ? $"{Format.Count(profiles.Profiles)} profile(s)" : null),
             new(5, "Train a model", "Churn, propensity, lifetime value, affinity, engagement or segments, measured on held-out customers.", GuidedStepState.Planned, null, null),
             new(6, "Score it", "Apply the model to every profile in a background run.", GuidedStepState.Planned, null, null),
             new(7, "See insights on profiles", "Scores land on each profile, where audiences and exports use them.", GuidedStepState.Planned, null, null),
@@ -42,6 +45,9 @@ public sealed class SandboxOverviewService(CatalogDb db)
             new("Jobs running or queued", Format.Count(running)),
             new("Active API keys", Format.Count(keys)),
             new("Users", Format.Count(users)),
+            new("Profiles", Format.Count(profiles.Profiles)),
+            new("Identities", Format.Count(profiles.Identities)),
+            new("Profile events", Format.Count(profiles.Events)),
         };
         var notices = new List<SandboxNotice>();
         if (failed > 0) notices.Add(new(Severity.Warning, $"{Format.Count(failed)} job(s) failed: see Jobs for the reasons."));

@@ -50,6 +50,7 @@ public static class PortalHostingExtensions
         Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
         Enrichment.Portal.Core.Exploration.ExplorationServiceCollectionExtensions.AddQueryAndExploration(services);
         services.AddPortalAuth();
+        Enrichment.Portal.Web.Hosting.ProfileSnapshotStartup.AddProfilesArea(services);
 
         services.AddPortalJobs(database.IsPostgres, config);
 

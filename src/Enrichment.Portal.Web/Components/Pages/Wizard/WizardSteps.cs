@@ -25,6 +25,7 @@ public static class WizardSteps
         new(1, "Schema with identities", typeof(SchemaStep)),
         new(2, "Dataset", typeof(DatasetStep)),
         new(3, "Ingest data", typeof(IngestStep)),
+        new(4, "Profiles stitch", typeof(ProfileStep)),
     ];
 
     /// <summary>The whole path, for the header; steps without a component yet are "coming".</summary>

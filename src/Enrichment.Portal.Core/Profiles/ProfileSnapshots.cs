@@ -1,0 +1,155 @@
+using Enrichment.Portal.Core.Audit;
+using Enrichment.Portal.Core.Catalog;
+using Enrichment.Portal.Core.Datasets;
+using Enrichment.Portal.Core.Jobs;
+using Enrichment.Portal.Core.Lake;
+using Enrichment.Portal.Core.Sandboxes;
+using Enrichment.Portal.Core.Schemas;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Enrichment.Portal.Core.Profiles;
+
+/// <summary>What one snapshot run wrote.</summary>
+public sealed record ProfileSnapshotRun(string DatasetId, string DatasetName, string BatchId, long Rows, int BatchesKept);
+
+/// <summary>
+/// Profile snapshots: every merged profile of the sandbox (by a merge policy) written as a new committed batch of the
+/// system dataset <c>Profile-Snapshot-Export-&lt;policy name&gt;</c> (schema and dataset created once, extended when new
+/// columns appear); only the newest <see cref="Keep"/> snapshot batches are kept.
+/// </summary>
+public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicyService policies, ProfileSnapshotWriter writer,
+    SchemaService schemas, DatasetService datasets, JobScheduler jobs, TimeProvider clock)
+{
+    public const int Keep = 3;
+    public const string NamePrefix = "Profile-Snapshot-Export-";
+    private const string DefaultTarget = "default";
+
+    public static string DatasetName(MergePolicy policy) => NamePrefix + policy.Name;
+
+    /// <summary>Starts a snapshot job; null when the merge policy is unknown.</summary>
+    public async Task<JobRun?> RequestAsync(string? mergePolicyId, string? actor, CancellationToken ct = default)
+    {
+        var sandbox = db.Sandbox.Require();
+        if (!string.IsNullOrEmpty(mergePolicyId) && await policies.FindAsync(sandbox, mergePolicyId, ct) is null) return null;
+        return await jobs.EnqueueAsync(ProfileSnapshotJob.Kind, string.IsNullOrEmpty(mergePolicyId) ? DefaultTarget : mergePolicyId, actor, ct);
+    }
+
+    public async Task<ProfileSnapshotRun> WriteAsync(string? mergePolicyId, CancellationToken ct = default)
+    {
+        var sandbox = db.Sandbox.Require();
+        var policy = string.IsNullOrEmpty(mergePolicyId) || mergePolicyId == DefaultTarget
+            ? await policies.GetDefaultAsync(sandbox, ct)
+            : await policies.FindAsync(sandbox, mergePolicyId, ct) ?? throw new JobFailedException($"No merge policy {mergePolicyId} in this sandbox.");
+        var all = await lake.ListAsync(ct);
+        var profileSchemas = all.Where(d => d.ProfileEnabled && !d.System && d.Schema.Class == SchemaClass.Profile)
+            .GroupBy(d => d.Schema.Name).Select(g => g.First().Schema).ToList();
+
+        var name = DatasetName(policy);
+        var staging = Path.Combine(lake.LakeRoot, sandbox, LakeFolders.TempFolderName, "snapshot-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+        try
+        {
+            var result = await writer.WriteAsync(sandbox, policy, staging, profileSchemas, ct);
+            var fields = result.Columns.Select(c => new SchemaField { Path = c.Name, Type = FieldTypeOf(c.Type) }).ToList();
+            var dataset = await EnsureDatasetAsync(name, fields, ct);
+            var batchId = "snap-" + clock.GetUtcNow().ToString("yyyyMMddHHmmssfff") + "-" + Guid.NewGuid().ToString("N")[..6];
+            await File.WriteAllTextAsync(Path.Combine(result.Folder, LakeFolders.SuccessMarker), "", ct);
+            LakeFolders.Publish(result.Folder, lake.BatchFolder(sandbox, dataset.Id, batchId));
+
+            // Keep the newest N snapshot batches.
+            var folder = lake.DatasetFolder(sandbox, dataset.Id);
+            var batches = Directory.EnumerateDirectories(folder).Where(b => !Path.GetFileName(b).StartsWith('_') && LakeFolders.IsComplete(b))
+                .OrderByDescending(b => Path.GetFileName(b), StringComparer.Ordinal).ToList();
+            foreach (var old in batches.Skip(Keep))
+                try { Directory.Delete(old, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            var kept = Math.Min(batches.Count, Keep);
+
+            var tracked = await db.Set<Dataset>().FirstAsync(d => d.Id == dataset.Id, ct);
+            tracked.RecordCount = result.Rows;
+            tracked.BatchCount = kept;
+            tracked.UpdatedAt = clock.GetUtcNow();
+            db.Add(new AuditEntry { Actor = "system", Action = "profile.snapshot", Target = dataset.Id, Detail = $"{name}: {result.Rows} profiles, batch {batchId}" });
+            await db.SaveChangesAsync(ct);
+            return new ProfileSnapshotRun(dataset.Id, name, batchId, result.Rows, kept);
+        }
+        finally
+        {
+            try { if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>The query service's <c>profile_snapshot</c> table: the newest committed batch of any snapshot dataset
+    /// (added to <paramref name="tables"/> unless a dataset already uses that name).</summary>
+    public static void AddNewestSnapshotTable(IReadOnlyList<LakeDataset> datasets, List<Query.TableSource> tables)
+    {
+        if (tables.Any(t => t.Name == "profile_snapshot")) return;
+        var newest = datasets.Where(d => d.System && d.Name.StartsWith(NamePrefix, StringComparison.Ordinal) && Directory.Exists(d.Folder))
+            .SelectMany(d => Directory.EnumerateDirectories(d.Folder).Where(b => !Path.GetFileName(b).StartsWith('_') && LakeFolders.IsComplete(b)))
+            .OrderByDescending(b => Path.GetFileName(b), StringComparer.Ordinal).FirstOrDefault();
+        if (newest is null) return;
+        var files = Directory.EnumerateFiles(newest, "part-*.parquet").OrderBy(f => f, StringComparer.Ordinal).ToList();
+        if (files.Count > 0) tables.Add(new Query.TableSource("profile_snapshot", files));
+    }
+
+    private async Task<Dataset> EnsureDatasetAsync(string name, List<SchemaField> fields, CancellationToken ct)
+    {
+        var existing = await datasets.Query().FirstOrDefaultAsync(d => d.Name == name && d.System, ct);
+        if (existing is not null)
+        {
+            var schema = (await schemas.GetAsync(existing.SchemaId, ct)).ToDefinition();
+            var added = fields.Where(f => schema.Find(f.Path) is null).ToList();
+            if (added.Count > 0) await schemas.AddFieldsAsync(existing.SchemaId, added, "system", ct);
+            return existing;
+        }
+        var created = await schemas.CreateAsync(new SchemaDraft(name, SchemaClass.Profile, fields, "Profile snapshot (written by the portal)."), "system", ct);
+        return await datasets.CreateSystemAsync(name, created.Id, "Profile snapshot (written by the portal; newest " + Keep + " kept).", ct);
+    }
+
+    private static FieldType FieldTypeOf(string duck)
+    {
+        var t = duck.ToUpperInvariant();
+        if (t.StartsWith("TIMESTAMP")) return FieldType.DateTime;
+        return t switch
+        {
+            "BIGINT" or "INTEGER" or "SMALLINT" or "TINYINT" or "HUGEINT" or "UBIGINT" or "UINTEGER" => FieldType.Integer,
+            "DOUBLE" or "FLOAT" or "REAL" => FieldType.Number,
+            _ when t.StartsWith("DECIMAL") => FieldType.Number,
+            "BOOLEAN" => FieldType.Boolean,
+            "DATE" => FieldType.Date,
+            _ => FieldType.String,
+        };
+    }
+}
+
+/// <summary>Job kind <c>profile-snapshot</c>: target is a merge policy id or <c>default</c>.</summary>
+public sealed class ProfileSnapshotJob(ProfileSnapshots snapshots, JobProgress progress) : IPortalJob
+{
+    public const string Kind = "profile-snapshot";
+
+    public async Task RunAsync(string targetId, CancellationToken ct)
+    {
+        await progress.ReportAsync(0.05, "writing the snapshot", force: true, ct: ct);
+        var run = await snapshots.WriteAsync(targetId, ct);
+        await progress.ReportAsync(1, $"{run.Rows} profiles written to {run.DatasetName}", force: true, ct: ct);
+    }
+}
+
+/// <summary>The daily recurring entry point: a snapshot job (default policy) in every sandbox that has profiles.</summary>
+public sealed class ProfileSnapshotScheduler(IServiceScopeFactory scopes, CatalogDb db)
+{
+    public const string RecurringId = "profile-snapshot-daily";
+    public const string Cron = "0 2 * * *";
+
+    public async Task EnqueueAllAsync(CancellationToken ct)
+    {
+        var sandboxes = await db.Set<Sandbox>().AsNoTracking().Select(s => s.Id).ToListAsync(ct);
+        foreach (var id in sandboxes)
+        {
+            await using var scope = scopes.CreateSandboxScope(id);
+            var sdb = scope.ServiceProvider.GetRequiredService<CatalogDb>();
+            if (!await sdb.Set<Profile>().IgnoreQueryFilters().AnyAsync(p => p.SandboxId == id, ct)) continue;
+            await scope.ServiceProvider.GetRequiredService<JobScheduler>().EnqueueAsync(ProfileSnapshotJob.Kind, "default", "schedule", ct);
+        }
+    }
+}
