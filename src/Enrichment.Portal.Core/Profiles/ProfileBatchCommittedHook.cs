@@ -1,0 +1,40 @@
+using Enrichment.Portal.Core.Batches;
+using Enrichment.Portal.Core.Lake;
+
+namespace Enrichment.Portal.Core.Profiles;
+
+/// <summary>
+/// The identity and profile stages of ingestion: after a batch of a profile-enabled dataset is committed to the lake
+/// (an upload or a streaming micro-batch), it is stitched into the identity graph and merged into the profiles, and the
+/// two stages are recorded on the batch with their times. Idempotent, as <see cref="ProfileStage"/> is.
+/// </summary>
+public sealed class ProfileBatchCommittedHook(ProfileStage stage, BatchStageRecorder stages, TimeProvider clock) : IBatchCommittedHook
+{
+    public async Task OnBatchCommittedAsync(Batch batch, LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct)
+    {
+        if (!dataset.ProfileEnabled) return;
+        var started = clock.GetUtcNow();
+        await stages.StartAsync(batch.Id, BatchStages.Identity, ct);
+        ProfileStageResult result;
+        try
+        {
+            result = await stage.ApplyCommittedBatchAsync(dataset.Id, batch.Id, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await stages.FinishAsync(batch.Id, BatchStages.Identity, BatchStatus.Failed, ex.Message, CancellationToken.None);
+            throw;
+        }
+        if (result.Skipped)
+        {
+            await stages.FinishAsync(batch.Id, BatchStages.Identity, BatchStatus.Success, "skipped: " + result.SkipReason, ct);
+            return;
+        }
+        var r = result.Result!;
+        var identityEnd = started + result.IdentityStage;
+        await stages.RecordAsync(batch.Id, BatchStages.Identity, BatchStatus.Success, started, identityEnd,
+            $"{r.IdentitiesAdded:N0} identities added, {r.ProfilesMerged:N0} profiles merged, {r.RecordsWithoutIdentity:N0} records without identity", ct);
+        await stages.RecordAsync(batch.Id, BatchStages.Profile, BatchStatus.Success, identityEnd, identityEnd + result.ProfileStage,
+            $"{r.ProfilesCreated:N0} profiles created, {r.ProfilesUpdated:N0} updated, {r.Events:N0} events", ct);
+    }
+}
