@@ -12,6 +12,7 @@ public static class PortalApi
         v1.MapSchemasApi();
         v1.MapDatasetsApi();
         v1.MapJobsApi();
+        v1.MapModelsApi();
         v1.MapAdminApi();
         v1.MapDiagnosticsApi();
     }

@@ -47,6 +47,7 @@ public static class PortalHostingExtensions
         services.AddScoped<Enrichment.Portal.Core.Lake.LakeCatalog>();
         services.AddSingleton(new Enrichment.Portal.Core.Query.QueryService(null));
         Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
+        Enrichment.Portal.Core.Models.ModelServiceCollectionExtensions.AddModels(services);
         services.AddPortalAuth();
 
         services.AddPortalJobs(database.IsPostgres, config);
