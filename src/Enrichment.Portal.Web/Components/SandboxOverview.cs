@@ -32,7 +32,7 @@ public sealed class SandboxOverviewService(CatalogDb db)
             catalog.Dataset,
             new(3, "Ingest data", "Upload a file: each record is checked against the schema, bad rows are set aside with their reason, the rest is kept.", GuidedStepState.Planned, null, null),
             new(4, "Enable for profile and watch profiles stitch", "Records that share an identity become one customer profile.", GuidedStepState.Planned, null, null),
-            new(5, "Train a model", "Churn, propensity, lifetime value, affinity, engagement or segments, measured on held-out customers.", GuidedStepState.Planned, null, null),
+            await TrainStepAsync(ct),
             new(6, "Score it", "Apply the model to every profile in a background run.", GuidedStepState.Planned, null, null),
             new(7, "See insights on profiles", "Scores land on each profile, where audiences and exports use them.", GuidedStepState.Planned, null, null),
         };
@@ -46,6 +46,17 @@ public sealed class SandboxOverviewService(CatalogDb db)
         var notices = new List<SandboxNotice>();
         if (failed > 0) notices.Add(new(Severity.Warning, $"{Format.Count(failed)} job(s) failed: see Jobs for the reasons."));
         return new SandboxOverview(steps, facts, notices);
+    }
+
+    /// <summary>Step 5 from the model registry: done when a model has an active version; next once a dataset exists.</summary>
+    private async Task<GuidedStep> TrainStepAsync(CancellationToken ct)
+    {
+        var models = await db.Set<Enrichment.Portal.Core.Models.Model>().CountAsync(ct);
+        var trained = await db.Set<Enrichment.Portal.Core.Models.Model>().CountAsync(m => m.ActiveVersionId != null, ct);
+        var datasets = await db.Set<Enrichment.Portal.Core.Datasets.Dataset>().CountAsync(d => d.DeletedAt == null, ct);
+        var state = trained > 0 ? GuidedStepState.Done : datasets > 0 ? GuidedStepState.Next : GuidedStepState.Blocked;
+        return new GuidedStep(5, "Train a model", "Churn, propensity, lifetime value, affinity, engagement or segments, measured on held-out customers.",
+            state, trained > 0 ? "/models" : "/wizard?step=5", models == 0 ? null : $"{Format.Count(models)} model(s), {Format.Count(trained)} trained");
     }
 
     /// <summary>Steps 1 and 2 from the catalog: done when a profile schema has a primary identity / when a dataset exists.</summary>

@@ -18,6 +18,9 @@ public static class NavGroups
             new("datasets", "Datasets", "/datasets", Icons.Material.Filled.Dataset),
             new("identity-namespaces", "Identity namespaces", "/identity-namespaces", Icons.Material.Filled.Fingerprint),
         ]),
+        new("Data science", [
+            new("models", "Models", "/models", Icons.Material.Filled.ModelTraining),
+        ]),
         new("Operations", [
             new("jobs", "Jobs", "/jobs", Icons.Material.Filled.WorkHistory),
         ]),

@@ -24,6 +24,7 @@ public static class WizardSteps
     [
         new(1, "Schema with identities", typeof(SchemaStep)),
         new(2, "Dataset", typeof(DatasetStep)),
+        new(5, "Train a model", typeof(TrainStep)),
     ];
 
     /// <summary>The whole path, for the header; steps without a component yet are "coming".</summary>
