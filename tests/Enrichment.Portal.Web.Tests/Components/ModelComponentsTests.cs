@@ -105,3 +105,14 @@ public sealed class ModelComponentsTests : PortalTestContext
         Assert.Equal(1, tpr[^1], 9);
     }
 }
+
+public sealed class ModelFormLogicTests
+{
+    [Theory]
+    [InlineData("true", "no,yes", "yes")]
+    [InlineData("yes", "no,yes", "yes")]
+    [InlineData(null, "Stayed,Churned", "Churned")]
+    [InlineData("1", "0,1", "1")]
+    public void The_positive_label_value_is_one_of_the_column_values(string? statsPositive, string values, string expected) =>
+        Assert.Equal(expected, ModelForm.GuessPositive(statsPositive, values.Split(',')));
+}

@@ -24,16 +24,17 @@ public static class LakeSeed
         new { path = "poutcome", type = "string" }, new { path = "y", type = "string" },
     ];
 
-    /// <summary>Bank Marketing (45,211 rows) as Parquet with a customerId column, built once per machine.</summary>
+    /// <summary>Bank Marketing (45,211 rows) as Parquet with a customerId column, built once per machine. The yes/no columns stay text,
+    /// as the schema says and ingestion writes them (DuckDB's CSV sniffer would make them booleans).</summary>
     public static string BankParquet()
     {
-        var path = Path.Combine(Path.GetTempPath(), "ep-testdata", "models", "bank_with_ids.parquet");
+        var path = Path.Combine(Path.GetTempPath(), "ep-testdata", "models", "bank_with_ids_typed.parquet");
         lock (Gate)
         {
             if (File.Exists(path)) return path;
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var tmp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            Sql($"COPY (SELECT 'C-' || CAST(row_number() OVER () AS VARCHAR) AS customerId, * FROM read_csv('{TestData.Decompressed("bank_marketing/bank-full.csv.gz")}', delim=';', header=true)) TO '{tmp}' (FORMAT parquet)");
+            Sql($"COPY (SELECT 'C-' || CAST(row_number() OVER () AS VARCHAR) AS customerId, * FROM read_csv('{TestData.Decompressed("bank_marketing/bank-full.csv.gz")}', delim=';', header=true, types={{'default': 'VARCHAR', 'housing': 'VARCHAR', 'loan': 'VARCHAR', 'y': 'VARCHAR'}})) TO '{tmp}' (FORMAT parquet)");
             File.Move(tmp, path, overwrite: true);
             return path;
         }

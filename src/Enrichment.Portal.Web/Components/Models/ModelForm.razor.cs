@@ -116,11 +116,25 @@ public partial class ModelForm
             var result = await scope.ServiceProvider.GetRequiredService<ModelService>().StatisticsAsync(source.Id, target, null);
             if (version != statsVersion) return;
             stats = result;
-            if (target is not null && labelPositive is null) labelPositive = result.TargetPositive ?? LabelValues.FirstOrDefault();
+            if (target is not null && labelPositive is null) labelPositive = GuessPositive(result.TargetPositive, LabelValues);
             error = null;
         }
         catch (CatalogException e) { error = e.Message; }
         finally { if (version == statsVersion) loadingStats = false; }
+    }
+
+    /// <summary>
+    /// The value of the label column to count as positive: the statistics' choice when it is one of the column's values, else a usual
+    /// positive word (yes, true, 1, y), else the rarer value. The statistics may name the positive as <c>true</c> for a yes/no column.
+    /// </summary>
+    public static string? GuessPositive(string? statsPositive, IReadOnlyList<string> values)
+    {
+        if (values.Count == 0) return statsPositive;
+        var match = values.FirstOrDefault(v => string.Equals(v, statsPositive, StringComparison.OrdinalIgnoreCase));
+        if (match is not null) return match;
+        foreach (var word in new[] { "yes", "true", "1", "y" })
+            if (values.FirstOrDefault(v => string.Equals(v, word, StringComparison.OrdinalIgnoreCase)) is { } w) return w;
+        return values[^1];
     }
 
     private IEnumerable<SchemaField> FeatureCandidates =>
