@@ -17,9 +17,22 @@ public partial class ModelChartsView
     private double MaxImportance => Importance.Count == 0 ? 0 : Importance.Max(f => f.Importance);
     private IReadOnlyDictionary<string, double> FittedParameters => Run.FittedParameters ?? new Dictionary<string, double>();
 
-    private readonly ChartOptions lineOptions = new() { ShowLegend = true };
-    private readonly ChartOptions barOptions = new() { ShowLegend = false };
-    private readonly ChartOptions legendBarOptions = new() { ShowLegend = true };
+    // Rates are shown in percent: MudChart's y-axis tick step is a whole number.
+    private readonly LineChartOptions lineOptions = new() { ShowLegend = true, YAxisTicks = 20, YAxisSuggestedMax = 100, YAxisTitle = "%" };
+    private BarChartOptions barOptions = new() { ShowLegend = false, YAxisTicks = 1 };
+    private BarChartOptions legendBarOptions = new() { ShowLegend = true };
+
+    private static double[] Percent(IEnumerable<double> values) => values.Select(v => Math.Round(v * 100, 2)).ToArray();
+
+    /// <summary>A whole-number tick step giving about five ticks up to <paramref name="max"/>.</summary>
+    public static int TickStep(double max)
+    {
+        if (max <= 5) return 1;
+        var raw = max / 5;
+        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        var step = new[] { 1, 2, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw);
+        return (int)Math.Max(1, step);
+    }
     private List<ChartSeries<double>> rocSeries = [], prSeries = [], liftSeries = [], gainsSeries = [], calibrationSeries = [], decileSeries = [], clusterSeries = [];
     private string[] decileLabels = [], calibrationLabels = [], clusterLabels = [];
     private double threshold = 0.5;
@@ -41,33 +54,35 @@ public partial class ModelChartsView
         var c = Charts;
         rocSeries =
         [
-            new ChartSeries<double> { Name = "model", Data = ModelChartSeries.RocOnGrid(c.Roc) },
-            new ChartSeries<double> { Name = "random", Data = ModelChartSeries.Grid.ToArray() },
+            new ChartSeries<double> { Name = "model", Data = Percent(ModelChartSeries.RocOnGrid(c.Roc)) },
+            new ChartSeries<double> { Name = "random", Data = Percent(ModelChartSeries.Grid) },
         ];
         var positiveRate = c.Deciles.Count == 0 ? 0 : c.Deciles.Sum(d => d.MeanActual * d.Rows) / Math.Max(1, c.Deciles.Sum(d => d.Rows));
         prSeries =
         [
-            new ChartSeries<double> { Name = "precision", Data = ModelChartSeries.PrecisionOnGrid(c.PrecisionRecall) },
-            new ChartSeries<double> { Name = "positive rate", Data = ModelChartSeries.Grid.Select(_ => positiveRate).ToArray() },
+            new ChartSeries<double> { Name = "precision", Data = Percent(ModelChartSeries.PrecisionOnGrid(c.PrecisionRecall)) },
+            new ChartSeries<double> { Name = "positive rate", Data = Percent(ModelChartSeries.Grid.Select(_ => positiveRate)) },
         ];
         decileLabels = c.Deciles.Select(d => d.Decile.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         liftSeries = [new ChartSeries<double> { Name = "lift", Data = c.Deciles.Select(d => d.Lift).ToArray() }];
         gainsSeries =
         [
-            new ChartSeries<double> { Name = "model", Data = c.Deciles.Select(d => d.CumulativeGain).ToArray() },
-            new ChartSeries<double> { Name = "random", Data = c.Deciles.Select(d => d.Decile / 10.0).ToArray() },
+            new ChartSeries<double> { Name = "model", Data = Percent(c.Deciles.Select(d => d.CumulativeGain)) },
+            new ChartSeries<double> { Name = "random", Data = Percent(c.Deciles.Select(d => d.Decile / 10.0)) },
         ];
         calibrationLabels = c.Calibration.Select(b => ModelChartSeries.Label(b.MeanPredicted)).ToArray();
         calibrationSeries =
         [
-            new ChartSeries<double> { Name = "observed", Data = c.Calibration.Select(b => b.ObservedRate).ToArray() },
-            new ChartSeries<double> { Name = "predicted", Data = c.Calibration.Select(b => b.MeanPredicted).ToArray() },
+            new ChartSeries<double> { Name = "observed", Data = Percent(c.Calibration.Select(b => b.ObservedRate)) },
+            new ChartSeries<double> { Name = "predicted", Data = Percent(c.Calibration.Select(b => b.MeanPredicted)) },
         ];
         decileSeries =
         [
             new ChartSeries<double> { Name = "predicted", Data = c.Deciles.Select(d => d.MeanPredicted).ToArray() },
             new ChartSeries<double> { Name = "actual", Data = c.Deciles.Select(d => d.MeanActual).ToArray() },
         ];
+        barOptions = new BarChartOptions { ShowLegend = false, YAxisTicks = TickStep(c.Deciles.Select(d => d.Lift).DefaultIfEmpty(1).Max()), YAxisTitle = "lift" };
+        legendBarOptions = new BarChartOptions { ShowLegend = true, YAxisTicks = TickStep(c.Deciles.SelectMany(d => new[] { d.MeanPredicted, d.MeanActual }).DefaultIfEmpty(1).Max()) };
         clusterLabels = c.Clusters.Select(k => $"{k.Segment}: {k.Description}").ToArray();
         clusterSeries = [new ChartSeries<double> { Name = "customers", Data = c.Clusters.Select(k => (double)k.Size).ToArray() }];
         confusion = ModelChartSeries.ConfusionAt(c.Calibration, threshold);
