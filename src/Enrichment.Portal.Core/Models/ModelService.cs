@@ -65,9 +65,34 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
 
     public async Task<TrainingRunView> GetRunAsync(string runId, CancellationToken ct = default)
     {
-        var r = await db.Set<TrainingRun>().AsNoTracking().FirstOrDefaultAsync(x => x.Id == runId, ct)
+        var r = await db.Set<TrainingRun>().FirstOrDefaultAsync(x => x.Id == runId, ct)
                 ?? throw CatalogException.NotFound($"No training run {runId} in this sandbox.");
+        if (!TrainingStatus.IsFinal(r.Status)) await ReconcileAsync([r], ct);
         return TrainingRunView.From(r);
+    }
+
+    /// <summary>
+    /// Unfinished runs whose job has ended without them (cancelled on the Jobs page, or failed before the run could record it)
+    /// are marked failed with the job's reason. Returns how many were settled.
+    /// </summary>
+    private async Task<int> ReconcileAsync(IReadOnlyList<TrainingRun> runs, CancellationToken ct)
+    {
+        var settled = 0;
+        foreach (var run in runs)
+        {
+            var job = run.JobRunId is null ? null : await db.Set<JobRun>().AsNoTracking().FirstOrDefaultAsync(j => j.Id == run.JobRunId, ct);
+            if (job is null || !JobStatus.IsFinal(job.Status)) continue;
+            // The job may have just finished writing the run: re-read before overriding.
+            await db.Entry(run).ReloadAsync(ct);
+            if (TrainingStatus.IsFinal(run.Status)) { settled++; continue; }
+            run.Status = TrainingStatus.Failed;
+            run.Error = job.Status == JobStatus.Cancelled ? "The training was cancelled." : job.Error ?? $"The training job ended as {job.Status}.";
+            run.FinishedAt = job.FinishedAt ?? clock.GetUtcNow();
+            run.Stage = "failed";
+            settled++;
+        }
+        if (settled > 0) await db.SaveChangesAsync(ct);
+        return settled;
     }
 
     public async Task<ModelVersionView> GetVersionAsync(string modelId, string versionId, CancellationToken ct = default)
@@ -188,7 +213,8 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
     {
         var model = await GetAsync(modelId, ct);
         await ResolveAsync(model, ct);
-        if (await db.Set<TrainingRun>().AnyAsync(r => r.ModelId == modelId && (r.Status == TrainingStatus.Queued || r.Status == TrainingStatus.Running), ct))
+        var active = await db.Set<TrainingRun>().Where(r => r.ModelId == modelId && (r.Status == TrainingStatus.Queued || r.Status == TrainingStatus.Running)).ToListAsync(ct);
+        if (await ReconcileAsync(active, ct) < active.Count)
             throw CatalogException.Conflict($"A training run of '{model.Name}' is already queued or running; wait for it to finish.");
         var run = new TrainingRun { ModelId = modelId, Seed = model.Seed, CreatedBy = actor, CreatedAt = clock.GetUtcNow() };
         db.Add(run);
