@@ -54,7 +54,7 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         return ModelView.From(m, dsName, versions, latest);
     }
 
-    /// <summary>The training runs of a model (unordered; SQLite cannot order by DateTimeOffset in every provider setup, callers order in memory).</summary>
+    /// <summary>The training runs of a model, unordered (callers order by CreatedAt).</summary>
     public IQueryable<TrainingRun> RunsQuery(string modelId) => db.Set<TrainingRun>().AsNoTracking().Where(r => r.ModelId == modelId);
 
     public async Task<TrainingRunView?> LatestRunAsync(string modelId, CancellationToken ct = default)
