@@ -14,6 +14,7 @@ public static class PortalApi
         v1.MapIngestionApi();
         v1.MapQueriesApi();
         v1.MapJobsApi();
+        v1.MapModelsApi();
         v1.MapAdminApi();
         v1.MapDiagnosticsApi();
         v1.MapProfilesApi();

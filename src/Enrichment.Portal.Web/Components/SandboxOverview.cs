@@ -35,7 +35,7 @@ public sealed class SandboxOverviewService(CatalogDb db)
             new(4, "Enable for profile and watch profiles stitch", "Records that share an identity become one customer profile.",
                 profiles.Profiles > 0 ? GuidedStepState.Done : catalog.Dataset.State == GuidedStepState.Done ? GuidedStepState.Next : GuidedStepState.Blocked,
                 profiles.Profiles > 0 ? "/profiles" : "/wizard?step=4", profiles.Profiles > 0 ? $"{Format.Count(profiles.Profiles)} profile(s)" : null),
-            new(5, "Train a model", "Churn, propensity, lifetime value, affinity, engagement or segments, measured on held-out customers.", GuidedStepState.Planned, null, null),
+            await TrainStepAsync(ct),
             new(6, "Score it", "Apply the model to every profile in a background run.", GuidedStepState.Planned, null, null),
             new(7, "See insights on profiles", "Scores land on each profile, where audiences and exports use them.", GuidedStepState.Planned, null, null),
         };
@@ -63,6 +63,17 @@ public sealed class SandboxOverviewService(CatalogDb db)
         return new(3, "Ingest data", "Upload a file: each record is checked against the schema, bad rows are set aside with their reason, the rest is kept.",
             batches > 0 ? GuidedStepState.Done : hasDataset ? GuidedStepState.Next : GuidedStepState.Blocked, batches > 0 ? "/ingestion" : "/wizard?step=3",
             batches == 0 ? null : $"{Format.Count(records)} records in {Format.Count(batches)} batch(es)");
+    }
+
+    /// <summary>Step 5 from the model registry: done when a model has an active version; next once a dataset exists.</summary>
+    private async Task<GuidedStep> TrainStepAsync(CancellationToken ct)
+    {
+        var models = await db.Set<Enrichment.Portal.Core.Models.Model>().CountAsync(ct);
+        var trained = await db.Set<Enrichment.Portal.Core.Models.Model>().CountAsync(m => m.ActiveVersionId != null, ct);
+        var datasets = await db.Set<Enrichment.Portal.Core.Datasets.Dataset>().CountAsync(d => d.DeletedAt == null, ct);
+        var state = trained > 0 ? GuidedStepState.Done : datasets > 0 ? GuidedStepState.Next : GuidedStepState.Blocked;
+        return new GuidedStep(5, "Train a model", "Churn, propensity, lifetime value, affinity, engagement or segments, measured on held-out customers.",
+            state, trained > 0 ? "/models" : "/wizard?step=5", models == 0 ? null : $"{Format.Count(models)} model(s), {Format.Count(trained)} trained");
     }
 
     /// <summary>Steps 1 and 2 from the catalog: done when a profile schema has a primary identity / when a dataset exists.</summary>

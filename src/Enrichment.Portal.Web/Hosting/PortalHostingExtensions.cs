@@ -49,6 +49,7 @@ public static class PortalHostingExtensions
         services.AddSingleton(new Enrichment.Portal.Core.Query.QueryService(null));
         Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
         Enrichment.Portal.Core.Exploration.ExplorationServiceCollectionExtensions.AddQueryAndExploration(services);
+        Enrichment.Portal.Core.Models.ModelServiceCollectionExtensions.AddModels(services);
         services.AddPortalAuth();
         Enrichment.Portal.Web.Hosting.ProfileSnapshotStartup.AddProfilesArea(services);
 

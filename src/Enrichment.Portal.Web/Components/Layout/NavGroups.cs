@@ -23,6 +23,7 @@ public static class NavGroups
         new("Data science", [
             new("explore", "Explore", "/explore", Icons.Material.Filled.QueryStats, Policies.Scientist),
             new("query", "Query", "/query", Icons.Material.Filled.Terminal, Policies.Scientist),
+            new("models", "Models", "/models", Icons.Material.Filled.ModelTraining),
         ]),
         new("Operations", [
             new("jobs", "Jobs", "/jobs", Icons.Material.Filled.WorkHistory),

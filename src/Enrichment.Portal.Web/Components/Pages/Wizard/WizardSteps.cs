@@ -26,6 +26,7 @@ public static class WizardSteps
         new(2, "Dataset", typeof(DatasetStep)),
         new(3, "Ingest data", typeof(IngestStep)),
         new(4, "Profiles stitch", typeof(ProfileStep)),
+        new(5, "Train a model", typeof(TrainStep)),
     ];
 
     /// <summary>The whole path, for the header; steps without a component yet are "coming".</summary>

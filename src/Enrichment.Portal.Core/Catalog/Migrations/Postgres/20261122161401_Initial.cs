@@ -169,6 +169,35 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "models",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Description = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    Recipe = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    SourceDatasetId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    SourceSnapshot = table.Column<bool>(type: "boolean", nullable: false),
+                    LabelField = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    LabelPositive = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    FeaturesJson = table.Column<string>(type: "text", nullable: true),
+                    ExcludeFeaturesJson = table.Column<string>(type: "text", nullable: true),
+                    ParametersJson = table.Column<string>(type: "text", nullable: false),
+                    Seed = table.Column<int>(type: "integer", nullable: false),
+                    ActiveVersionId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    ScheduleCron = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    ScheduleRetrain = table.Column<bool>(type: "boolean", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_models", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "profile_aliases",
                 columns: table => new
                 {
@@ -392,6 +421,85 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "model_versions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    ModelId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Number = table.Column<int>(type: "integer", nullable: false),
+                    RunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    ArtifactPath = table.Column<string>(type: "text", nullable: false),
+                    ArtifactBytes = table.Column<long>(type: "bigint", nullable: false),
+                    Recipe = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    MetricsJson = table.Column<string>(type: "text", nullable: true),
+                    BaselineJson = table.Column<string>(type: "text", nullable: true),
+                    Grade = table.Column<string>(type: "character varying(2)", maxLength: 2, nullable: true),
+                    FittedParametersJson = table.Column<string>(type: "text", nullable: true),
+                    ParametersJson = table.Column<string>(type: "text", nullable: true),
+                    Seed = table.Column<int>(type: "integer", nullable: false),
+                    Trainer = table.Column<string>(type: "text", nullable: true),
+                    SourceDatasetId = table.Column<string>(type: "text", nullable: true),
+                    SourceDatasetName = table.Column<string>(type: "text", nullable: true),
+                    BatchFoldersJson = table.Column<string>(type: "text", nullable: true),
+                    EventDatasetId = table.Column<string>(type: "text", nullable: true),
+                    TrainRows = table.Column<int>(type: "integer", nullable: false),
+                    TestRows = table.Column<int>(type: "integer", nullable: false),
+                    TrainingDistributionJson = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_model_versions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_model_versions_models_ModelId",
+                        column: x => x.ModelId,
+                        principalTable: "models",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "training_runs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    ModelId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Progress = table.Column<double>(type: "double precision", nullable: false),
+                    Stage = table.Column<string>(type: "text", nullable: true),
+                    Seed = table.Column<int>(type: "integer", nullable: false),
+                    MetricsJson = table.Column<string>(type: "text", nullable: true),
+                    FittedParametersJson = table.Column<string>(type: "text", nullable: true),
+                    BaselineJson = table.Column<string>(type: "text", nullable: true),
+                    Grade = table.Column<string>(type: "character varying(2)", maxLength: 2, nullable: true),
+                    FeatureImportanceJson = table.Column<string>(type: "text", nullable: true),
+                    ChartsJson = table.Column<string>(type: "text", nullable: true),
+                    LogJson = table.Column<string>(type: "text", nullable: true),
+                    Trainer = table.Column<string>(type: "text", nullable: true),
+                    TrainRows = table.Column<int>(type: "integer", nullable: false),
+                    TestRows = table.Column<int>(type: "integer", nullable: false),
+                    VersionId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    Error = table.Column<string>(type: "text", nullable: true),
+                    JobRunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    CreatedBy = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_training_runs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_training_runs_models_ModelId",
+                        column: x => x.ModelId,
+                        principalTable: "models",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "datasets",
                 columns: table => new
                 {
@@ -570,6 +678,28 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_model_versions_ModelId_Number",
+                table: "model_versions",
+                columns: new[] { "ModelId", "Number" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_model_versions_SandboxId",
+                table: "model_versions",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_models_SandboxId",
+                table: "models",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_models_SandboxId_Name",
+                table: "models",
+                columns: new[] { "SandboxId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_profile_aliases_sandbox_id",
                 table: "profile_aliases",
                 column: "sandbox_id");
@@ -678,6 +808,16 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_training_runs_ModelId_CreatedAt",
+                table: "training_runs",
+                columns: new[] { "ModelId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_training_runs_SandboxId",
+                table: "training_runs",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_users_UserName",
                 table: "users",
                 column: "UserName",
@@ -715,6 +855,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 name: "merge_policies");
 
             migrationBuilder.DropTable(
+                name: "model_versions");
+
+            migrationBuilder.DropTable(
                 name: "profile_aliases");
 
             migrationBuilder.DropTable(
@@ -739,6 +882,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 name: "query_history");
 
             migrationBuilder.DropTable(
+                name: "training_runs");
+
+            migrationBuilder.DropTable(
                 name: "batches");
 
             migrationBuilder.DropTable(
@@ -749,6 +895,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "users");
+
+            migrationBuilder.DropTable(
+                name: "models");
         }
     }
 }

@@ -167,6 +167,35 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "models",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    Recipe = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    SourceDatasetId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    SourceSnapshot = table.Column<bool>(type: "INTEGER", nullable: false),
+                    LabelField = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    LabelPositive = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    FeaturesJson = table.Column<string>(type: "TEXT", nullable: true),
+                    ExcludeFeaturesJson = table.Column<string>(type: "TEXT", nullable: true),
+                    ParametersJson = table.Column<string>(type: "TEXT", nullable: false),
+                    Seed = table.Column<int>(type: "INTEGER", nullable: false),
+                    ActiveVersionId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    ScheduleCron = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    ScheduleRetrain = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_models", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "profile_aliases",
                 columns: table => new
                 {
@@ -390,6 +419,85 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "model_versions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    ModelId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Number = table.Column<int>(type: "INTEGER", nullable: false),
+                    RunId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    ArtifactPath = table.Column<string>(type: "TEXT", nullable: false),
+                    ArtifactBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    Recipe = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    MetricsJson = table.Column<string>(type: "TEXT", nullable: true),
+                    BaselineJson = table.Column<string>(type: "TEXT", nullable: true),
+                    Grade = table.Column<string>(type: "TEXT", maxLength: 2, nullable: true),
+                    FittedParametersJson = table.Column<string>(type: "TEXT", nullable: true),
+                    ParametersJson = table.Column<string>(type: "TEXT", nullable: true),
+                    Seed = table.Column<int>(type: "INTEGER", nullable: false),
+                    Trainer = table.Column<string>(type: "TEXT", nullable: true),
+                    SourceDatasetId = table.Column<string>(type: "TEXT", nullable: true),
+                    SourceDatasetName = table.Column<string>(type: "TEXT", nullable: true),
+                    BatchFoldersJson = table.Column<string>(type: "TEXT", nullable: true),
+                    EventDatasetId = table.Column<string>(type: "TEXT", nullable: true),
+                    TrainRows = table.Column<int>(type: "INTEGER", nullable: false),
+                    TestRows = table.Column<int>(type: "INTEGER", nullable: false),
+                    TrainingDistributionJson = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_model_versions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_model_versions_models_ModelId",
+                        column: x => x.ModelId,
+                        principalTable: "models",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "training_runs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    ModelId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Progress = table.Column<double>(type: "REAL", nullable: false),
+                    Stage = table.Column<string>(type: "TEXT", nullable: true),
+                    Seed = table.Column<int>(type: "INTEGER", nullable: false),
+                    MetricsJson = table.Column<string>(type: "TEXT", nullable: true),
+                    FittedParametersJson = table.Column<string>(type: "TEXT", nullable: true),
+                    BaselineJson = table.Column<string>(type: "TEXT", nullable: true),
+                    Grade = table.Column<string>(type: "TEXT", maxLength: 2, nullable: true),
+                    FeatureImportanceJson = table.Column<string>(type: "TEXT", nullable: true),
+                    ChartsJson = table.Column<string>(type: "TEXT", nullable: true),
+                    LogJson = table.Column<string>(type: "TEXT", nullable: true),
+                    Trainer = table.Column<string>(type: "TEXT", nullable: true),
+                    TrainRows = table.Column<int>(type: "INTEGER", nullable: false),
+                    TestRows = table.Column<int>(type: "INTEGER", nullable: false),
+                    VersionId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    Error = table.Column<string>(type: "TEXT", nullable: true),
+                    JobRunId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_training_runs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_training_runs_models_ModelId",
+                        column: x => x.ModelId,
+                        principalTable: "models",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "datasets",
                 columns: table => new
                 {
@@ -568,6 +676,28 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_model_versions_ModelId_Number",
+                table: "model_versions",
+                columns: new[] { "ModelId", "Number" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_model_versions_SandboxId",
+                table: "model_versions",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_models_SandboxId",
+                table: "models",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_models_SandboxId_Name",
+                table: "models",
+                columns: new[] { "SandboxId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_profile_aliases_sandbox_id",
                 table: "profile_aliases",
                 column: "sandbox_id");
@@ -676,6 +806,16 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_training_runs_ModelId_CreatedAt",
+                table: "training_runs",
+                columns: new[] { "ModelId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_training_runs_SandboxId",
+                table: "training_runs",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_users_UserName",
                 table: "users",
                 column: "UserName",
@@ -713,6 +853,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 name: "merge_policies");
 
             migrationBuilder.DropTable(
+                name: "model_versions");
+
+            migrationBuilder.DropTable(
                 name: "profile_aliases");
 
             migrationBuilder.DropTable(
@@ -737,6 +880,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 name: "query_history");
 
             migrationBuilder.DropTable(
+                name: "training_runs");
+
+            migrationBuilder.DropTable(
                 name: "batches");
 
             migrationBuilder.DropTable(
@@ -747,6 +893,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "users");
+
+            migrationBuilder.DropTable(
+                name: "models");
         }
     }
 }

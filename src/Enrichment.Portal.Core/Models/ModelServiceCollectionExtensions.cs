@@ -1,0 +1,15 @@
+using Enrichment.Portal.Core.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Enrichment.Portal.Core.Models;
+
+public static class ModelServiceCollectionExtensions
+{
+    /// <summary>Models, training runs and the version registry; the <c>training</c> job kind.</summary>
+    public static IServiceCollection AddModels(this IServiceCollection services)
+    {
+        services.AddScoped<ModelService>();
+        services.AddPortalJob<TrainingJob>(ModelService.JobKind);
+        return services;
+    }
+}

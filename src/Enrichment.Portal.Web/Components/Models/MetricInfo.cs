@@ -1,0 +1,36 @@
+namespace Enrichment.Portal.Web.Components.Models;
+
+/// <summary>How a metric is shown: a title, one sentence for people, and its format.</summary>
+public sealed record MetricInfo(string Title, string Help)
+{
+    private static readonly string[] Known = ["auc", "prAuc", "logLoss", "f1", "accuracy", "lift10", "rmse", "mae", "r2", "gini", "silhouette", "k", "logLikelihood"];
+
+    private static readonly Dictionary<string, MetricInfo> Infos = new(StringComparer.Ordinal)
+    {
+        ["auc"] = new("AUC", "How well the score ranks positives above negatives: 0.5 is chance, 1 is perfect."),
+        ["prAuc"] = new("PR AUC", "Area under the precision-recall curve; the positive rate is the chance level."),
+        ["logLoss"] = new("Log loss", "How far the probabilities are from what happened; lower is better."),
+        ["f1"] = new("F1 at 0.5", "Balance of precision and recall when scores above 0.5 count as positive."),
+        ["accuracy"] = new("Accuracy", "Share of held-out rows classified right at threshold 0.5."),
+        ["lift10"] = new("Lift top 10 %", "How many times more positives the top 10 % of scores hold than a random 10 %."),
+        ["rmse"] = new("RMSE", "Typical prediction error (root mean squared); lower is better."),
+        ["mae"] = new("MAE", "Mean absolute prediction error; lower is better."),
+        ["r2"] = new("R²", "Share of the variation explained."),
+        ["gini"] = new("Gini", "How well predictions rank customers by their actual value."),
+        ["silhouette"] = new("Silhouette", "How well separated the segments are: from -1 to 1, higher is better."),
+        ["k"] = new("Segments", "Number of segments."),
+        ["logLikelihood"] = new("Log-likelihood", "Fit of the BG/NBD model to the calibration data."),
+    };
+
+    public static MetricInfo For(string name) => Infos.GetValueOrDefault(name) ?? new(name, name);
+
+    public static int Order(string name) => Array.IndexOf(Known, name) is var i and >= 0 ? i : Known.Length;
+
+    public static string FormatValue(string name, double value) => name switch
+    {
+        "k" => Format.Count((long)Math.Round(value)),
+        "logLikelihood" => Format.Number(value, 1),
+        _ when Math.Abs(value) >= 1000 => Format.Number(value, 0),
+        _ => Format.Number(value, 3),
+    };
+}
