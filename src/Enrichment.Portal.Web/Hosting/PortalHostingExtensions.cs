@@ -24,6 +24,9 @@ public static class PortalHostingExtensions
     {
         var services = builder.Services;
         var config = builder.Configuration;
+        // Serve package assets (_content/MudBlazor/...) from the build output in every environment when run unpublished
+        // (`dotnet run`); a published app has them in wwwroot and this is a no-op.
+        builder.WebHost.UseStaticWebAssets();
         if (string.Equals(config["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
             builder.Logging.ClearProviders().AddJsonConsole();
 
