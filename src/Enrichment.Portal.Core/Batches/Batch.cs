@@ -86,6 +86,12 @@ public sealed class Batch : ISandboxScoped
     public string OptionsJson { get; set; } = "{}";
     public string? IdempotencyKey { get; set; }
     public string? FailureReason { get; set; }
+    /// <summary>JSON array of strings: soft guardrails this batch crossed (e.g. batches per day); the batch still succeeds.</summary>
+    public string WarningsJson { get; set; } = "[]";
+    /// <summary>Bytes of the largest accepted record (guardrails "profile record size" / "event size").</summary>
+    public long LargestRecordBytes { get; set; }
+    /// <summary>Most items of one array field in an accepted record (guardrail "array items in a profile fragment").</summary>
+    public int MostArrayItems { get; set; }
     public string? JobRunId { get; set; }
     public int Attempts { get; set; }
     public string? CreatedBy { get; set; }
@@ -96,6 +102,7 @@ public sealed class Batch : ISandboxScoped
     public BatchOptions Options => JsonSerializer.Deserialize<BatchOptions>(OptionsJson, Json) ?? new BatchOptions();
     public IReadOnlyList<ErrorSummaryItem> ErrorSummary => JsonSerializer.Deserialize<List<ErrorSummaryItem>>(ErrorSummaryJson, Json) ?? [];
     public IReadOnlyList<LakeFileInfo> Files => JsonSerializer.Deserialize<List<LakeFileInfo>>(FilesJson, Json) ?? [];
+    public IReadOnlyList<string> Warnings => string.IsNullOrEmpty(WarningsJson) ? [] : JsonSerializer.Deserialize<List<string>>(WarningsJson, Json) ?? [];
 
     internal static string ToJson<T>(T value) => JsonSerializer.Serialize(value, Json);
 }
@@ -129,7 +136,10 @@ internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.HasIndex(x => new { x.DatasetId, x.IdempotencyKey }).IsUnique();
         b.HasIndex(x => new { x.DatasetId, x.CreatedAt });
         b.HasIndex(x => new { x.Status, x.CreatedAt });
+        // Guardrail "batches per day" and the latency panel's time windows are per sandbox and time.
+        b.HasIndex(x => new { x.SandboxId, x.CreatedAt });
         b.Ignore(x => x.Options);
+        b.Ignore(x => x.Warnings);
         b.Ignore(x => x.ErrorSummary);
         b.Ignore(x => x.Files);
     }

@@ -15,7 +15,8 @@ namespace Enrichment.Portal.Core.Batches;
 /// </summary>
 public sealed class IngestionJob(
     CatalogDb db, IDbContextFactory<CatalogDb> factory, LakeCatalog lake, IngestionService ingestion, BatchIngestor ingestor,
-    BatchStageRecorder stages, BatchCommitter committer, JobProgress progress, TimeProvider clock, ILogger<IngestionJob> log) : IPortalJob
+    BatchStageRecorder stages, BatchCommitter committer, JobProgress progress, TimeProvider clock, ILogger<IngestionJob> log,
+    Microsoft.Extensions.Options.IOptions<GuardrailOptions> guardrails) : IPortalJob
 {
     public async Task RunAsync(string targetId, CancellationToken ct)
     {
@@ -36,7 +37,7 @@ public sealed class IngestionJob(
 
         var folder = lake.BatchFolder(dataset.SandboxId, dataset.Id, batch.Id);
         var request = new IngestRequest(batch.RawPath, batch.FileName ?? Path.GetFileName(batch.RawPath), dataset.Schema, await ingestion.NamespacesAsync(ct), folder, batch.Id)
-        { Options = batch.Options.ToIngestOptions() };
+        { Options = Guardrails.GuardrailService.WithLimits(batch.Options.ToIngestOptions(), guardrails.Value) };
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var latest = new LatestProgress();
@@ -77,6 +78,7 @@ public sealed class IngestionJob(
         await Update(batch.Id, s => s.SetProperty(b => b.RecordsRead, result.RecordsRead).SetProperty(b => b.RecordsWritten, result.RecordsWritten)
             .SetProperty(b => b.RecordsFailed, result.RecordsFailed).SetProperty(b => b.RecordsWithoutIdentity, result.RecordsWithoutIdentity)
             .SetProperty(b => b.ErrorSummaryJson, summary).SetProperty(b => b.FilesJson, files).SetProperty(b => b.Format, format)
+            .SetProperty(b => b.LargestRecordBytes, result.LargestRecordBytes).SetProperty(b => b.MostArrayItems, result.MostArrayItems)
             .SetProperty(b => b.BytesRead, b => b.FileBytes));
 
         if (result.Failed)

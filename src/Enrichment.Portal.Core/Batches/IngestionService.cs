@@ -19,7 +19,7 @@ namespace Enrichment.Portal.Core.Batches;
 public sealed class IngestionOptions
 {
     public const string Section = "Ingestion";
-    /// <summary>Largest upload in bytes (default 1 GB); larger ones are refused with 413 before they are stored.</summary>
+    /// <summary>Largest upload in bytes (default 1 GB; <c>Guardrails:BatchFileBytes</c> lowers it); larger ones are refused with 413 before they are stored.</summary>
     public long MaxUploadBytes { get; set; } = 1L << 30;
     /// <summary>Largest streaming request body (default 1 MB).</summary>
     public long MaxStreamingBodyBytes { get; set; } = 1 << 20;
@@ -36,6 +36,9 @@ public sealed class IngestionOptions
         if (o.MaxStreamingBodyBytes <= 0) o.MaxStreamingBodyBytes = d.MaxStreamingBodyBytes;
         if (o.MaxStreamingRecords <= 0) o.MaxStreamingRecords = d.MaxStreamingRecords;
         if (o.StreamingFlushMilliseconds <= 0) o.StreamingFlushMilliseconds = d.StreamingFlushMilliseconds;
+        // Guardrail "batch file size" (hard): Guardrails:BatchFileBytes, when set, lowers the upload limit.
+        var guardrail = config.GetSection(Catalog.GuardrailOptions.Section).GetValue<long?>(nameof(Catalog.GuardrailOptions.BatchFileBytes)) ?? 0;
+        if (guardrail > 0 && guardrail < o.MaxUploadBytes) o.MaxUploadBytes = guardrail;
         return o;
     }
 }

@@ -20,12 +20,17 @@ public sealed record StreamingResult(int Accepted, IReadOnlyList<StreamingReject
 /// <summary>Validated streamed records waiting for the next micro-batch, per sandbox and dataset. Singleton, thread-safe.</summary>
 public sealed class StreamingBuffer
 {
-    public sealed record Pending(string SandboxId, string DatasetId, List<IReadOnlyDictionary<string, object?>> Records, long WithoutIdentity, DateTimeOffset FirstAt);
+    /// <param name="FirstAt">When the oldest record of the micro-batch was received (the start of its streaming latency).</param>
+    /// <param name="LargestBytes">Size of the largest record (guardrails "profile record size" / "event size").</param>
+    /// <param name="MostArrayItems">Most items of one array field in a record (guardrail "array items in a profile fragment").</param>
+    public sealed record Pending(string SandboxId, string DatasetId, List<IReadOnlyDictionary<string, object?>> Records, long WithoutIdentity, DateTimeOffset FirstAt,
+        long LargestBytes = 0, int MostArrayItems = 0);
 
     private readonly object gate = new();
     private Dictionary<(string, string), Pending> pending = new();
 
-    public void Add(string sandboxId, string datasetId, IReadOnlyList<IReadOnlyDictionary<string, object?>> records, long withoutIdentity, DateTimeOffset at)
+    public void Add(string sandboxId, string datasetId, IReadOnlyList<IReadOnlyDictionary<string, object?>> records, long withoutIdentity, DateTimeOffset at,
+        long largestBytes = 0, int mostArrayItems = 0)
     {
         if (records.Count == 0) return;
         lock (gate)
@@ -33,7 +38,11 @@ public sealed class StreamingBuffer
             if (!pending.TryGetValue((sandboxId, datasetId), out var p))
                 pending[(sandboxId, datasetId)] = p = new Pending(sandboxId, datasetId, [], 0, at);
             p.Records.AddRange(records);
-            pending[(sandboxId, datasetId)] = p with { WithoutIdentity = p.WithoutIdentity + withoutIdentity };
+            pending[(sandboxId, datasetId)] = p with
+            {
+                WithoutIdentity = p.WithoutIdentity + withoutIdentity,
+                LargestBytes = Math.Max(p.LargestBytes, largestBytes), MostArrayItems = Math.Max(p.MostArrayItems, mostArrayItems),
+            };
         }
     }
 
@@ -53,26 +62,34 @@ public sealed class StreamingBuffer
 }
 
 /// <summary>Validates streamed records at once and hands the accepted ones to the <see cref="StreamingBuffer"/>.</summary>
-public sealed class StreamingIngestion(IngestionService ingestion, StreamingBuffer buffer, CatalogDb db, TimeProvider clock)
+public sealed class StreamingIngestion(IngestionService ingestion, StreamingBuffer buffer, CatalogDb db, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<GuardrailOptions> guardrails)
 {
     /// <summary>Validates one JSON record or an array of records (the caller checked size and count); 404 for an unknown dataset.</summary>
     public async Task<StreamingResult> AcceptAsync(string datasetId, JsonElement body, CancellationToken ct = default)
     {
         var dataset = await ingestion.DatasetAsync(datasetId, ct);
         RecordValidator validator;
-        try { validator = new RecordValidator(dataset.Schema, await ingestion.NamespacesAsync(ct)); }
+        try { validator = new RecordValidator(dataset.Schema, await ingestion.NamespacesAsync(ct), Guardrails.GuardrailService.WithLimits(new IngestOptions(), guardrails.Value)); }
         catch (ArgumentException e) { throw CatalogException.Rule(e.Message); }
         var records = body.ValueKind == JsonValueKind.Array ? body.EnumerateArray().ToList() : [body];
         var accepted = new List<IReadOnlyDictionary<string, object?>>();
         var rejected = new List<StreamingRejection>();
-        long withoutId = 0;
+        long withoutId = 0, largest = 0;
+        var mostItems = 0;
         for (var i = 0; i < records.Count; i++)
         {
             var v = validator.Validate(records[i]);
-            if (v.Accepted) { accepted.Add(v.Record!); if (v.WithoutIdentity) withoutId++; }
+            if (v.Accepted)
+            {
+                accepted.Add(v.Record!);
+                if (v.WithoutIdentity) withoutId++;
+                largest = Math.Max(largest, System.Text.Encoding.UTF8.GetByteCount(records[i].GetRawText()));
+                if (validator.HasArrays) mostItems = Math.Max(mostItems, validator.ArrayItems(v.Record!));
+            }
             else rejected.Add(new StreamingRejection(i, v.Errors));
         }
-        buffer.Add(db.CurrentSandboxId!, dataset.Id, accepted, withoutId, clock.GetUtcNow());
+        buffer.Add(db.CurrentSandboxId!, dataset.Id, accepted, withoutId, clock.GetUtcNow(), largest, mostItems);
         return new StreamingResult(accepted.Count, rejected);
     }
 }
@@ -119,6 +136,7 @@ public sealed class StreamingFlusher(StreamingBuffer buffer, IServiceScopeFactor
         {
             DatasetId = p.DatasetId, Source = BatchSource.Streaming, Status = BatchStatus.Processing, CreatedAt = p.FirstAt, StartedAt = start,
             RecordsRead = p.Records.Count, RecordsWithoutIdentity = p.WithoutIdentity, CreatedBy = "streaming", Format = "json",
+            LargestRecordBytes = p.LargestBytes, MostArrayItems = p.MostArrayItems,
         };
         db.Add(batch);
         await db.SaveChangesAsync(ct);

@@ -88,6 +88,10 @@ public sealed class BatchIngestor
                     Format = format,
                     Files = [.. lake.Files],
                     ErrorFiles = [.. lake.ErrorFiles],
+                    LargestRecordBytes = run.LargestBytes,
+                    LargestRecordRow = run.LargestRow,
+                    MostArrayItems = run.MostArrayItems,
+                    MostArrayItemsRow = run.MostArrayItemsRow,
                 };
                 var lakeEnd = DateTimeOffset.UtcNow;
                 result = result with { Stages = [new StageTiming("validate", started, validateEnd), new StageTiming("lake", validateEnd, lakeEnd)] };
@@ -115,6 +119,9 @@ public sealed class BatchIngestor
         public LakePartWriter Lake = null!;
         public IngestResult? Result;
         public long Read, Written, Failed, WithoutIdentity;
+        /// <summary>Guardrail figures of the accepted records: the largest (bytes) and the one with the longest array, with their rows.</summary>
+        public long LargestBytes, LargestRow, MostArrayItemsRow;
+        public int MostArrayItems;
         private readonly Dictionary<(string Code, string? Field), (long Count, string Example)> summary = new();
         private readonly Stopwatch sinceProgress = Stopwatch.StartNew();
         private long lastProgressRows, bytesSinceFlush;
@@ -144,6 +151,8 @@ public sealed class BatchIngestor
                 Lake.Append(typed);
                 Written++;
                 if (noId) WithoutIdentity++;
+                if (recordBytes > LargestBytes) { LargestBytes = recordBytes; LargestRow = Read; }
+                if (Validator.HasArrays && Validator.ArrayItems(typed) is var items && items > MostArrayItems) { MostArrayItems = items; MostArrayItemsRow = Read; }
             }
             else Reject(raw());
             bytesSinceFlush += recordBytes;
@@ -234,7 +243,7 @@ public sealed class BatchIngestor
                 switch (status)
                 {
                     case CsvRecordStatus.TooLarge:
-                        RejectOne(ErrorCodes.RecordTooLarge, $"record is at least {chars:N0} bytes, above the {Validator.Schema.Class.ToString().ToLowerInvariant()} record limit of {maxBytes:N0} bytes", null);
+                        RejectOne(ErrorCodes.RecordTooLarge, RecordValidator.TooLargeMessage(Validator.Schema.Class, chars, maxBytes, atLeast: true), null);
                         break;
                     case CsvRecordStatus.UnterminatedQuote:
                         RejectOne(ErrorCodes.ParseError, "unterminated quoted field: the record runs to the end of the file", null);
@@ -316,7 +325,7 @@ public sealed class BatchIngestor
                 using (rec.Document)
                 {
                     if (rec.Bytes > maxBytes)
-                        RejectOne(ErrorCodes.RecordTooLarge, $"record is {rec.Bytes:N0} bytes, above the {Validator.Schema.Class.ToString().ToLowerInvariant()} record limit of {maxBytes:N0} bytes", null);
+                        RejectOne(ErrorCodes.RecordTooLarge, RecordValidator.TooLargeMessage(Validator.Schema.Class, rec.Bytes, maxBytes), null);
                     else if (rec.Document is null)
                         RejectOne(ErrorCodes.ParseError, rec.ParseError ?? "invalid JSON", Raw());
                     else if (rec.Document.RootElement.ValueKind != JsonValueKind.Object)

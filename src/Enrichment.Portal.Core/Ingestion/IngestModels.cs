@@ -20,7 +20,7 @@ public static class ErrorCodes
     public const string EnumViolation = "ENUM_VIOLATION";
     /// <summary>The record itself is malformed: wrong number of CSV fields, unterminated quote, invalid JSON, not an object.</summary>
     public const string ParseError = "PARSE_ERROR";
-    /// <summary>The record is larger than the limit of its schema class (100 KB profile, 10 KB event).</summary>
+    /// <summary>The record is larger than the limit of its schema class (guardrails: 100 KB profile record, 10 KB event; configurable).</summary>
     public const string RecordTooLarge = "RECORD_TOO_LARGE";
     /// <summary>An identity value does not normalize (e.g. an email without '@', a phone without digits).</summary>
     public const string InvalidIdentity = "INVALID_IDENTITY";
@@ -106,6 +106,12 @@ public sealed record IngestResult
     public IReadOnlyList<LakeFileInfo> Files { get; init; } = [];
     /// <summary>Rejected-record files (<c>_errors/errors-NNNNN.parquet</c>); read them with <see cref="Lake.BatchErrors"/>.</summary>
     public IReadOnlyList<LakeFileInfo> ErrorFiles { get; init; } = [];
+    /// <summary>Size in bytes of the largest accepted record (guardrails "profile record size" / "event size"), and its row.</summary>
+    public long LargestRecordBytes { get; init; }
+    public long LargestRecordRow { get; init; }
+    /// <summary>Most items of one array field in an accepted record (guardrail "array items in a profile fragment"), and its row.</summary>
+    public int MostArrayItems { get; init; }
+    public long MostArrayItemsRow { get; init; }
 }
 
 /// <summary>One reason a record was rejected.</summary>

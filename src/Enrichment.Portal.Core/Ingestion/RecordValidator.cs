@@ -24,6 +24,47 @@ public sealed class RecordValidator
     public SchemaDefinition Schema { get; }
     internal IReadOnlyList<FieldPlan> Plans { get; }
     internal bool HasIdentity { get; }
+    private readonly int[] arrayOrdinals;
+
+    /// <summary>Whether the schema has array fields (guardrail "array items in a profile fragment").</summary>
+    internal bool HasArrays => arrayOrdinals.Length > 0;
+
+    /// <summary>The most items of one array field among the typed values of an accepted record (arrays are kept as JSON text).</summary>
+    internal int ArrayItems(object?[] typed)
+    {
+        var most = 0;
+        foreach (var i in arrayOrdinals)
+            if (typed[i] is string json) most = Math.Max(most, CountItems(json));
+        return most;
+    }
+
+    /// <summary>The most items of one array field of an accepted record (by field path).</summary>
+    internal int ArrayItems(IReadOnlyDictionary<string, object?> record)
+    {
+        var most = 0;
+        foreach (var i in arrayOrdinals)
+            if (record.TryGetValue(Plans[i].Field.Path, out var v) && v is string json) most = Math.Max(most, CountItems(json));
+        return most;
+    }
+
+    /// <summary>Top-level items of a JSON array text; 0 when it is not an array.</summary>
+    internal static int CountItems(string json)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray) return 0;
+        var n = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            n++;
+            if (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject) reader.Skip();
+        }
+        return n;
+    }
+
+    /// <summary>The rejection message of a record over its size guardrail (with the guardrail's name, as docs/GUARDRAILS.md lists it).</summary>
+    public static string TooLargeMessage(SchemaClass schemaClass, long bytes, long maxBytes, bool atLeast = false) =>
+        $"record is {(atLeast ? "at least " : "")}{bytes:N0} bytes, above the {schemaClass.ToString().ToLowerInvariant()} record limit of {maxBytes:N0} bytes " +
+        $"(guardrail '{(schemaClass == SchemaClass.Event ? "event size" : "profile record size")}', hard)";
 
     /// <summary>Builds a validator; throws <see cref="ArgumentException"/> when the schema cannot be validated against (unknown namespace, event without timestamp/eventType).</summary>
     public RecordValidator(SchemaDefinition schema, IReadOnlyDictionary<string, NamespaceInfo>? namespaces = null, IngestOptions? options = null)
@@ -55,6 +96,7 @@ public sealed class RecordValidator
         }
         Plans = plans;
         HasIdentity = plans.Any(p => p.Normalizer is not null);
+        arrayOrdinals = plans.Where(p => p.Field.Type == FieldType.Array).Select(p => p.Ordinal).ToArray();
     }
 
     /// <summary>Validates one streamed JSON record (nested objects address dotted paths; keys match field paths case-insensitively).</summary>
@@ -87,8 +129,7 @@ public sealed class RecordValidator
         var before = errors.Count;
         if (recordBytes > maxRecordBytes)
         {
-            errors.Add(new RecordError(ErrorCodes.RecordTooLarge, null,
-                $"record is {recordBytes:N0} bytes, above the {Schema.Class.ToString().ToLowerInvariant()} record limit of {maxRecordBytes:N0} bytes"));
+            errors.Add(new RecordError(ErrorCodes.RecordTooLarge, null, TooLargeMessage(Schema.Class, recordBytes, maxRecordBytes)));
             return false;
         }
         var anyIdentity = false;

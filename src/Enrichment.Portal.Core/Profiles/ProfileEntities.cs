@@ -173,6 +173,8 @@ internal sealed class ProfileConfiguration : IEntityTypeConfiguration<Profile>
         // Keyset pages and IN lookups by (sandbox, id): without it SQLite's planner picks the sandbox-only index.
         b.HasIndex(x => new { x.SandboxId, x.Id });
         b.HasIndex(x => new { x.SandboxId, x.HitLimit });
+        // Guardrail "identities per graph": the largest graph is the last entry of this index.
+        b.HasIndex(x => new { x.SandboxId, x.IdentityCount });
         ProfileModel.SnakeCase(b);
     }
 }

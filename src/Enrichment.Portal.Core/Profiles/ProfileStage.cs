@@ -37,7 +37,8 @@ public sealed class ProfileNamespaces(CatalogDb db)
 /// The identity and profile stages of ingestion: applies one committed lake batch of a profile-enabled dataset to the
 /// identity graph and profile store. Idempotent (a re-run adds no fragments or events). Works in the current sandbox.
 /// </summary>
-public sealed class ProfileStage(CatalogDb db, LakeCatalog lake, ProfileNamespaces namespaces, TimeProvider clock)
+public sealed class ProfileStage(CatalogDb db, LakeCatalog lake, ProfileNamespaces namespaces, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<GuardrailOptions>? guardrails = null)
 {
     public async Task<ProfileStageResult> ApplyCommittedBatchAsync(string datasetId, string batchId, CancellationToken ct = default) =>
         await ApplyCommittedBatchAsync(datasetId, batchId, null, ct);
@@ -55,7 +56,9 @@ public sealed class ProfileStage(CatalogDb db, LakeCatalog lake, ProfileNamespac
         var batchTime = new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(folder, LakeFolders.SuccessMarker)), TimeSpan.Zero);
         if (batchTime.Year < 2000) batchTime = clock.GetUtcNow();
         var batch = new ProfileBatch(dataset.SandboxId, dataset.Id, batchId, dataset.Schema, files, batchTime) { Namespaces = namespaces.Lookup };
-        var result = await new ProfileIngestor(db).ApplyBatchAsync(batch, progress, ct);
+        // Guardrail "identities per graph" (hard, with eviction) from the deployment's configuration.
+        var store = new ProfileStoreOptions { MaxIdentitiesPerGraph = guardrails?.Value.IdentitiesPerGraph ?? new GuardrailOptions().IdentitiesPerGraph };
+        var result = await new ProfileIngestor(db, store).ApplyBatchAsync(batch, progress, ct);
         return new(datasetId, batchId, false, null, result);
     }
 

@@ -11,6 +11,10 @@ namespace Enrichment.Portal.Web.Api;
 public sealed record DatasetDto(string Id, string Name, string SchemaId, string? SchemaName, SchemaClass? SchemaClass, string? Description,
     bool ProfileEnabled, bool System, long RecordCount, int BatchCount, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ProfileEnabledAt)
 {
+    /// <summary>Soft guardrails the creation crossed (only on the 201 of a create; omitted elsewhere).</summary>
+    [global::System.Text.Json.Serialization.JsonIgnore(Condition = global::System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
+
     public static DatasetDto From(Dataset d, Schema? s) => new(d.Id, d.Name, d.SchemaId, s?.Name, s?.Class, d.Description,
         d.ProfileEnabled, d.System, d.RecordCount, d.BatchCount, d.CreatedAt, d.UpdatedAt, d.ProfileEnabledAt);
 }
@@ -43,7 +47,8 @@ public static class DatasetsApi
             return Results.Ok(DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)));
         })).WithName("GetDataset");
 
-        group.MapPost("/", (HttpRequest request, ClaimsPrincipal user, DatasetService service, SchemaService schemas, CancellationToken ct) => Guard(async () =>
+        group.MapPost("/", (HttpRequest request, ClaimsPrincipal user, DatasetService service, SchemaService schemas, Enrichment.Portal.Core.Guardrails.GuardrailService guardrails,
+            CancellationToken ct) => Guard(async () =>
         {
             var (body, problem) = await ReadObjectAsync(request, ct);
             if (problem is not null) return problem;
@@ -53,8 +58,10 @@ public static class DatasetsApi
             var description = Str(body, "description", errors);
             if (errors.Count > 0) return ApiProblems.Validation(errors);
             var d = await service.CreateAsync(name, schemaId, description, user.Actor(), ct);
-            return Results.Created($"/api/v1/datasets/{d.Id}", DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)));
-        })).RequireAuthorization(Policies.Engineer).WithName("CreateDataset").WithSummary("Create a dataset { name, schemaId[, description] }");
+            var warnings = await guardrails.DatasetWarningsAsync(d.SchemaId, ct);
+            return Results.Created($"/api/v1/datasets/{d.Id}", DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)) with { Warnings = warnings });
+        })).RequireAuthorization(Policies.Engineer).WithName("CreateDataset")
+          .WithSummary("Create a dataset { name, schemaId[, description] } -> 201 with warnings: [] (soft guardrails crossed, e.g. more than 20 profile datasets)");
 
         group.MapDelete("/{id}", (string id, ClaimsPrincipal user, DatasetService service, CancellationToken ct) => Guard(async () =>
         {

@@ -18,12 +18,13 @@ public sealed record BatchStageDto(string Name, string Status, DateTimeOffset St
 public sealed record BatchDto(string Id, string DatasetId, string Status, string Source, long RecordsRead, long RecordsWritten, long RecordsFailed,
     long RecordsWithoutIdentity, IReadOnlyList<ErrorSummaryItem> ErrorSummary, IReadOnlyList<BatchStageDto> Stages, DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, string? FailureReason, string? FileName, long FileBytes, long BytesRead, string? Format,
-    string? IdempotencyKey, string? JobRunId, int Attempts, BatchOptions Options)
+    string? IdempotencyKey, string? JobRunId, int Attempts, BatchOptions Options, IReadOnlyList<string> Warnings, long LargestRecordBytes, int MostArrayItems)
 {
     public static BatchDto From(Batch b, IReadOnlyList<BatchStage>? stages = null) => new(b.Id, b.DatasetId, b.Status, b.Source, b.RecordsRead, b.RecordsWritten,
         b.RecordsFailed, b.RecordsWithoutIdentity, b.ErrorSummary,
         (stages ?? []).Select(s => new BatchStageDto(s.Name, s.Status, s.StartedAt, s.FinishedAt, s.Detail)).ToList(),
-        b.CreatedAt, b.StartedAt, b.CompletedAt, b.FailureReason, b.FileName, b.FileBytes, b.BytesRead, b.Format, b.IdempotencyKey, b.JobRunId, b.Attempts, b.Options);
+        b.CreatedAt, b.StartedAt, b.CompletedAt, b.FailureReason, b.FileName, b.FileBytes, b.BytesRead, b.Format, b.IdempotencyKey, b.JobRunId, b.Attempts, b.Options,
+        b.Warnings, b.LargestRecordBytes, b.MostArrayItems);
 }
 
 /// <summary>API.md "Batch ingestion", "Streaming ingestion", "Data access".</summary>
@@ -95,7 +96,8 @@ public static class IngestionApi
 
     private sealed record UploadForm(StagedUpload? File, Dictionary<string, string> Fields);
 
-    private static async Task<IResult> UploadAsync(string id, HttpRequest request, ClaimsPrincipal user, IngestionService service, CancellationToken ct)
+    private static async Task<IResult> UploadAsync(string id, HttpRequest request, ClaimsPrincipal user, IngestionService service,
+        Enrichment.Portal.Core.Guardrails.GuardrailService guardrails, CancellationToken ct)
     {
         try
         {
@@ -111,7 +113,8 @@ public static class IngestionApi
                 var options = IngestionService.ParseOptions(f.GetValueOrDefault("delimiter"), f.GetValueOrDefault("errorThreshold"), f.GetValueOrDefault("mapping"),
                     f.GetValueOrDefault("constants"), f.GetValueOrDefault("dateFormat"), f.GetValueOrDefault("timestampFormat"));
                 var created = await service.CreateBatchAsync(id, form.File, options, f.GetValueOrDefault("idempotencyKey"), user.Actor(), ct);
-                var body = new { id = created.Batch.Id, datasetId = created.Batch.DatasetId, status = created.Batch.Status };
+                var warning = created.Created ? await guardrails.BatchesPerDayWarningAsync(ct) : null;
+                var body = new { id = created.Batch.Id, datasetId = created.Batch.DatasetId, status = created.Batch.Status, warnings = warning is null ? created.Batch.Warnings : [warning] };
                 return created.Created ? Results.Accepted($"/api/v1/batches/{created.Batch.Id}", body) : Results.Ok(body);
             }
             finally

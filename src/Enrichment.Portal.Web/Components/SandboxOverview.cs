@@ -12,10 +12,14 @@ public enum GuidedStepState { Done, Next, Blocked, Planned }
 public sealed record GuidedStep(int Number, string Title, string Why, GuidedStepState State, string? Href, string? Fact);
 public sealed record SandboxFact(string Label, string Value);
 public sealed record SandboxNotice(Severity Severity, string Text);
-public sealed record SandboxOverview(IReadOnlyList<GuidedStep> Steps, IReadOnlyList<SandboxFact> Facts, IReadOnlyList<SandboxNotice> Notices);
+public sealed record SandboxOverview(IReadOnlyList<GuidedStep> Steps, IReadOnlyList<SandboxFact> Facts, IReadOnlyList<SandboxNotice> Notices)
+{
+    /// <summary>Guardrails at warning or exceeded (most pressing first).</summary>
+    public IReadOnlyList<Enrichment.Portal.Core.Guardrails.GuardrailItem> Guardrails { get; init; } = [];
+}
 
 /// <summary>What the home page shows: the guided path's progress and the sandbox's figures, from the catalog.</summary>
-public sealed class SandboxOverviewService(CatalogDb db)
+public sealed class SandboxOverviewService(CatalogDb db, Enrichment.Portal.Core.Guardrails.GuardrailService guardrails)
 {
     public async Task<SandboxOverview> BuildAsync(CancellationToken ct = default)
     {
@@ -51,7 +55,7 @@ public sealed class SandboxOverviewService(CatalogDb db)
         };
         var notices = new List<SandboxNotice>();
         if (failed > 0) notices.Add(new(Severity.Warning, $"{Format.Count(failed)} job(s) failed: see Jobs for the reasons."));
-        return new SandboxOverview(steps, facts, notices);
+        return new SandboxOverview(steps, facts, notices) { Guardrails = await guardrails.AttentionAsync(ct) };
     }
 
     /// <summary>Step 3: done when a batch succeeded; next once a dataset exists.</summary>

@@ -55,6 +55,8 @@ public static class PortalHostingExtensions
         Enrichment.Portal.Core.Models.ModelServiceCollectionExtensions.AddModels(services);
         services.AddPortalAuth();
         Enrichment.Portal.Web.Hosting.ProfileSnapshotStartup.AddProfilesArea(services);
+        // After the profile area: the guardrail batch hook reads what the profile stage wrote.
+        Enrichment.Portal.Core.Guardrails.GuardrailServiceCollectionExtensions.AddGuardrails(services);
 
         services.AddPortalJobs(database.IsPostgres, config);
 

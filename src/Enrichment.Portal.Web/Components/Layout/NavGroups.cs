@@ -26,6 +26,7 @@ public static class NavGroups
             new("models", "Models", "/models", Icons.Material.Filled.ModelTraining),
         ]),
         new("Operations", [
+            new("guardrails", "Guardrails & latency", "/guardrails", Icons.Material.Filled.Speed),
             new("jobs", "Jobs", "/jobs", Icons.Material.Filled.WorkHistory),
         ]),
         new("Admin", [

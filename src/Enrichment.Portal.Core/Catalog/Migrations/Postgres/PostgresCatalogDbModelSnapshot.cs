@@ -239,6 +239,12 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.Property<string>("JobRunId")
                         .HasColumnType("text");
 
+                    b.Property<long>("LargestRecordBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("MostArrayItems")
+                        .HasColumnType("integer");
+
                     b.Property<string>("OptionsJson")
                         .IsRequired()
                         .HasColumnType("text");
@@ -275,6 +281,10 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<string>("WarningsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.HasKey("Id");
 
                     b.HasIndex("SandboxId");
@@ -283,6 +293,8 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasIndex("DatasetId", "IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("SandboxId", "CreatedAt");
 
                     b.HasIndex("Status", "CreatedAt");
 
@@ -975,6 +987,8 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.HasIndex("SandboxId", "HitLimit");
 
                     b.HasIndex("SandboxId", "Id");
+
+                    b.HasIndex("SandboxId", "IdentityCount");
 
                     b.ToTable("profiles", (string)null);
                 });

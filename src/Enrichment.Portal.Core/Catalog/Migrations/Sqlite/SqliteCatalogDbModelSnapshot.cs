@@ -231,6 +231,12 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.Property<string>("JobRunId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("LargestRecordBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MostArrayItems")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("OptionsJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -267,6 +273,10 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("WarningsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("SandboxId");
@@ -275,6 +285,8 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
                     b.HasIndex("DatasetId", "IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("SandboxId", "CreatedAt");
 
                     b.HasIndex("Status", "CreatedAt");
 
@@ -965,6 +977,8 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.HasIndex("SandboxId", "HitLimit");
 
                     b.HasIndex("SandboxId", "Id");
+
+                    b.HasIndex("SandboxId", "IdentityCount");
 
                     b.ToTable("profiles", (string)null);
                 });

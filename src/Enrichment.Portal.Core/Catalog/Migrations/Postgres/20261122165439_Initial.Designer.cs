@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 {
     [DbContext(typeof(PostgresCatalogDb))]
-    [Migration("20261122161401_Initial")]
+    [Migration("20261122165439_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -242,6 +242,12 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.Property<string>("JobRunId")
                         .HasColumnType("text");
 
+                    b.Property<long>("LargestRecordBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("MostArrayItems")
+                        .HasColumnType("integer");
+
                     b.Property<string>("OptionsJson")
                         .IsRequired()
                         .HasColumnType("text");
@@ -278,6 +284,10 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<string>("WarningsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.HasKey("Id");
 
                     b.HasIndex("SandboxId");
@@ -286,6 +296,8 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasIndex("DatasetId", "IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("SandboxId", "CreatedAt");
 
                     b.HasIndex("Status", "CreatedAt");
 
@@ -978,6 +990,8 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.HasIndex("SandboxId", "HitLimit");
 
                     b.HasIndex("SandboxId", "Id");
+
+                    b.HasIndex("SandboxId", "IdentityCount");
 
                     b.ToTable("profiles", (string)null);
                 });

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteCatalogDb))]
-    [Migration("20261122161342_Initial")]
+    [Migration("20261122165329_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -234,6 +234,12 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.Property<string>("JobRunId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("LargestRecordBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MostArrayItems")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("OptionsJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -270,6 +276,10 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("WarningsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("SandboxId");
@@ -278,6 +288,8 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
                     b.HasIndex("DatasetId", "IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("SandboxId", "CreatedAt");
 
                     b.HasIndex("Status", "CreatedAt");
 
@@ -968,6 +980,8 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.HasIndex("SandboxId", "HitLimit");
 
                     b.HasIndex("SandboxId", "Id");
+
+                    b.HasIndex("SandboxId", "IdentityCount");
 
                     b.ToTable("profiles", (string)null);
                 });

@@ -71,6 +71,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     OptionsJson = table.Column<string>(type: "TEXT", nullable: false),
                     IdempotencyKey = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
                     FailureReason = table.Column<string>(type: "TEXT", nullable: true),
+                    WarningsJson = table.Column<string>(type: "TEXT", nullable: false),
+                    LargestRecordBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    MostArrayItems = table.Column<int>(type: "INTEGER", nullable: false),
                     JobRunId = table.Column<string>(type: "TEXT", nullable: true),
                     Attempts = table.Column<int>(type: "INTEGER", nullable: false),
                     CreatedBy = table.Column<string>(type: "TEXT", nullable: true),
@@ -602,6 +605,11 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 column: "SandboxId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_batches_SandboxId_CreatedAt",
+                table: "batches",
+                columns: new[] { "SandboxId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_batches_Status_CreatedAt",
                 table: "batches",
                 columns: new[] { "Status", "CreatedAt" });
@@ -777,6 +785,11 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 name: "IX_profiles_sandbox_id_id",
                 table: "profiles",
                 columns: new[] { "sandbox_id", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profiles_sandbox_id_identity_count",
+                table: "profiles",
+                columns: new[] { "sandbox_id", "identity_count" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_query_history_SandboxId",

@@ -73,6 +73,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     OptionsJson = table.Column<string>(type: "text", nullable: false),
                     IdempotencyKey = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     FailureReason = table.Column<string>(type: "text", nullable: true),
+                    WarningsJson = table.Column<string>(type: "text", nullable: false),
+                    LargestRecordBytes = table.Column<long>(type: "bigint", nullable: false),
+                    MostArrayItems = table.Column<int>(type: "integer", nullable: false),
                     JobRunId = table.Column<string>(type: "text", nullable: true),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
                     CreatedBy = table.Column<string>(type: "text", nullable: true),
@@ -604,6 +607,11 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 column: "SandboxId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_batches_SandboxId_CreatedAt",
+                table: "batches",
+                columns: new[] { "SandboxId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_batches_Status_CreatedAt",
                 table: "batches",
                 columns: new[] { "Status", "CreatedAt" });
@@ -779,6 +787,11 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 name: "IX_profiles_sandbox_id_id",
                 table: "profiles",
                 columns: new[] { "sandbox_id", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_profiles_sandbox_id_identity_count",
+                table: "profiles",
+                columns: new[] { "sandbox_id", "identity_count" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_query_history_SandboxId",
