@@ -125,8 +125,8 @@ public sealed class LatencyPercentileTests
     [Fact]
     public void Array_items_are_counted_at_the_top_level_of_the_json_array()
     {
-        Assert.Equal(3, Ingestion.RecordValidator.CountItems("""[1, [2, 3], {"a": [4, 5]}]"""));
-        Assert.Equal(0, Ingestion.RecordValidator.CountItems("[]"));
-        Assert.Equal(0, Ingestion.RecordValidator.CountItems("""{"a": 1}"""));
+        Assert.Equal(3, Enrichment.Portal.Core.Ingestion.RecordValidator.CountItems("""[1, [2, 3], {"a": [4, 5]}]"""));
+        Assert.Equal(0, Enrichment.Portal.Core.Ingestion.RecordValidator.CountItems("[]"));
+        Assert.Equal(0, Enrichment.Portal.Core.Ingestion.RecordValidator.CountItems("""{"a": 1}"""));
     }
 }

@@ -173,7 +173,8 @@ public sealed class GuardrailsApiTests(PortalHost host)
         var identities = profile["identities"]!.AsArray().Select(i => i!["id"]!.GetValue<string>()).ToList();
         Assert.Equal(50, identities.Count);
         Assert.Contains("C-1", identities);
-        Assert.DoesNotContain("cookie-001", identities); // the oldest cookies went first (same time: by value)
+        Assert.DoesNotContain("cookie-001", identities); // 61 identities: the 11 oldest cookies went first (same time: by value)
+        Assert.DoesNotContain("cookie-011", identities);
         Assert.Contains("cookie-060", identities);
         var stats = await PortalHost.JsonAsync(await api.GetAsync("/api/v1/profiles/stats"));
         Assert.Equal(1, stats["graphsOverLimit"]!.GetValue<long>());
@@ -188,7 +189,7 @@ public sealed class GuardrailsApiTests(PortalHost host)
         var db = scope.ServiceProvider.GetRequiredService<CatalogDb>();
         var direct = await db.Set<ProfileIdentity>().IgnoreQueryFilters().Where(i => i.SandboxId == sandboxId).GroupBy(i => i.ProfileId).Select(g => g.Count()).MaxAsync();
         Assert.Equal(direct, Current(item));
-        Assert.Equal(10, await db.Set<IdentityEviction>().IgnoreQueryFilters().CountAsync(e => e.SandboxId == sandboxId));
+        Assert.Equal(11, await db.Set<IdentityEviction>().IgnoreQueryFilters().CountAsync(e => e.SandboxId == sandboxId));
     }
 
     [Fact]
