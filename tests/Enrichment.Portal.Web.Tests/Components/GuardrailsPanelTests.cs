@@ -30,7 +30,7 @@ public sealed class GuardrailsPanelTests : PortalTestContext
         Assert.Equal("ok", cut.Find("[data-testid=guardrail-status-profile-datasets]").TextContent.Trim());
         Assert.Equal("warning", cut.Find("[data-testid=guardrail-status-events-per-profile]").TextContent.Trim());
         Assert.Equal("exceeded", cut.Find("[data-testid=guardrail-status-profile-record-size]").TextContent.Trim());
-        Assert.Equal("4,200 events of 5,000 events", cut.Find("[data-testid=guardrail-usage-events-per-profile]").TextContent.Trim());
+        Assert.Equal("4,200 of 5,000 events", cut.Find("[data-testid=guardrail-usage-events-per-profile]").TextContent.Trim());
         Assert.Equal("146.5 KB of 100.0 KB", cut.Find("[data-testid=guardrail-usage-profile-record-size]").TextContent.Trim());
         Assert.Contains("profile p-17841", cut.Markup);
         Assert.Contains("hard: rejects", cut.Markup);
