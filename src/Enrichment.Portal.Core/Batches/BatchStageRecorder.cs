@@ -74,4 +74,7 @@ public sealed class BatchStageRecorder(IDbContextFactory<CatalogDb> factory, Tim
 public interface IBatchCommittedHook
 {
     Task OnBatchCommittedAsync(Batch batch, Lake.LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct);
+
+    /// <summary>Called once the batch is marked successful (after every hook ran), e.g. to drop caches that count successful batches.</summary>
+    Task OnBatchSucceededAsync(Batch batch, CancellationToken ct) => Task.CompletedTask;
 }

@@ -161,5 +161,7 @@ public sealed class BatchCommitter(CatalogDb db, IEnumerable<IBatchCommittedHook
         await db.Set<Batch>().Where(b => b.Id == batch.Id && b.Status != BatchStatus.Abandoned)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Success).SetProperty(b => b.CompletedAt, now), ct);
         await IngestionService.RecountAsync(db, batch.DatasetId, CancellationToken.None);
+        foreach (var hook in hooks)
+            await hook.OnBatchSucceededAsync(batch, CancellationToken.None);
     }
 }

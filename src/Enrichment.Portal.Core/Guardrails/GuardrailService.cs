@@ -203,7 +203,7 @@ public sealed class GuardrailService(CatalogDb db, GuardrailUsage usage, Guardra
 }
 
 /// <summary>Adds the soft-guardrail warnings to every committed batch (after the identity and profile stages). Never fails a batch.</summary>
-public sealed class GuardrailBatchHook(GuardrailService guardrails, Microsoft.Extensions.Logging.ILogger<GuardrailBatchHook> log) : IBatchCommittedHook
+public sealed class GuardrailBatchHook(GuardrailService guardrails, GuardrailCache cache, Microsoft.Extensions.Logging.ILogger<GuardrailBatchHook> log) : IBatchCommittedHook
 {
     public async Task OnBatchCommittedAsync(Batch batch, Lake.LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct)
     {
@@ -212,5 +212,12 @@ public sealed class GuardrailBatchHook(GuardrailService guardrails, Microsoft.Ex
         {
             Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(log, ex, "Guardrail warnings of batch {BatchId} not computed", batch.Id);
         }
+    }
+
+    /// <summary>Usage counts successful batches only (largest record, array items): read them again once this one counts.</summary>
+    public Task OnBatchSucceededAsync(Batch batch, CancellationToken ct)
+    {
+        cache.Invalidate(batch.SandboxId);
+        return Task.CompletedTask;
     }
 }
