@@ -21,6 +21,8 @@ public sealed class ScoringFixture(PortalHost host) : IAsyncLifetime
     public string ModelName { get; private set; } = "";
     public string VersionId { get; private set; } = "";
     public long Rows { get; private set; }
+    /// <summary>A few customers of the data (first, last and some in between).</summary>
+    public IReadOnlyList<string> Sample { get; private set; } = [];
 
     public async ValueTask InitializeAsync()
     {
@@ -35,6 +37,16 @@ public sealed class ScoringFixture(PortalHost host) : IAsyncLifetime
         var batch = await BatchIngestionApiTests.IngestAsync(api, DatasetId, file);
         Assert.True(batch["status"]!.GetValue<string>() == "success", batch.ToJsonString());
         Rows = batch["recordsWritten"]!.GetValue<long>();
+        using (var c = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"SELECT customerId FROM (SELECT customerId, row_number() OVER () AS n FROM read_parquet('{file}')) WHERE n IN (1, 2, 777, 5000, {Rows})";
+            using var r = cmd.ExecuteReader();
+            var ids = new List<string>();
+            while (r.Read()) ids.Add(r.GetString(0));
+            Sample = ids;
+        }
 
         ModelName = "bank score " + Guid.NewGuid().ToString("N")[..6];
         (ModelId, VersionId) = await TrainAsync(api, new
@@ -167,6 +179,7 @@ public sealed class ScoringApiTests(PortalHost host, ScoringFixture bank) : ICla
         await ScoreAsync(api, bank.ModelId);
         var seg = await ScoreAsync(api, segId);
         Assert.Equal(bank.Rows, Long(seg, "rowsScored"));
+        Assert.True(seg["psi"]!.GetValue<double>() < 0.01, "scored on the training rows, the segment shares match training: " + seg["psi"]);
         var insights = (await ProfileAsync(api, "C-10"))["insights"]!;
         Assert.InRange(insights[bank.ModelName]!["score"]!.GetValue<double>(), 0, 1);
         Assert.InRange(insights[segName]!["segment"]!.GetValue<int>(), 1, 3);
@@ -182,7 +195,8 @@ public sealed class ScoringApiTests(PortalHost host, ScoringFixture bank) : ICla
     {
         using var api = host.Api();
         await ScoreAsync(api, bank.ModelId);
-        foreach (var customer in new[] { "C-5", "C-25", "C-1000", "C-30010" })
+        Assert.Equal(5, bank.Sample.Count);
+        foreach (var customer in bank.Sample)
         {
             var insight = (await ProfileAsync(api, customer))["insights"]![bank.ModelName]!;
             var response = await api.PostAsJsonAsync($"/api/v1/models/{bank.ModelId}/predict", new { @namespace = "CRMID", id = customer });
