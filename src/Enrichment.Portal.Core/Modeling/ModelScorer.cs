@@ -101,7 +101,8 @@ public sealed class ModelScorer
         var cols = plan.Specs.Select(s => t.Column(s.Name)).ToArray();
         var names2 = plan.Specs.Select(s => s.Name).ToArray();
         var refDate = man.UsesEventFeatures ? req.AsOf ?? plan.ReferenceDate : req.AsOf ?? plan.ReferenceDate;
-        var rows = Enumerable.Range(0, t.Rows).Select(r => new FeatureRow { Features = Standardize(man, plan.Encode(n => cols[Array.IndexOf(names2, n)][r], refDate)) });
+        var index = names2.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
+        var rows = Enumerable.Range(0, t.Rows).Select(r => new FeatureRow { Features = Standardize(man, plan.Encode(n => cols[index[n]][r], refDate)) });
         var view = MlRows.Load(m.Ml, rows, plan.Width);
         var scored = m.Model!.Transform(view);
         var keys = t.Column(ProfileData.KeyColumn);
