@@ -110,8 +110,8 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         var name = d.Name?.Trim();
         var bad = new Dictionary<string, string[]>();
         if (string.IsNullOrEmpty(name) || name.Length > 100) bad["name"] = ["A model needs a name of at most 100 characters."];
-        else if (!name.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or ' ' or '.'))
-            bad["name"] = ["A model name may hold letters, digits, spaces, '-', '_' and '.' only (it becomes the key insights.<name> on profiles)."];
+        else if (!name.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or ' '))
+            bad["name"] = ["A model name may hold letters, digits, spaces, '-' and '_' only (it becomes the key insights.<name> on profiles)."];
         var recipe = RecipeCatalog.Find(d.Recipe);
         if (recipe is null)
             bad["recipe"] = [$"recipe must be one of {string.Join(", ", RecipeCatalog.All.Select(r => r.Name))}{(d.Recipe is null ? "" : $"; got '{d.Recipe}'")}."];
