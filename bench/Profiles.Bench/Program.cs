@@ -1,6 +1,6 @@
 // Profiles benchmark: generated multi-identity people (email, CRM id, 1-3 cookies), a profile batch and an event
 // batch (N events per person), applied to a fresh SQLite profile store; then lookup and streaming latency.
-// Usage: dotnet run -c Release -- [profiles=100000] [eventsPerProfile=10] [workDir] [--reuse] [--lookups N]
+// Usage: dotnet run -c Release -- [profiles=100000] [eventsPerProfile=10] [workDir] [--reuse] [--lookups N] [--lookups-only]
 //   --reuse: keep the catalog of an earlier run in workDir (skip generation and ingestion) and measure the lookups,
 //            streaming and snapshot again (e.g. after a change of the lookup path, or on a quieter machine).
 using System.Diagnostics;
@@ -126,6 +126,7 @@ for (var i = 0; i < lookupCount; i++)
 Console.WriteLine($"profile lookup by identity: p50 {Pct(lookups, 50):F2} ms, p95 {Pct(lookups, 95):F2} ms, p99 {Pct(lookups, 99):F2} ms");
 Console.WriteLine($"events of a profile (newest 20): p50 {Pct(eventLookups, 50):F2} ms, p95 {Pct(eventLookups, 95):F2} ms, p99 {Pct(eventLookups, 99):F2} ms");
 Console.WriteLine($"load average after lookups: {File.ReadAllText("/proc/loadavg").Trim()}");
+if (args.Contains("--lookups-only")) return;
 
 // Streaming: one record at a time (a new cookie of a known person), record -> profile updated and queryable.
 var stream = new List<double>();
