@@ -1,6 +1,8 @@
 // Profiles benchmark: generated multi-identity people (email, CRM id, 1-3 cookies), a profile batch and an event
 // batch (N events per person), applied to a fresh SQLite profile store; then lookup and streaming latency.
-// Usage: dotnet run -c Release -- [profiles=100000] [eventsPerProfile=10] [workDir]
+// Usage: dotnet run -c Release -- [profiles=100000] [eventsPerProfile=10] [workDir] [--reuse] [--lookups N] [--lookups-only]
+//   --reuse: keep the catalog of an earlier run in workDir (skip generation and ingestion) and measure the lookups,
+//            streaming and snapshot again (e.g. after a change of the lookup path, or on a quieter machine).
 using System.Diagnostics;
 using DuckDB.NET.Data;
 using Enrichment.Portal.Core.Catalog;
@@ -9,12 +11,21 @@ using Enrichment.Portal.Core.Sandboxes;
 using Enrichment.Portal.Core.Schemas;
 using Microsoft.EntityFrameworkCore;
 
-var n = args.Length > 0 ? int.Parse(args[0]) : 100_000;
-var perProfile = args.Length > 1 ? int.Parse(args[1]) : 10;
-var work = args.Length > 2 ? args[2] : Path.Combine(Path.GetTempPath(), "profiles-bench-" + n);
-if (Directory.Exists(work)) Directory.Delete(work, true);
-Directory.CreateDirectory(work);
+var reuse = args.Contains("--reuse");
+var lookupCount = args.SkipWhile(a => a != "--lookups").Skip(1).Select(int.Parse).FirstOrDefault(2000);
+var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--lookups")).ToArray();
+var n = positional.Length > 0 ? int.Parse(positional[0]) : 100_000;
+var perProfile = positional.Length > 1 ? int.Parse(positional[1]) : 10;
+var work = positional.Length > 2 ? positional[2] : Path.Combine(Path.GetTempPath(), "profiles-bench-" + n);
+var dbPath = Path.Combine(work, "catalog.db");
+reuse &= File.Exists(dbPath);
+if (!reuse)
+{
+    if (Directory.Exists(work)) Directory.Delete(work, true);
+    Directory.CreateDirectory(work);
+}
 const string sandbox = "bench";
+Console.WriteLine($"{DateTime.UtcNow:u} profiles {n:N0} x {perProfile} events, {(reuse ? "reusing the catalog in " : "fresh catalog in ")}{work}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
 
 var profileSchema = new SchemaDefinition("crm", SchemaClass.Profile,
 [
@@ -35,9 +46,14 @@ var eventSchema = new SchemaDefinition("web", SchemaClass.Event,
     new SchemaField { Path = "commerce.value", Type = FieldType.Number },
 ]);
 
+SqliteCatalogDb NewDb() => new(new DbContextOptionsBuilder<SqliteCatalogDb>().UseSqlite($"Data Source={dbPath};Default Timeout=60").Options, new SandboxContext { SandboxId = sandbox });
+var sw = Stopwatch.StartNew();
+if (!reuse) await IngestAsync();
+
+async Task IngestAsync()
+{
 var profilesFile = Path.Combine(work, "profiles.parquet");
 var eventsFile = Path.Combine(work, "events.parquet");
-var sw = Stopwatch.StartNew();
 using (var duck = new DuckDBConnection("DataSource=:memory:"))
 {
     duck.Open();
@@ -58,9 +74,11 @@ using (var duck = new DuckDBConnection("DataSource=:memory:"))
 }
 Console.WriteLine($"generated {n:N0} profiles, {(long)n * perProfile:N0} events in {sw.Elapsed.TotalSeconds:F1} s");
 
-var dbPath = Path.Combine(work, "catalog.db");
-SqliteCatalogDb NewDb() => new(new DbContextOptionsBuilder<SqliteCatalogDb>().UseSqlite($"Data Source={dbPath}").Options, new SandboxContext { SandboxId = sandbox });
-using (var init = NewDb()) init.Database.EnsureCreated();
+using (var init = NewDb())
+{
+    init.Database.EnsureCreated();
+    init.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;"); // as the portal runs its catalog
+}
 
 var at = DateTimeOffset.UtcNow;
 ProfileIngestResult p, e;
@@ -78,12 +96,22 @@ using (var db = NewDb())
     var stats = await new ProfileService(db).StatsAsync();
     Console.WriteLine($"stats: {stats}");
 }
+Console.WriteLine($"load average after ingestion: {File.ReadAllText("/proc/loadavg").Trim()}");
+}
+
+// Warm-up (JIT, EF query cache, connection pool), not counted.
+var warm = new Random(7);
+for (var i = 0; i < 100; i++)
+{
+    using var db = NewDb();
+    _ = await new ProfileService(db).GetAsync("CRMID", "C" + warm.Next(n));
+}
 
 // Lookup latency by a random identity (email, CRM id or cookie), fresh context per request like the API.
 var rnd = new Random(42);
 var lookups = new List<double>();
 var eventLookups = new List<double>();
-for (var i = 0; i < 2000; i++)
+for (var i = 0; i < lookupCount; i++)
 {
     var who = rnd.Next(n);
     var (ns, id) = (i % 3) switch { 0 => ("Email", $"user.{who}@example.com"), 1 => ("CRMID", "C" + who), _ => ("CookieID", $"ck-{who}-0") };
@@ -96,7 +124,9 @@ for (var i = 0; i < 2000; i++)
     eventLookups.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
 }
 Console.WriteLine($"profile lookup by identity: p50 {Pct(lookups, 50):F2} ms, p95 {Pct(lookups, 95):F2} ms, p99 {Pct(lookups, 99):F2} ms");
-Console.WriteLine($"events of a profile (newest 20): p50 {Pct(eventLookups, 50):F2} ms, p95 {Pct(eventLookups, 95):F2} ms");
+Console.WriteLine($"events of a profile (newest 20): p50 {Pct(eventLookups, 50):F2} ms, p95 {Pct(eventLookups, 95):F2} ms, p99 {Pct(eventLookups, 99):F2} ms");
+Console.WriteLine($"load average after lookups: {File.ReadAllText("/proc/loadavg").Trim()}");
+if (args.Contains("--lookups-only")) return;
 
 // Streaming: one record at a time (a new cookie of a known person), record -> profile updated and queryable.
 var stream = new List<double>();
@@ -105,9 +135,9 @@ for (var i = 0; i < 300; i++)
     var who = rnd.Next(n);
     var t0 = Stopwatch.GetTimestamp();
     using var db = NewDb();
-    var rec = new Dictionary<string, object?> { ["timestamp"] = DateTime.UtcNow, ["eventType"] = "web.pageView", ["cookieId"] = $"stream-{i}", ["crmId"] = "C" + who, ["web.page"] = "/live" };
+    var rec = new Dictionary<string, object?> { ["timestamp"] = DateTime.UtcNow, ["eventType"] = "web.pageView", ["cookieId"] = $"stream-{Guid.NewGuid():N}", ["crmId"] = "C" + who, ["web.page"] = "/live" };
     await new ProfileIngestor(db).ApplyRecordsAsync(new ProfileRecordBatch(sandbox, "ds-web", eventSchema, [rec], DateTimeOffset.UtcNow));
-    var view = await new ProfileService(db).GetAsync("CookieID", $"stream-{i}");
+    var view = await new ProfileService(db).GetAsync("CookieID", (string)rec["cookieId"]!);
     if (view is null) throw new InvalidOperationException("streamed record not queryable");
     stream.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
 }
@@ -117,10 +147,12 @@ using (var db = NewDb())
 {
     sw.Restart();
     var policy = await new MergePolicyService(db).GetDefaultAsync(sandbox);
-    var snap = await new ProfileSnapshotWriter(db).WriteAsync(sandbox, policy, Path.Combine(work, "snapshot"), [profileSchema]);
+    var snapFolder = Path.Combine(work, "snapshot");
+    if (Directory.Exists(snapFolder)) Directory.Delete(snapFolder, true);
+    var snap = await new ProfileSnapshotWriter(db).WriteAsync(sandbox, policy, snapFolder, [profileSchema]);
     Console.WriteLine($"snapshot: {snap.Rows:N0} rows, {snap.Files.Count} files, {snap.Columns.Count} columns in {sw.Elapsed.TotalSeconds:F1} s");
 }
-Console.WriteLine($"catalog size: {new FileInfo(dbPath).Length / 1048576.0:F0} MB");
+Console.WriteLine($"catalog size: {new FileInfo(dbPath).Length / 1048576.0:F0} MB; load average {File.ReadAllText("/proc/loadavg").Trim()}");
 
 static double Pct(List<double> xs, int p)
 {

@@ -39,12 +39,10 @@ public sealed record ExploreSource(string DatasetId, string Name, bool IsSnapsho
 public sealed class ExplorationService(CatalogDb db, LakeCatalog lake, JobScheduler jobs, IOptions<ExplorationOptions> options, TimeProvider clock)
 {
     /// <summary>Prefix of the system datasets the profile snapshot export writes (the newest is <c>profile_snapshot</c>).</summary>
-    public const string SnapshotPrefix = "Profile-Snapshot-Export-";
+    public const string SnapshotPrefix = LakeCatalog.SnapshotPrefix;
 
-    /// <summary>The newest profile snapshot dataset, or null when none exists yet.</summary>
-    public static LakeDataset? NewestSnapshot(IEnumerable<LakeDataset> datasets) =>
-        datasets.Where(d => d.System && d.Name.StartsWith(SnapshotPrefix, StringComparison.OrdinalIgnoreCase))
-            .OrderByDescending(d => d.Name, StringComparer.Ordinal).ThenByDescending(d => d.Id, StringComparer.Ordinal).FirstOrDefault();
+    /// <summary>The snapshot dataset with the newest snapshot, or null when none exists yet (<see cref="LakeCatalog.NewestSnapshot"/>).</summary>
+    public static LakeDataset? NewestSnapshot(IEnumerable<LakeDataset> datasets) => LakeCatalog.NewestSnapshot(datasets);
 
     /// <summary>Datasets with committed data, by name; the newest snapshot first when there is one.</summary>
     public async Task<IReadOnlyList<ExploreSource>> SourcesAsync(CancellationToken ct = default)

@@ -44,29 +44,65 @@ public sealed class LakeCatalog(CatalogDb db, IOptions<PortalOptions> options)
         return rows.Select(r => ToLake(r.d, r.s)).ToList();
     }
 
-    /// <summary>The Parquet files of the dataset's committed batches, in a stable order.</summary>
-    public static IReadOnlyList<string> DataFiles(LakeDataset dataset) => DataFiles(dataset.Folder);
+    /// <summary>Prefix of the system datasets the profile snapshot export writes (<c>Profile-Snapshot-Export-&lt;policy&gt;</c>).</summary>
+    public const string SnapshotPrefix = "Profile-Snapshot-Export-";
 
-    public static IReadOnlyList<string> DataFiles(string datasetFolder)
+    /// <summary>Whether the dataset is a profile snapshot export: each of its batches is a whole snapshot, not a part of the data.</summary>
+    public static bool IsSnapshot(LakeDataset dataset) =>
+        dataset.System && dataset.Name.StartsWith(SnapshotPrefix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The dataset's current data, as Parquet files in a stable order: every committed batch; for a profile snapshot
+    /// dataset only its newest snapshot (batch), since each kept batch is a full copy of the profiles at its time
+    /// (the older ones are in <see cref="AllDataFiles(LakeDataset)"/> and <see cref="CommittedBatchFolders"/>).
+    /// What the query service's table, the preview, statistics and training read.
+    /// </summary>
+    public static IReadOnlyList<string> DataFiles(LakeDataset dataset)
+    {
+        if (!IsSnapshot(dataset)) return DataFiles(dataset.Folder);
+        var newest = CommittedBatchFolders(dataset.Folder).LastOrDefault();
+        return newest is null ? [] : BatchFiles(newest);
+    }
+
+    /// <summary>Every committed batch's files, snapshots included (for rewrites such as the privacy delete).</summary>
+    public static IReadOnlyList<string> AllDataFiles(LakeDataset dataset) => DataFiles(dataset.Folder);
+
+    public static IReadOnlyList<string> DataFiles(string datasetFolder) =>
+        CommittedBatchFolders(datasetFolder).SelectMany(BatchFiles).ToList();
+
+    /// <summary>The committed batch folders of a dataset, oldest first (batch ids sort by time: snapshot ids are dated).</summary>
+    public static IReadOnlyList<string> CommittedBatchFolders(string datasetFolder)
     {
         if (!Directory.Exists(datasetFolder)) return [];
         return Directory.EnumerateDirectories(datasetFolder)
             .Where(b => !Path.GetFileName(b).StartsWith('_') && LakeFolders.IsComplete(b))
             .OrderBy(b => b, StringComparer.Ordinal)
-            .SelectMany(b => Directory.EnumerateFiles(b, "part-*.parquet").OrderBy(f => f, StringComparer.Ordinal))
             .ToList();
     }
+
+    private static IReadOnlyList<string> BatchFiles(string batchFolder) =>
+        Directory.EnumerateFiles(batchFolder, "part-*.parquet").OrderBy(f => f, StringComparer.Ordinal).ToList();
+
+    /// <summary>The snapshot dataset holding the newest snapshot of the sandbox (any merge policy), or null: the
+    /// query service's <c>profile_snapshot</c> is its <see cref="DataFiles(LakeDataset)"/>.</summary>
+    public static LakeDataset? NewestSnapshot(IEnumerable<LakeDataset> datasets) =>
+        datasets.Where(IsSnapshot)
+            .Select(d => (Dataset: d, Newest: CommittedBatchFolders(d.Folder).Select(Path.GetFileName).LastOrDefault()))
+            .Where(x => x.Newest is not null)
+            .OrderByDescending(x => x.Newest, StringComparer.Ordinal).ThenByDescending(x => x.Dataset.Id, StringComparer.Ordinal)
+            .Select(x => x.Dataset).FirstOrDefault();
 
     /// <summary>Every dataset of the sandbox that has data, as query-service tables named per API.md.</summary>
     public async Task<IReadOnlyList<TableSource>> QueryTablesAsync(CancellationToken ct = default)
     {
         var tables = new List<TableSource>();
-        foreach (var d in await ListAsync(ct))
+        var all = await ListAsync(ct);
+        foreach (var d in all)
         {
             var files = DataFiles(d);
             if (files.Count > 0) tables.Add(new TableSource(d.TableName, files));
         }
-        Profiles.ProfileSnapshots.AddNewestSnapshotTable(await ListAsync(ct), tables);
+        Profiles.ProfileSnapshots.AddNewestSnapshotTable(all, tables);
         return tables;
     }
 

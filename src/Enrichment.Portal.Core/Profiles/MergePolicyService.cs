@@ -30,7 +30,17 @@ public sealed class MergePolicyService(CatalogDb db)
         }
         var policy = new MergePolicy { SandboxId = sandboxId, Name = MergePolicy.DefaultName, Method = MergeMethods.Timestamp, IsDefault = true };
         db.Set<MergePolicy>().Add(policy);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Another ingestion of the sandbox created it first (unique sandbox + name): use that one.
+            db.Entry(policy).State = EntityState.Detached;
+            return await Query(sandboxId).Where(p => p.IsDefault).OrderBy(p => p.CreatedAt).FirstOrDefaultAsync(ct)
+                ?? await Query(sandboxId).FirstAsync(p => p.Name == MergePolicy.DefaultName, ct);
+        }
         return policy;
     }
 

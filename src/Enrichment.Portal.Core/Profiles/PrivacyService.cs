@@ -9,8 +9,10 @@ namespace Enrichment.Portal.Core.Profiles;
 public sealed record PrivacyDeleteResult(string ProfileId, IReadOnlyList<string> AliasIds, IReadOnlyList<ProfileIdentityView> Identities, long Fragments, long Events);
 
 /// <summary>Privacy requests against the profile store.</summary>
-public sealed class PrivacyService(CatalogDb db, Func<string, NamespaceInfo?>? namespaces = null)
+public sealed class PrivacyService(CatalogDb db, Func<string, NamespaceInfo?>? namespaces = null, ProfileStoreLocks? locks = null)
 {
+    private readonly ProfileStoreLocks locks = locks ?? new ProfileStoreLocks();
+
     /// <summary>Removes the person that has identity (<paramref name="namespace"/>, <paramref name="id"/>) from the graph
     /// and the profile store: identities, links, evictions, fragments, events, aliases and the profile. Returns null
     /// when no profile has that identity. The caller rewrites the lake with the returned identities and audits the
@@ -23,8 +25,8 @@ public sealed class PrivacyService(CatalogDb db, Func<string, NamespaceInfo?>? n
         var sql = await ProfileSql.OpenAsync(db, ct);
         try
         {
-            await using var tx = await sql.Connection.BeginTransactionAsync(ct);
-            sql.Transaction = tx;
+            using var held = await locks.AcquireAsync(sandboxId, ct);
+            await using var tx = await ProfileIngestor.BeginLockedAsync(sql, sandboxId, ct);
             string? pid = null;
             await using (var cmd = sql.Command("SELECT profile_id FROM profile_identities WHERE sandbox_id=@p0 AND namespace=@p1 AND value=@p2", sandboxId, info.Code, value))
                 pid = await cmd.ExecuteScalarAsync(ct) as string;

@@ -17,11 +17,13 @@ namespace Enrichment.Portal.Core.Profiles;
 /// DuckDB) or a few streamed records, links their identities into the graph, writes fragments (profile datasets) or
 /// events (event datasets) and updates the materialized merged profiles of the default merge policy. Works in chunks,
 /// one transaction each, with bulk statements and a per-chunk identity cache. Idempotent: re-running a batch changes
-/// nothing. Batches of one sandbox should run one at a time (the job queue serializes them).
+/// nothing. Chunks of one sandbox run one at a time (<see cref="ProfileStoreLocks"/>): pass the process's shared
+/// instance, or ingestors of the same sandbox running at once may race on new identities (null: a private lock).
 /// </summary>
-public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options = null)
+public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options = null, ProfileStoreLocks? locks = null)
 {
     private readonly ProfileStoreOptions options = options ?? new ProfileStoreOptions();
+    private readonly ProfileStoreLocks locks = locks ?? new ProfileStoreLocks();
     internal const char KeySep = '\u001f';
 
     /// <summary>Applies one accepted batch (its Parquet files) to the identity graph and the profile store.</summary>
@@ -114,8 +116,8 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
                     while (await r.ReadAsync(ct)) ids.Add(r.GetString(0));
                 if (ids.Count == 0) break;
                 last = ids[^1];
-                await using var tx = await sql.Connection.BeginTransactionAsync(ct);
-                sql.Transaction = tx;
+                using var held = await locks.AcquireAsync(sandboxId, ct);
+                await using var tx = await BeginLockedAsync(sql, sandboxId, ct);
                 var frags = await LoadFragmentsAsync(sql, sandboxId, ids, ct);
                 changed += (await MaterializeAsync(sql, sandboxId, ids, frags, policy, DateTimeOffset.UtcNow, ct)).Count;
                 await tx.CommitAsync(ct);
@@ -140,8 +142,8 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             long changed = 0;
             foreach (var ids in profileIds.Distinct(StringComparer.Ordinal).Chunk(2000))
             {
-                await using var tx = await sql.Connection.BeginTransactionAsync(ct);
-                sql.Transaction = tx;
+                using var held = await locks.AcquireAsync(sandboxId, ct);
+                await using var tx = await BeginLockedAsync(sql, sandboxId, ct);
                 var frags = await LoadFragmentsAsync(sql, sandboxId, ids, ct);
                 changed += (await MaterializeAsync(sql, sandboxId, ids, frags, policy, DateTimeOffset.UtcNow, ct)).Count;
                 await tx.CommitAsync(ct);
@@ -175,15 +177,26 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
 
     // ---------------------------------------------------------------- chunk processing
 
+    /// <summary>Begins a chunk transaction (as <see cref="ProfileSql.Transaction"/>); on PostgreSQL it first takes the
+    /// sandbox's transaction-level advisory lock, which serializes the chunks of every process sharing the catalog.
+    /// The caller holds the in-process lock of the sandbox.</summary>
+    internal static async Task<System.Data.Common.DbTransaction> BeginLockedAsync(ProfileSql sql, string sandboxId, CancellationToken ct)
+    {
+        var tx = await sql.Connection.BeginTransactionAsync(ct);
+        sql.Transaction = tx;
+        if (!sql.IsSqlite) await sql.ExecAsync("SELECT pg_advisory_xact_lock(@p0)", ct, ProfileStoreLocks.AdvisoryKey(sandboxId));
+        return tx;
+    }
+
     private async Task ProcessChunkAsync(Run run, List<StitchRecord> records, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         var sql = run.Sql;
-        await using var tx = await sql.Connection.BeginTransactionAsync(ct);
-        sql.Transaction = tx;
+        run.Identity.Start();
+        using var held = await locks.AcquireAsync(run.SandboxId, ct);
+        await using var tx = await BeginLockedAsync(sql, run.SandboxId, ct);
         try
         {
-            run.Identity.Start();
             var recompute = await IdentityStageAsync(run, records, ct);
             run.Identity.Stop();
             run.Profile.Start();

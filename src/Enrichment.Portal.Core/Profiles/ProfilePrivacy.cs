@@ -74,7 +74,7 @@ public sealed class ProfilePrivacy(CatalogDb db, ProfileService profiles, Privac
             }
             if (profileIds.Count > 0 && dataset.Schema.Find("profileId") is not null) columns["profileId"] = profileIds;
             if (columns.Count == 0) continue;
-            var dataFiles = LakeCatalog.DataFiles(dataset);
+            var dataFiles = LakeCatalog.AllDataFiles(dataset); // every kept snapshot too
             if (dataFiles.Count == 0) continue;
             rows += await LakeRowRemover.RemoveRowsAsync(dataFiles, columns, normalizers, ct);
             files += dataFiles.Count;

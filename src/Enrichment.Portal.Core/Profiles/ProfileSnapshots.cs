@@ -10,6 +10,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Enrichment.Portal.Core.Profiles;
 
+/// <summary>One kept snapshot (a batch of a snapshot dataset); <see cref="Newest"/> is the one its table shows.</summary>
+public sealed record KeptSnapshot(string BatchId, DateTimeOffset? TakenAt, bool Newest);
+
 /// <summary>What one snapshot run wrote.</summary>
 public sealed record ProfileSnapshotRun(string DatasetId, string DatasetName, string BatchId, long Rows, int BatchesKept);
 
@@ -22,7 +25,7 @@ public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicy
     SchemaService schemas, DatasetService datasets, JobScheduler jobs, TimeProvider clock)
 {
     public const int Keep = 3;
-    public const string NamePrefix = "Profile-Snapshot-Export-";
+    public const string NamePrefix = LakeCatalog.SnapshotPrefix;
     private const string DefaultTarget = "default";
 
     public static string DatasetName(MergePolicy policy) => NamePrefix + policy.Name;
@@ -79,18 +82,27 @@ public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicy
         }
     }
 
-    /// <summary>The query service's <c>profile_snapshot</c> table: the newest committed batch of any snapshot dataset
+    /// <summary>The query service's <c>profile_snapshot</c> table: the newest snapshot (batch) of any snapshot dataset
     /// (added to <paramref name="tables"/> unless a dataset already uses that name).</summary>
     public static void AddNewestSnapshotTable(IReadOnlyList<LakeDataset> datasets, List<Query.TableSource> tables)
     {
         if (tables.Any(t => t.Name == "profile_snapshot")) return;
-        var newest = datasets.Where(d => d.System && d.Name.StartsWith(NamePrefix, StringComparison.Ordinal) && Directory.Exists(d.Folder))
-            .SelectMany(d => Directory.EnumerateDirectories(d.Folder).Where(b => !Path.GetFileName(b).StartsWith('_') && LakeFolders.IsComplete(b)))
-            .OrderByDescending(b => Path.GetFileName(b), StringComparer.Ordinal).FirstOrDefault();
-        if (newest is null) return;
-        var files = Directory.EnumerateFiles(newest, "part-*.parquet").OrderBy(f => f, StringComparer.Ordinal).ToList();
+        if (LakeCatalog.NewestSnapshot(datasets) is not { } newest) return;
+        var files = LakeCatalog.DataFiles(newest);
         if (files.Count > 0) tables.Add(new Query.TableSource("profile_snapshot", files));
     }
+
+    /// <summary>The kept snapshots of a snapshot dataset, newest first, with the time each was taken (from its batch id).</summary>
+    public static IReadOnlyList<KeptSnapshot> Kept(LakeDataset dataset) =>
+        LakeCatalog.CommittedBatchFolders(dataset.Folder).Select(Path.GetFileName).OfType<string>().Reverse()
+            .Select((b, i) => new KeptSnapshot(b, TakenAt(b), i == 0)).ToList();
+
+    /// <summary>The time in a snapshot batch id (<c>snap-yyyyMMddHHmmssfff-xxxxxx</c>), or null.</summary>
+    public static DateTimeOffset? TakenAt(string batchId) =>
+        batchId.Length >= 22 && batchId.StartsWith("snap-", StringComparison.Ordinal)
+        && DateTime.TryParseExact(batchId.AsSpan(5, 17), "yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t)
+            ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 
     private async Task<Dataset> EnsureDatasetAsync(string name, List<SchemaField> fields, CancellationToken ct)
     {
@@ -103,7 +115,7 @@ public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicy
             return existing;
         }
         var created = await schemas.CreateAsync(new SchemaDraft(name, SchemaClass.Profile, fields, "Profile snapshot (written by the portal)."), "system", ct);
-        return await datasets.CreateSystemAsync(name, created.Id, "Profile snapshot (written by the portal; newest " + Keep + " kept).", ct);
+        return await datasets.CreateSystemAsync(name, created.Id, "Profile snapshot (written by the portal). Each batch is a whole snapshot: the table shows the newest; the " + Keep + " newest are kept.", ct);
     }
 
     private static FieldType FieldTypeOf(string duck)

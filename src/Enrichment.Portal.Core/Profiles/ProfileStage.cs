@@ -4,6 +4,7 @@ using Enrichment.Portal.Core.Jobs;
 using Enrichment.Portal.Core.Lake;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Enrichment.Portal.Core.Profiles;
 
@@ -37,7 +38,7 @@ public sealed class ProfileNamespaces(CatalogDb db)
 /// The identity and profile stages of ingestion: applies one committed lake batch of a profile-enabled dataset to the
 /// identity graph and profile store. Idempotent (a re-run adds no fragments or events). Works in the current sandbox.
 /// </summary>
-public sealed class ProfileStage(CatalogDb db, LakeCatalog lake, ProfileNamespaces namespaces, TimeProvider clock,
+public sealed class ProfileStage(CatalogDb db, LakeCatalog lake, ProfileNamespaces namespaces, ProfileStoreLocks locks, TimeProvider clock,
     Microsoft.Extensions.Options.IOptions<GuardrailOptions>? guardrails = null)
 {
     public async Task<ProfileStageResult> ApplyCommittedBatchAsync(string datasetId, string batchId, CancellationToken ct = default) =>
@@ -58,7 +59,7 @@ public sealed class ProfileStage(CatalogDb db, LakeCatalog lake, ProfileNamespac
         var batch = new ProfileBatch(dataset.SandboxId, dataset.Id, batchId, dataset.Schema, files, batchTime) { Namespaces = namespaces.Lookup };
         // Guardrail "identities per graph" (hard, with eviction) from the deployment's configuration.
         var store = new ProfileStoreOptions { MaxIdentitiesPerGraph = guardrails?.Value.IdentitiesPerGraph ?? new GuardrailOptions().IdentitiesPerGraph };
-        var result = await new ProfileIngestor(db, store).ApplyBatchAsync(batch, progress, ct);
+        var result = await new ProfileIngestor(db, store, locks).ApplyBatchAsync(batch, progress, ct);
         return new(datasetId, batchId, false, null, result);
     }
 
@@ -96,10 +97,11 @@ public static class ProfileServiceCollectionExtensions
     /// <summary>The profile store services, stage and jobs (profile-batch, profile-privacy-delete, profile-snapshot).</summary>
     public static IServiceCollection AddProfiles(this IServiceCollection services)
     {
+        services.TryAddSingleton<ProfileStoreLocks>();
         services.AddScoped<ProfileNamespaces>();
         services.AddScoped<ProfileStage>();
         services.AddScoped(sp => new ProfileService(sp.GetRequiredService<CatalogDb>(), sp.GetRequiredService<ProfileNamespaces>().Lookup));
-        services.AddScoped(sp => new PrivacyService(sp.GetRequiredService<CatalogDb>(), sp.GetRequiredService<ProfileNamespaces>().Lookup));
+        services.AddScoped(sp => new PrivacyService(sp.GetRequiredService<CatalogDb>(), sp.GetRequiredService<ProfileNamespaces>().Lookup, sp.GetRequiredService<ProfileStoreLocks>()));
         services.AddScoped<MergePolicyService>();
         services.AddScoped<ProfileSnapshotWriter>();
         services.AddScoped<ProfilePrivacy>();
@@ -116,13 +118,13 @@ public static class ProfileServiceCollectionExtensions
 
 /// <summary>Removes a deleted dataset's profile fragments and events, then re-merges the sandbox's profiles without them.
 /// The identity graph keeps the links the dataset made (identities are not attributed to one dataset).</summary>
-public sealed class ProfileDatasetDeletionHook(CatalogDb db) : Datasets.IDatasetDeletionHook
+public sealed class ProfileDatasetDeletionHook(CatalogDb db, ProfileStoreLocks locks) : Datasets.IDatasetDeletionHook
 {
     public async Task OnDatasetDeletingAsync(Datasets.Dataset dataset, CancellationToken ct)
     {
         var s = dataset.SandboxId;
         var fragments = await db.Set<ProfileFragment>().IgnoreQueryFilters().Where(f => f.SandboxId == s && f.DatasetId == dataset.Id).ExecuteDeleteAsync(ct);
         await db.Set<ProfileEvent>().IgnoreQueryFilters().Where(e => e.SandboxId == s && e.DatasetId == dataset.Id).ExecuteDeleteAsync(ct);
-        if (fragments > 0) await new ProfileIngestor(db).RematerializeAsync(s, ct);
+        if (fragments > 0) await new ProfileIngestor(db, null, locks).RematerializeAsync(s, ct);
     }
 }
