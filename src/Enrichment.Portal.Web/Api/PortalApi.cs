@@ -18,5 +18,6 @@ public static class PortalApi
         v1.MapAdminApi();
         v1.MapDiagnosticsApi();
         v1.MapProfilesApi();
+        v1.MapInsightsApi();
     }
 }
