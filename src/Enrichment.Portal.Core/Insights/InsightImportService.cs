@@ -75,7 +75,8 @@ public sealed class InsightImportService(
             var cells = Cells(i);
             var numbers = cells.Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : (double?)null).ToList();
             var numeric = cells.Length > 0 && numbers.All(x => x is not null);
-            if (scoredAt is null && (Has(c, "scored", "date", "time") || (!numeric && cells.Length > 0 && cells.All(v => DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)))))
+            var timeName = Has(c, "scored", "date", "timestamp") || c.EndsWith("_at", StringComparison.OrdinalIgnoreCase) || c.EndsWith("At", StringComparison.Ordinal);
+            if (scoredAt is null && (timeName || (!numeric && cells.Length > 0 && cells.All(v => DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)))))
             {
                 scoredAt = c;
                 continue;
