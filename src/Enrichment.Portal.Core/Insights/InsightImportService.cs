@@ -272,6 +272,21 @@ public sealed class InsightImportService(
         }
     }
 
+    /// <summary>One preview row as the import will write it: <c>insights.&lt;name&gt;</c> as JSON, or the reason the row will be rejected.</summary>
+    public static (string? Json, string? Reason) PreviewRow(IReadOnlyList<string> columns, IReadOnlyList<string?> row, InsightImportRequest request, DateTimeOffset uploadedAt)
+    {
+        if (request.Fields is null || request.Fields.Count == 0) return (null, "no column is mapped");
+        int Index(string? c) => c is null ? -1 : columns.ToList().FindIndex(x => string.Equals(x, c, StringComparison.Ordinal));
+        if (row.Count != columns.Count) return (null, $"row: {row.Count} fields where the header has {columns.Count}");
+        var idIndex = Index(request.Identity?.Column);
+        if (idIndex < 0 || string.IsNullOrWhiteSpace(row[idIndex])) return (null, "no identity in this row");
+        var mapped = request.Fields.Select(kv => (Column: kv.Key, Field: kv.Value.Trim(), Index: Index(kv.Key))).Where(m => m.Index >= 0).ToList();
+        var version = string.IsNullOrWhiteSpace(request.ModelVersion) ? DefaultModelVersion : request.ModelVersion.Trim();
+        var (values, reason) = Values(row.Select(c => c ?? "").ToList(), mapped, Index(request.ScoredAtColumn), version,
+            uploadedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        return (values?.ToJsonString(), reason);
+    }
+
     private static (JsonObject? Values, string? Reason) Values(List<string> row, List<(string Column, string Field, int Index)> mapped, int scoredAtIndex, string version, string defaultScoredAt)
     {
         var o = new JsonObject();
