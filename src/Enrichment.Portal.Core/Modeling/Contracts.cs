@@ -143,4 +143,6 @@ public sealed record ScoringRequest
     public DateTime? AsOf { get; init; }
     /// <summary>Bin edges of the training distribution (<see cref="TrainingOutcome.TrainingDistribution"/>), so the run's distribution is comparable by <see cref="ModelScorer.Psi"/>; null: deciles of the scores.</summary>
     public IReadOnlyList<double>? DistributionEdges { get; init; }
+    /// <summary>The input column the results are keyed by; default: the model's key field (the training source's primary identity).</summary>
+    public string? KeyField { get; init; }
 }

@@ -84,8 +84,9 @@ public sealed class ModelScorer
     private List<ScoreResult> ScorePlanBatch(DuckDBConnection c, Loaded m, ScoringRequest req, CancellationToken ct)
     {
         var man = m.Manifest; var plan = man.Plan!;
+        var keyField = req.KeyField ?? man.KeyField;
         var sourceCols = plan.Specs.Select(s => s.Name).Where(n => !n.StartsWith("ev_", StringComparison.Ordinal) || !man.UsesEventFeatures).ToList();
-        var select = new List<string> { (man.KeyField is null ? "CAST(row_number() OVER () - 1 AS VARCHAR)" : "CAST(s." + ModelLake.Quote(man.KeyField) + " AS VARCHAR)") + " AS " + ProfileData.KeyColumn };
+        var select = new List<string> { (keyField is null ? "CAST(row_number() OVER () - 1 AS VARCHAR)" : "CAST(s." + ModelLake.Quote(keyField) + " AS VARCHAR)") + " AS " + ProfileData.KeyColumn };
         select.AddRange(sourceCols.Select(n => "s." + ModelLake.Quote(n)));
         var from = ModelLake.ReadParquet(req.InputGlobs) + " s";
         if (man.UsesEventFeatures)
@@ -94,7 +95,7 @@ public sealed class ModelScorer
             var asOf = req.AsOf ?? man.TrainingCutoff!.Value;
             var names = EventFeatures.Names(man.EventTypes);
             select.AddRange(names.Select(n => n is "ev_recency_days" or "ev_days_since_first" ? "a." + n : $"coalesce(a.{n}, 0) AS {n}"));
-            from += $" LEFT JOIN {EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes)} a ON CAST(s.{ModelLake.Quote(man.KeyField!)} AS VARCHAR) = a.k";
+            from += $" LEFT JOIN {EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes)} a ON CAST(s.{ModelLake.Quote(keyField!)} AS VARCHAR) = a.k";
         }
         var t = ModelLake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}", ct);
         var cols = plan.Specs.Select(s => t.Column(s.Name)).ToArray();

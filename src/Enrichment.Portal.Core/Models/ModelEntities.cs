@@ -36,6 +36,8 @@ public sealed class Model : ISandboxScoped
     public string? ScheduleCron { get; set; }
     /// <summary>Retrain before each scheduled scoring.</summary>
     public bool ScheduleRetrain { get; set; }
+    /// <summary>When the schedule fires next (UTC); advanced by the scoring scheduler when it starts a run. Null: no schedule.</summary>
+    public DateTimeOffset? ScheduleNextRunAt { get; set; }
     public string? CreatedBy { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset UpdatedAt { get; set; } = DateTimeOffset.UtcNow;

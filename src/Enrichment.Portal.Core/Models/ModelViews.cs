@@ -38,12 +38,18 @@ public sealed record ModelView(
     string? ActiveVersionId, string? SourceDatasetName, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     IReadOnlyList<ModelVersionView>? Versions = null, TrainingRunView? LatestRun = null)
 {
+    /// <summary>The recurring scoring: <c>{ cron, retrain, nextRunAt }</c> (cron null: none).</summary>
+    public Scoring.ModelScheduleView Schedule { get; init; } = new(null, false, null);
+
     public static ModelView From(Model m, string? datasetName = null, IReadOnlyList<ModelVersionView>? versions = null, TrainingRunView? latest = null) => new(
         m.Id, m.Name, m.Recipe, m.Description, new ModelSource(m.SourceDatasetId, m.SourceSnapshot ? true : null),
         m.LabelField is null ? null : new LabelSpec(m.LabelField, m.LabelPositive),
         m.FeaturesJson is null ? null : ModelJson.Strings(m.FeaturesJson),
         m.ExcludeFeaturesJson is null ? null : ModelJson.Strings(m.ExcludeFeaturesJson),
-        ModelJson.Object(m.ParametersJson), m.Seed, m.ActiveVersionId, datasetName, m.CreatedAt, m.UpdatedAt, versions, latest);
+        ModelJson.Object(m.ParametersJson), m.Seed, m.ActiveVersionId, datasetName, m.CreatedAt, m.UpdatedAt, versions, latest)
+    {
+        Schedule = Scoring.ScoringService.ScheduleOf(m),
+    };
 }
 
 /// <summary>A training run per API.md (<c>GET /training-runs/{id}</c>), with charts and log added.</summary>

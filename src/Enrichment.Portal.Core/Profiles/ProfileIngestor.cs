@@ -129,6 +129,32 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
         }
     }
 
+    /// <summary>Recomputes the materialized merged attributes of the given profiles (after some of their fragments were removed).
+    /// Returns the number of profiles whose attributes changed.</summary>
+    public async Task<long> RematerializeProfilesAsync(string sandboxId, IReadOnlyList<string> profileIds, CancellationToken ct = default)
+    {
+        var policy = await new MergePolicyService(db).GetDefaultAsync(sandboxId, ct);
+        var sql = await ProfileSql.OpenAsync(db, ct);
+        try
+        {
+            long changed = 0;
+            foreach (var ids in profileIds.Distinct(StringComparer.Ordinal).Chunk(2000))
+            {
+                await using var tx = await sql.Connection.BeginTransactionAsync(ct);
+                sql.Transaction = tx;
+                var frags = await LoadFragmentsAsync(sql, sandboxId, ids, ct);
+                changed += (await MaterializeAsync(sql, sandboxId, ids, frags, policy, DateTimeOffset.UtcNow, ct)).Count;
+                await tx.CommitAsync(ct);
+                sql.Transaction = null;
+            }
+            return changed;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     private async Task<Run> StartAsync(string sandboxId, string datasetId, string batchId, SchemaDefinition schema,
         Func<string, NamespaceInfo?>? namespaces, DateTimeOffset batchTime, CancellationToken ct)
     {

@@ -53,6 +53,7 @@ public static class PortalHostingExtensions
         Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
         Enrichment.Portal.Core.Exploration.ExplorationServiceCollectionExtensions.AddQueryAndExploration(services);
         Enrichment.Portal.Core.Models.ModelServiceCollectionExtensions.AddModels(services);
+        Enrichment.Portal.Core.Scoring.ScoringServiceCollectionExtensions.AddScoring(services);
         Enrichment.Portal.Core.Insights.InsightServiceCollectionExtensions.AddInsights(services);
         services.AddPortalAuth();
         Enrichment.Portal.Web.Hosting.ProfileSnapshotStartup.AddProfilesArea(services);

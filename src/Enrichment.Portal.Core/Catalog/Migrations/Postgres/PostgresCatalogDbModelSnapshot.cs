@@ -624,6 +624,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<DateTimeOffset?>("ScheduleNextRunAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<bool>("ScheduleRetrain")
                         .HasColumnType("boolean");
 
@@ -1347,6 +1350,114 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.ToTable("schemas", (string)null);
                 });
 
+            modelBuilder.Entity("Enrichment.Portal.Core.Scoring.ScoringRun", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("BatchId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .HasColumnType("text");
+
+                    b.Property<string>("DistributionJson")
+                        .HasColumnType("text");
+
+                    b.Property<bool>("DriftWarning")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobRunId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("LogJson")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OutputDatasetId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("ProfilesUpdated")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("Progress")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("Psi")
+                        .HasColumnType("double precision");
+
+                    b.Property<bool>("Retrain")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("RetrainDecision")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<long>("RowsScored")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Stage")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("TargetDatasetId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<bool>("TargetSnapshot")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("TrainingRunId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("VersionId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("ModelId", "CreatedAt");
+
+                    b.ToTable("scoring_runs", (string)null);
+                });
+
             modelBuilder.Entity("Enrichment.Portal.Core.Auth.SandboxMembership", b =>
                 {
                     b.HasOne("Enrichment.Portal.Core.Sandboxes.Sandbox", "Sandbox")
@@ -1394,6 +1505,15 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Enrichment.Portal.Core.Models.TrainingRun", b =>
+                {
+                    b.HasOne("Enrichment.Portal.Core.Models.Model", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Scoring.ScoringRun", b =>
                 {
                     b.HasOne("Enrichment.Portal.Core.Models.Model", null)
                         .WithMany()

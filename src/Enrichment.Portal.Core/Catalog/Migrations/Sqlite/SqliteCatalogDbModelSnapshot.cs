@@ -616,6 +616,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("ScheduleNextRunAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("ScheduleRetrain")
                         .HasColumnType("INTEGER");
 
@@ -1335,6 +1338,114 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.ToTable("schemas", (string)null);
                 });
 
+            modelBuilder.Entity("Enrichment.Portal.Core.Scoring.ScoringRun", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BatchId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DistributionJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("DriftWarning")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("JobRunId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LogJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OutputDatasetId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProfilesUpdated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Progress")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("Psi")
+                        .HasColumnType("REAL");
+
+                    b.Property<bool>("Retrain")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RetrainDecision")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RowsScored")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Stage")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TargetDatasetId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("TargetSnapshot")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TrainingRunId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VersionId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("ModelId", "CreatedAt");
+
+                    b.ToTable("scoring_runs", (string)null);
+                });
+
             modelBuilder.Entity("Enrichment.Portal.Core.Auth.SandboxMembership", b =>
                 {
                     b.HasOne("Enrichment.Portal.Core.Sandboxes.Sandbox", "Sandbox")
@@ -1382,6 +1493,15 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Enrichment.Portal.Core.Models.TrainingRun", b =>
+                {
+                    b.HasOne("Enrichment.Portal.Core.Models.Model", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Scoring.ScoringRun", b =>
                 {
                     b.HasOne("Enrichment.Portal.Core.Models.Model", null)
                         .WithMany()

@@ -188,6 +188,7 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     ActiveVersionId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
                     ScheduleCron = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
                     ScheduleRetrain = table.Column<bool>(type: "boolean", nullable: false),
+                    ScheduleNextRunAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     CreatedBy = table.Column<string>(type: "text", nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
@@ -453,6 +454,49 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     table.PrimaryKey("PK_model_versions", x => x.Id);
                     table.ForeignKey(
                         name: "FK_model_versions_models_ModelId",
+                        column: x => x.ModelId,
+                        principalTable: "models",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "scoring_runs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "text", nullable: false),
+                    ModelId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    VersionId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    TargetDatasetId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    TargetSnapshot = table.Column<bool>(type: "boolean", nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Progress = table.Column<double>(type: "double precision", nullable: false),
+                    Stage = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: true),
+                    RowsScored = table.Column<long>(type: "bigint", nullable: false),
+                    OutputDatasetId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    BatchId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    ProfilesUpdated = table.Column<long>(type: "bigint", nullable: false),
+                    DistributionJson = table.Column<string>(type: "text", nullable: true),
+                    Psi = table.Column<double>(type: "double precision", nullable: true),
+                    DriftWarning = table.Column<bool>(type: "boolean", nullable: false),
+                    Trigger = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Retrain = table.Column<bool>(type: "boolean", nullable: false),
+                    TrainingRunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    RetrainDecision = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    LogJson = table.Column<string>(type: "text", nullable: true),
+                    JobRunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    Error = table.Column<string>(type: "text", nullable: true),
+                    CreatedBy = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_scoring_runs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_scoring_runs_models_ModelId",
                         column: x => x.ModelId,
                         principalTable: "models",
                         principalColumn: "Id",
@@ -808,6 +852,16 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_scoring_runs_ModelId_CreatedAt",
+                table: "scoring_runs",
+                columns: new[] { "ModelId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_scoring_runs_SandboxId",
+                table: "scoring_runs",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_training_runs_ModelId_CreatedAt",
                 table: "training_runs",
                 columns: new[] { "ModelId", "CreatedAt" });
@@ -880,6 +934,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "query_history");
+
+            migrationBuilder.DropTable(
+                name: "scoring_runs");
 
             migrationBuilder.DropTable(
                 name: "training_runs");

@@ -186,6 +186,7 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     ActiveVersionId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
                     ScheduleCron = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
                     ScheduleRetrain = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ScheduleNextRunAt = table.Column<long>(type: "INTEGER", nullable: true),
                     CreatedBy = table.Column<string>(type: "TEXT", nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
@@ -451,6 +452,49 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     table.PrimaryKey("PK_model_versions", x => x.Id);
                     table.ForeignKey(
                         name: "FK_model_versions_models_ModelId",
+                        column: x => x.ModelId,
+                        principalTable: "models",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "scoring_runs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    ModelId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    VersionId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    TargetDatasetId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    TargetSnapshot = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Progress = table.Column<double>(type: "REAL", nullable: false),
+                    Stage = table.Column<string>(type: "TEXT", maxLength: 400, nullable: true),
+                    RowsScored = table.Column<long>(type: "INTEGER", nullable: false),
+                    OutputDatasetId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    BatchId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    ProfilesUpdated = table.Column<long>(type: "INTEGER", nullable: false),
+                    DistributionJson = table.Column<string>(type: "TEXT", nullable: true),
+                    Psi = table.Column<double>(type: "REAL", nullable: true),
+                    DriftWarning = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Trigger = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Retrain = table.Column<bool>(type: "INTEGER", nullable: false),
+                    TrainingRunId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    RetrainDecision = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    LogJson = table.Column<string>(type: "TEXT", nullable: true),
+                    JobRunId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    Error = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_scoring_runs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_scoring_runs_models_ModelId",
                         column: x => x.ModelId,
                         principalTable: "models",
                         principalColumn: "Id",
@@ -806,6 +850,16 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_scoring_runs_ModelId_CreatedAt",
+                table: "scoring_runs",
+                columns: new[] { "ModelId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_scoring_runs_SandboxId",
+                table: "scoring_runs",
+                column: "SandboxId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_training_runs_ModelId_CreatedAt",
                 table: "training_runs",
                 columns: new[] { "ModelId", "CreatedAt" });
@@ -878,6 +932,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "query_history");
+
+            migrationBuilder.DropTable(
+                name: "scoring_runs");
 
             migrationBuilder.DropTable(
                 name: "training_runs");
