@@ -73,8 +73,9 @@ public sealed class InsightImportService(
             var c = columns[i];
             if (c == identity) continue;
             var cells = Cells(i);
-            var numbers = cells.Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : (double?)null).ToList();
-            var numeric = cells.Length > 0 && numbers.All(x => x is not null);
+            // Numeric when at least 80 % of the first values are numbers (a few bad rows are rejected at import, with their row number).
+            var numbers = cells.Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : (double?)null).Where(x => x is not null).ToList();
+            var numeric = cells.Length > 0 && numbers.Count >= 0.8 * cells.Length;
             var timeName = Has(c, "scored", "date", "timestamp") || c.EndsWith("_at", StringComparison.OrdinalIgnoreCase) || c.EndsWith("At", StringComparison.Ordinal);
             if (scoredAt is null && (timeName || (!numeric && cells.Length > 0 && cells.All(v => DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)))))
             {
