@@ -101,7 +101,8 @@ public sealed class ModelScorer
         var cols = plan.Specs.Select(s => t.Column(s.Name)).ToArray();
         var names2 = plan.Specs.Select(s => s.Name).ToArray();
         var refDate = man.UsesEventFeatures ? req.AsOf ?? plan.ReferenceDate : req.AsOf ?? plan.ReferenceDate;
-        var rows = Enumerable.Range(0, t.Rows).Select(r => new FeatureRow { Features = plan.Encode(n => cols[Array.IndexOf(names2, n)][r], refDate) });
+        var index = names2.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
+        var rows = Enumerable.Range(0, t.Rows).Select(r => new FeatureRow { Features = Standardize(man, plan.Encode(n => cols[index[n]][r], refDate)) });
         var view = MlRows.Load(m.Ml, rows, plan.Width);
         var scored = m.Model!.Transform(view);
         var keys = t.Column(ProfileData.KeyColumn);
@@ -203,7 +204,7 @@ public sealed class ModelScorer
             foreach (var n in EventFeatures.Names(man.EventTypes))
                 if (!agg2.ContainsKey(n) && n is not ("ev_recency_days" or "ev_days_since_first")) agg2[n] = 0.0;
         }
-        var features = plan.Encode(n => agg2.TryGetValue(n, out var v) ? v : row.GetValueOrDefault(n), asOf ?? plan.ReferenceDate);
+        var features = Standardize(man, plan.Encode(n => agg2.TryGetValue(n, out var v) ? v : row.GetValueOrDefault(n), asOf ?? plan.ReferenceDate));
         if (man.Recipe == Recipe.Segmentation)
         {
             var engine = m.ClusterPool!.Get();
@@ -221,6 +222,14 @@ public sealed class ModelScorer
             return new ScoreResult(key, Score: Platt.Apply(raw, man.PlattA, man.PlattB));
         }
         finally { m.ScorePool.Return(e); }
+    }
+
+    /// <summary>Segmentation models are trained on standardized features (z = (x - mean) / std of the training rows): apply the same to scoring rows.</summary>
+    private static float[] Standardize(ModelManifest man, float[] features)
+    {
+        if (man.Segmentation is not { } seg || seg.Means.Count != features.Length) return features;
+        for (var j = 0; j < features.Length; j++) features[j] = (float)((features[j] - seg.Means[j]) / seg.Stds[j]);
+        return features;
     }
 
     /// <summary>Population stability index Σ (s − t) ln(s / t) over the bins (empty bins floored at 1e-4). Above 0.2 is usually read as a shift.</summary>

@@ -231,7 +231,7 @@ public sealed class ScoringJob(CatalogDb db, LakeCatalog lake, ModelScorer score
     }
 
     /// <summary>Whether <paramref name="candidate"/> is not worse than <paramref name="active"/> on the recipe's primary held-out metric.</summary>
-    internal static (bool Activate, string Reason) Compare(ModelVersion candidate, ModelVersion active)
+    public static (bool Activate, string Reason) Compare(ModelVersion candidate, ModelVersion active)
     {
         var c = ModelJson.Numbers(candidate.MetricsJson);
         var a = ModelJson.Numbers(active.MetricsJson);

@@ -91,7 +91,8 @@ public sealed class ScoringOutput(CatalogDb db, LakeCatalog lake, SchemaService 
         return batch;
     }
 
-    private static void WriteRecords(string scoresPath, string rawPath, string keyPath, string modelName, string versionId, DateTimeOffset scoredAt)
+    /// <summary>The batch's records file from a scores file: key column named <paramref name="keyPath"/>, <c>insights</c> as JSON text.</summary>
+    public static void WriteRecords(string scoresPath, string rawPath, string keyPath, string modelName, string versionId, DateTimeOffset scoredAt)
     {
         using var c = new DuckDBConnection("Data Source=:memory:");
         c.Open();
