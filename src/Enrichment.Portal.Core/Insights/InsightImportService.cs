@@ -85,7 +85,8 @@ public sealed class InsightImportService(
             string? field = null;
             if (Has(c, "segment", "cluster")) field = InsightFields.Segment;
             else if (Has(c, "engag")) field = InsightFields.Engagement;
-            else if (Has(c, "top", "affinit", "recommend", "items")) field = InsightFields.Top;
+            else if (Has(c, "top", "affinit", "recommend", "items", "favo") || (!numeric && cells.Length > 0 && cells.All(v => v!.Contains('|') || v.StartsWith('['))))
+                field = InsightFields.Top;
             else if (numeric && Has(c, "value", "clv", "ltv", "revenue", "amount", "spend")) field = InsightFields.Value;
             else if (numeric && numbers.All(x => x is >= 0 and <= 1)) field = InsightFields.Score;
             else if (numeric && numbers.All(x => x is >= 0 and <= 100) && Has(c, "index", "level")) field = InsightFields.Engagement;
