@@ -16,8 +16,16 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
 {
     private const int Rows = 4000;
 
-    /// <summary>A profile-enabled dataset holding the first <see cref="Rows"/> Bank Marketing customers, ingested through the API.</summary>
-    private static async Task<(string DatasetId, string Name)> BankProfilesAsync(HttpClient api)
+    /// <summary>A full-page screenshot from the top (the app bar is fixed: a scrolled page would show it half way down).</summary>
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        await page.EvaluateAsync("window.scrollTo(0, 0)");
+        await BrowserFixture.ScreenshotAsync(page, name);
+    }
+
+    /// <summary>A profile-enabled dataset holding <see cref="Rows"/> Bank Marketing customers (a fixed sample), ingested through the API.</summary>
+    /// <returns>The dataset, its name and a customer id of it.</returns>
+    private static async Task<(string DatasetId, string Name, string CustomerId)> BankProfilesAsync(HttpClient api)
     {
         var name = LakeSeed.Unique("Bank customers");
         var schema = await api.PostAsJsonAsync("/api/v1/schemas", new { name = name + " schema", @class = "profile", fields = LakeSeed.BankFields });
@@ -28,9 +36,11 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
         Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/v1/datasets/{datasetId}/enable-profile", null)).StatusCode);
 
         var csv = Path.Combine(Path.GetTempPath(), $"ep-e2e-bank-{Guid.NewGuid():N}.csv");
+        string customerId;
         try
         {
-            LakeSeed.Sql($"COPY (SELECT * FROM read_parquet('{LakeSeed.BankParquet()}') LIMIT {Rows}) TO '{csv}' (HEADER, DELIMITER ',')");
+            LakeSeed.Sql($"COPY (SELECT * FROM read_parquet('{LakeSeed.BankParquet()}') ORDER BY hash(customerId) LIMIT {Rows}) TO '{csv}' (HEADER, DELIMITER ',')");
+            customerId = File.ReadLines(csv).Skip(1).First().Split(',')[0];
             using var form = new MultipartFormDataContent();
             var content = new StreamContent(File.OpenRead(csv));
             content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
@@ -41,16 +51,16 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
             Assert.True(batch["status"]!.GetValue<string>() == "success", batch.ToJsonString());
         }
         finally { File.Delete(csv); }
-        return (datasetId, name);
+        return (datasetId, name, customerId);
     }
 
     [Fact]
     public async Task Wizard_steps_6_and_7_score_the_trained_model_and_show_its_insights_on_a_profile()
     {
         if (browser.Browser is null) Assert.Skip("Chromium is not installed");
-        string datasetName;
+        string datasetName, customerId;
         using (var api = browser.Host.Api())
-            (_, datasetName) = await BankProfilesAsync(api);
+            (_, datasetName, customerId) = await BankProfilesAsync(api);
         var modelName = "bank-propensity-" + Guid.NewGuid().ToString("N")[..6];
 
         // Step 5: train a propensity model on the small dataset (duration excluded: it leaks the outcome).
@@ -77,14 +87,14 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("wizard-score-model")).ToContainTextAsync(modelName);
         await Assertions.Expect(page.GetByTestId("wizard-score-target")).ToContainTextAsync(datasetName);
         await Assertions.Expect(page.GetByTestId("wizard-next-insights")).ToBeDisabledAsync();
-        await BrowserFixture.ScreenshotAsync(page, "wizard-6-score");
+        await ScreenshotAsync(page, "wizard-6-score");
         await page.GetByTestId("wizard-score-start").ClickAsync();
         await Assertions.Expect(page.GetByTestId("wizard-score-run")).ToBeVisibleAsync();
-        await BrowserFixture.ScreenshotAsync(page, "wizard-6-scoring");
+        await ScreenshotAsync(page, "wizard-6-scoring");
         await Assertions.Expect(page.GetByTestId("wizard-score-done")).ToBeVisibleAsync(new() { Timeout = 180_000 });
         await Assertions.Expect(page.GetByTestId("wizard-score-rows")).ToContainTextAsync($"{Rows:N0} rows scored");
         await Assertions.Expect(page.Locator("[data-testid=scoring-distribution] svg")).ToBeVisibleAsync();
-        await BrowserFixture.ScreenshotAsync(page, "wizard-6-scored");
+        await ScreenshotAsync(page, "wizard-6-scored");
 
         // Step 7: a scored profile, its attributes next to its insights, with the model version linked to the model page.
         await page.GetByTestId("wizard-next-insights").ClickAsync();
@@ -95,14 +105,14 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
         await Assertions.Expect(card.GetByTestId("insight-score-value")).ToContainTextAsync("%");
         await Assertions.Expect(card.GetByTestId("insight-model-link")).ToContainTextAsync($"{modelName} v1");
         await Assertions.Expect(page.GetByTestId("wizard-insights-attributes")).ToContainTextAsync("customerId");
-        await BrowserFixture.ScreenshotAsync(page, "wizard-7-insights");
+        await ScreenshotAsync(page, "wizard-7-insights");
 
         // The profile viewer shows the same insight as a card.
         await page.GetByTestId("wizard-insights-open-profile").ClickAsync();
         await BrowserFixture.WaitForBlazorAsync(page);
         var viewerCard = page.Locator($"[data-testid=profile-insights] [data-testid=insight-card][data-name='{modelName}']");
         await Assertions.Expect(viewerCard).ToBeVisibleAsync();
-        await BrowserFixture.ScreenshotAsync(page, "profile-viewer-insights");
+        await ScreenshotAsync(page, "profile-viewer-insights");
 
         // The model page: the run in the list, the distribution and PSI charts, a schedule, one profile scored on demand.
         await viewerCard.GetByTestId("insight-model-link").ClickAsync();
@@ -117,19 +127,24 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("schedule-description")).ToHaveTextAsync("Scores every day at 03:00 UTC.");
         await page.GetByTestId("schedule-save").ClickAsync();
         await Assertions.Expect(page.GetByTestId("schedule-current")).ToContainTextAsync("0 3 * * *");
-        await page.Locator("input[data-testid=predict-id], [data-testid=predict-id] input").First.FillAsync("C-7");
+        await page.Locator("input[data-testid=predict-id], [data-testid=predict-id] input").First.FillAsync(customerId);
         await page.GetByTestId("predict-run").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=predict-result] [data-testid=insight-score-value]")).ToContainTextAsync("%");
-        await page.GetByTestId("scoring-section").ScrollIntoViewIfNeededAsync();
-        await BrowserFixture.ScreenshotAsync(page, "model-page-scoring");
+        // The section as a person sees it in the window (the app bar stays on top).
+        await page.EvaluateAsync("document.querySelector('[data-testid=scoring-section]').scrollIntoView()");
+        await page.EvaluateAsync("window.scrollBy(0, -70)");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "model-page-scoring-section.png") });
+        await page.EvaluateAsync("window.scrollBy(0, 820)");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "model-page-scoring-schedule.png") });
+        await ScreenshotAsync(page, "model-page-scoring");
 
         // The home page: steps 6 and 7 are done.
         await page.GotoAsync("/");
         await BrowserFixture.WaitForBlazorAsync(page);
-        await BrowserFixture.ScreenshotAsync(page, "home-steps-6-7");
+        await ScreenshotAsync(page, "home-steps-6-7");
         using (var api = browser.Host.Api())
         {
-            var profile = await PortalHost.JsonAsync(await api.GetAsync("/api/v1/profiles?namespace=CRMID&id=C-7"));
+            var profile = await PortalHost.JsonAsync(await api.GetAsync($"/api/v1/profiles?namespace=CRMID&id={customerId}"));
             var score = profile["insights"]![modelName]!["score"]!.GetValue<double>();
             Assert.InRange(score, 0, 1);
         }
@@ -151,7 +166,7 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
             await BrowserFixture.WaitForBlazorAsync(page);
             await page.GetByTestId("models-import-scores").ClickAsync();
             await Assertions.Expect(page.GetByTestId("byo-page")).ToBeVisibleAsync();
-            await BrowserFixture.ScreenshotAsync(page, "import-scores-empty");
+            await ScreenshotAsync(page, "import-scores-empty");
             await page.Locator("[data-testid=byo-page] input[type=file]").SetInputFilesAsync(csv);
             await Assertions.Expect(page.GetByTestId("byo-mapping")).ToBeVisibleAsync(new() { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("byo-file-preview")).ToContainTextAsync($"BYO-{tag}-1");
@@ -165,14 +180,14 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
             await Assertions.Expect(page.GetByTestId("byo-import")).ToBeDisabledAsync();
             await name.FillAsync("notebook churn " + tag);
             await Assertions.Expect(page.GetByTestId("byo-import")).ToBeEnabledAsync();
-            await BrowserFixture.ScreenshotAsync(page, "import-scores-mapping");
+            await ScreenshotAsync(page, "import-scores-mapping");
 
             await page.GetByTestId("byo-import").ClickAsync();
             await Assertions.Expect(page.GetByTestId("byo-done")).ToBeVisibleAsync(new() { Timeout = 120_000 });
             await Assertions.Expect(page.GetByTestId("batch-records-written")).ToHaveTextAsync("29");
             await Assertions.Expect(page.GetByTestId("byo-rejected-row")).ToContainTextAsync("'high' is not a number");
             await Assertions.Expect(page.GetByTestId("byo-rejected-row")).ToContainTextAsync("4");
-            await BrowserFixture.ScreenshotAsync(page, "import-scores-done");
+            await ScreenshotAsync(page, "import-scores-done");
 
             await page.GetByTestId("byo-sample-profile").ClickAsync();
             await BrowserFixture.WaitForBlazorAsync(page);
@@ -180,7 +195,7 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
             await Assertions.Expect(card).ToBeVisibleAsync();
             await Assertions.Expect(card.GetByTestId("insight-version")).ToContainTextAsync("external");
             await Assertions.Expect(card.GetByTestId("insight-top")).ToContainTextAsync("shoes");
-            await BrowserFixture.ScreenshotAsync(page, "profile-viewer-imported-insights");
+            await ScreenshotAsync(page, "profile-viewer-imported-insights");
         }
         finally { Directory.Delete(Path.GetDirectoryName(csv)!, true); }
     }

@@ -216,7 +216,7 @@ public sealed class InsightImportService(
         }
         else
         {
-            identityField = IdentityPath(column);
+            identityField = await ProfileIdentityPathAsync(ns, ct) ?? IdentityPath(column);
             schema = await schemas.CreateAsync(new SchemaDraft(dsName, SchemaClass.Profile,
             [
                 new SchemaField { Path = identityField, Type = FieldType.String, Required = true, Identity = new IdentityMapping(ns, Primary: true), Description = $"Identity ({ns}) from the column '{column}'" },
@@ -232,6 +232,19 @@ public sealed class InsightImportService(
         }
         if (!dataset.ProfileEnabled) dataset = await datasets.EnableProfileAsync(dataset.Id, actor, ct: ct);
         return (dataset, schema.Id, identityField, created);
+    }
+
+    /// <summary>
+    /// The path the sandbox's own profile data keeps identities of this namespace under (e.g. <c>customerId</c> for CRMID), so the
+    /// import's identity lands on an attribute profiles already have instead of adding one named after the file's column.
+    /// </summary>
+    private async Task<string?> ProfileIdentityPathAsync(string ns, CancellationToken ct)
+    {
+        var candidates = await schemas.Query().Where(s => s.ProfileEnabled && s.PrimaryIdentityPath != null && !s.Name.StartsWith(DatasetPrefix))
+            .OrderBy(s => s.CreatedAt).Take(50).ToListAsync(ct);
+        return candidates.Select(s => s.ToDefinition().PrimaryIdentity)
+            .FirstOrDefault(f => f is { Type: FieldType.String, Identity: { } id } && string.Equals(id.Namespace, ns, StringComparison.OrdinalIgnoreCase)
+                                 && SchemaPaths.IsValidPath(f.Path) && !f.Path.Contains('.') && f.Path != InsightsField)?.Path;
     }
 
     /// <summary>Writes one (identity, insights) row per data row of the input, so row numbers stay those of the user's file.</summary>

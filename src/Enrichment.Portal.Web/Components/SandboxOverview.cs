@@ -59,7 +59,9 @@ public sealed class SandboxOverviewService(CatalogDb db)
     /// <summary>Step 3: done when a batch succeeded; next once a dataset exists.</summary>
     private async Task<GuidedStep> IngestStepAsync(bool hasDataset, CancellationToken ct)
     {
-        var ok = db.Set<Enrichment.Portal.Core.Batches.Batch>().Where(b => b.Status == Enrichment.Portal.Core.Batches.BatchStatus.Success);
+        // The user's own data: batches of system datasets (snapshots, scoring outputs) are not counted.
+        var userDatasets = db.Set<Enrichment.Portal.Core.Datasets.Dataset>().Where(d => !d.System).Select(d => d.Id);
+        var ok = db.Set<Enrichment.Portal.Core.Batches.Batch>().Where(b => b.Status == Enrichment.Portal.Core.Batches.BatchStatus.Success && userDatasets.Contains(b.DatasetId));
         var batches = await ok.CountAsync(ct);
         var records = batches == 0 ? 0 : await ok.SumAsync(b => b.RecordsWritten, ct);
         return new(3, "Ingest data", "Upload a file: each record is checked against the schema, bad rows are set aside with their reason, the rest is kept.",
