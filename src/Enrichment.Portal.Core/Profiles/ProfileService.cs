@@ -171,8 +171,13 @@ public sealed class ProfileService(CatalogDb db, Func<string, NamespaceInfo?>? n
     {
         const string prefix = "insights.";
         var attributes = ProfileValues.Nest(values.Where(kv => !kv.Key.StartsWith(prefix, StringComparison.Ordinal) && kv.Key != "insights"));
-        var insights = ProfileValues.Nest(values.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key[prefix.Length..], kv.Value)));
+        // An entry of the insights map is keyed by the whole name (model names may hold '.', e.g. "clv v1.2"); only scalar
+        // values under dotted paths (a schema with typed insights.<x>.<y> fields) nest.
+        var entries = values.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key[prefix.Length..], kv.Value)).ToList();
+        var insights = ProfileValues.Nest(entries.Where(kv => kv.Value is not JsonObject));
+        foreach (var (name, value) in entries.Where(kv => kv.Value is JsonObject).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            insights[name] = value!.DeepClone();
         return (attributes, insights);
     }
 

@@ -94,7 +94,7 @@ public static class IngestionApi
             .WithSummary("One JSON record or an array of at most 1,000 (body at most 1 MB) -> 202 { accepted, rejected: [{ index, errors }] }");
     }
 
-    private sealed record UploadForm(StagedUpload? File, Dictionary<string, string> Fields);
+    internal sealed record UploadForm(StagedUpload? File, Dictionary<string, string> Fields);
 
     private static async Task<IResult> UploadAsync(string id, HttpRequest request, ClaimsPrincipal user, IngestionService service,
         Enrichment.Portal.Core.Guardrails.GuardrailService guardrails, CancellationToken ct)
@@ -152,7 +152,7 @@ public static class IngestionApi
     }
 
     /// <summary>Reads a multipart form, streaming the <c>file</c> part to disk (counting bytes) and keeping the small text fields.</summary>
-    private static async Task<(UploadForm? Form, IResult? Problem)> ReadFormAsync(HttpRequest request, IngestionService service, long limit, CancellationToken ct)
+    internal static async Task<(UploadForm? Form, IResult? Problem)> ReadFormAsync(HttpRequest request, IngestionService service, long limit, CancellationToken ct)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             return (null, ApiProblems.Validation("file", "Send the file as multipart/form-data with a 'file' field."));

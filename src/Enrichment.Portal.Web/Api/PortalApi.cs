@@ -20,5 +20,6 @@ public static class PortalApi
         v1.MapDiagnosticsApi();
         v1.MapProfilesApi();
         v1.MapGuardrailsApi();
+        v1.MapInsightsApi();
     }
 }

@@ -39,10 +39,12 @@ public sealed class SandboxOverviewService(CatalogDb db, Enrichment.Portal.Core.
             new(4, "Enable for profile and watch profiles stitch", "Records that share an identity become one customer profile.",
                 profiles.Profiles > 0 ? GuidedStepState.Done : catalog.Dataset.State == GuidedStepState.Done ? GuidedStepState.Next : GuidedStepState.Blocked,
                 profiles.Profiles > 0 ? "/profiles" : "/wizard?step=4", profiles.Profiles > 0 ? $"{Format.Count(profiles.Profiles)} profile(s)" : null),
-            await TrainStepAsync(ct),
-            new(6, "Score it", "Apply the model to every profile in a background run.", GuidedStepState.Planned, null, null),
-            new(7, "See insights on profiles", "Scores land on each profile, where audiences and exports use them.", GuidedStepState.Planned, null, null),
         };
+        var train = await TrainStepAsync(ct);
+        steps.Add(train);
+        var (score, insights) = await ScoreStepsAsync(train.State == GuidedStepState.Done, ct);
+        steps.Add(score);
+        steps.Add(insights);
         var facts = new List<SandboxFact>
         {
             new("Jobs run", Format.Count(jobs)),
@@ -61,7 +63,9 @@ public sealed class SandboxOverviewService(CatalogDb db, Enrichment.Portal.Core.
     /// <summary>Step 3: done when a batch succeeded; next once a dataset exists.</summary>
     private async Task<GuidedStep> IngestStepAsync(bool hasDataset, CancellationToken ct)
     {
-        var ok = db.Set<Enrichment.Portal.Core.Batches.Batch>().Where(b => b.Status == Enrichment.Portal.Core.Batches.BatchStatus.Success);
+        // The user's own data: batches of system datasets (snapshots, scoring outputs) are not counted.
+        var userDatasets = db.Set<Enrichment.Portal.Core.Datasets.Dataset>().Where(d => !d.System).Select(d => d.Id);
+        var ok = db.Set<Enrichment.Portal.Core.Batches.Batch>().Where(b => b.Status == Enrichment.Portal.Core.Batches.BatchStatus.Success && userDatasets.Contains(b.DatasetId));
         var batches = await ok.CountAsync(ct);
         var records = batches == 0 ? 0 : await ok.SumAsync(b => b.RecordsWritten, ct);
         return new(3, "Ingest data", "Upload a file: each record is checked against the schema, bad rows are set aside with their reason, the rest is kept.",
@@ -78,6 +82,26 @@ public sealed class SandboxOverviewService(CatalogDb db, Enrichment.Portal.Core.
         var state = trained > 0 ? GuidedStepState.Done : datasets > 0 ? GuidedStepState.Next : GuidedStepState.Blocked;
         return new GuidedStep(5, "Train a model", "Churn, propensity, lifetime value, affinity, engagement or segments, measured on held-out customers.",
             state, trained > 0 ? "/models" : "/wizard?step=5", models == 0 ? null : $"{Format.Count(models)} model(s), {Format.Count(trained)} trained");
+    }
+
+    /// <summary>
+    /// Steps 6 and 7: scoring is done when a scoring run succeeded (next once a model is trained); insights are done when a profile
+    /// carries insights (scored or imported), next once a run succeeded.
+    /// </summary>
+    private async Task<(GuidedStep Score, GuidedStep Insights)> ScoreStepsAsync(bool trained, CancellationToken ct)
+    {
+        var runs = db.Set<Enrichment.Portal.Core.Scoring.ScoringRun>().Where(r => r.Status == Enrichment.Portal.Core.Scoring.ScoringStatus.Succeeded);
+        var succeeded = await runs.CountAsync(ct);
+        var rows = succeeded == 0 ? 0 : await runs.SumAsync(r => r.RowsScored, ct);
+        var score = new GuidedStep(6, "Score it", "Apply the model to every profile in a background run; the results go through the same ingestion as any batch.",
+            succeeded > 0 ? GuidedStepState.Done : trained ? GuidedStepState.Next : GuidedStepState.Blocked,
+            succeeded > 0 ? "/models" : "/wizard?step=6", succeeded == 0 ? null : $"{Format.Count(rows)} rows scored in {Format.Count(succeeded)} run(s)");
+        var withInsights = await new Enrichment.Portal.Core.Insights.InsightQueries(db).CountProfilesWithInsightsAsync(ct);
+        var insights = new GuidedStep(7, "See insights on profiles", "Scores land on each profile, where audiences and exports use them.",
+            withInsights > 0 ? GuidedStepState.Done : succeeded > 0 ? GuidedStepState.Next : GuidedStepState.Blocked,
+            withInsights > 0 ? "/wizard?step=7" : succeeded > 0 ? "/wizard?step=7" : null,
+            withInsights == 0 ? null : $"{Format.Count(withInsights)} profile(s) with insights");
+        return (score, insights);
     }
 
     /// <summary>Steps 1 and 2 from the catalog: done when a profile schema has a primary identity / when a dataset exists.</summary>

@@ -54,6 +54,7 @@ public static class PortalHostingExtensions
         Enrichment.Portal.Core.Exploration.ExplorationServiceCollectionExtensions.AddQueryAndExploration(services);
         Enrichment.Portal.Core.Models.ModelServiceCollectionExtensions.AddModels(services);
         Enrichment.Portal.Core.Scoring.ScoringServiceCollectionExtensions.AddScoring(services);
+        Enrichment.Portal.Core.Insights.InsightServiceCollectionExtensions.AddInsights(services);
         services.AddPortalAuth();
         Enrichment.Portal.Web.Hosting.ProfileSnapshotStartup.AddProfilesArea(services);
         // After the profile area: the guardrail batch hook reads what the profile stage wrote.

@@ -24,6 +24,7 @@ public static class NavGroups
             new("explore", "Explore", "/explore", Icons.Material.Filled.QueryStats, Policies.Scientist),
             new("query", "Query", "/query", Icons.Material.Filled.Terminal, Policies.Scientist),
             new("models", "Models", "/models", Icons.Material.Filled.ModelTraining),
+            new("import-scores", "Import scores", "/models/import-scores", Icons.Material.Filled.Input, Policies.Scientist),
         ]),
         new("Operations", [
             new("guardrails", "Guardrails & latency", "/guardrails", Icons.Material.Filled.Speed),

@@ -3,7 +3,13 @@ using Microsoft.AspNetCore.Components;
 namespace Enrichment.Portal.Web.Components.Pages.Wizard;
 
 /// <summary>What a step knows about the path so far (from the URL, so the wizard can be left and resumed) and how it moves on.</summary>
-public sealed record WizardContext(int Step, string? SchemaId, string? DatasetId, Func<int, string?, string?, Task> GoToAsync);
+public sealed record WizardContext(int Step, string? SchemaId, string? DatasetId, Func<int, string?, string?, Task> GoToAsync)
+{
+    /// <summary>The model of steps 5-7 (query <c>model</c>), kept when moving between steps.</summary>
+    public string? ModelId { get; init; }
+    /// <summary>Moves to a step with a model (steps 6 and 7).</summary>
+    public Func<int, string?, Task>? GoToModelAsync { get; init; }
+}
 
 /// <summary>One step of the guided path: its number, title, and the component that renders it.</summary>
 public sealed record WizardStepInfo(int Number, string Title, Type Component);
@@ -27,6 +33,8 @@ public static class WizardSteps
         new(3, "Ingest data", typeof(IngestStep)),
         new(4, "Profiles stitch", typeof(ProfileStep)),
         new(5, "Train a model", typeof(TrainStep)),
+        new(6, "Score it", typeof(ScoreStep)),
+        new(7, "Insights on profiles", typeof(InsightsStep)),
     ];
 
     /// <summary>The whole path, for the header; steps without a component yet are "coming".</summary>
