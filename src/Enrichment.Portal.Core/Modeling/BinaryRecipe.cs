@@ -21,22 +21,29 @@ internal static class BinaryRecipe
     /// stratified sample of at most this many of them (the metrics still use every held-out row).</summary>
     public const int MaxImportanceRows = 20_000;
 
+    /// <summary>The training score distribution (drift reference) is taken from at most this many training rows.</summary>
+    public const int MaxDistributionRows = 100_000;
+    /// <summary>A candidate whose first-fold AUC is more than this below the best first-fold AUC is not cross-validated further.</summary>
+    public const double EarlyStopMargin = 0.005;
+
     internal sealed record Candidate(string Name, Func<MLContext, IEstimator<ITransformer>> Build);
 
-    internal static IReadOnlyList<Candidate> Candidates(int seed) =>
+    /// <summary>The candidates, each with <paramref name="threads"/> trainer threads (1 for the cross-validation fits, which run in
+    /// parallel with each other; the machine's cores for the final refit).</summary>
+    internal static IReadOnlyList<Candidate> Candidates(int seed, int threads = 1) =>
     [
         new("LightGbm(leaves=15,iter=150,lr=0.05)", ml => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
-            { NumberOfLeaves = 15, NumberOfIterations = 150, LearningRate = 0.05, MinimumExampleCountPerLeaf = 50, ExampleWeightColumnName = "Weight", NumberOfThreads = 1, Seed = seed, Deterministic = true, Silent = true, Verbose = false })),
+            { NumberOfLeaves = 15, NumberOfIterations = 150, LearningRate = 0.05, MinimumExampleCountPerLeaf = 50, ExampleWeightColumnName = "Weight", NumberOfThreads = threads, Seed = seed, Deterministic = true, Silent = true, Verbose = false })),
         new("LightGbm(leaves=31,iter=100,lr=0.1)", ml => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
-            { NumberOfLeaves = 31, NumberOfIterations = 100, LearningRate = 0.1, MinimumExampleCountPerLeaf = 20, ExampleWeightColumnName = "Weight", NumberOfThreads = 1, Seed = seed, Deterministic = true, Silent = true, Verbose = false })),
+            { NumberOfLeaves = 31, NumberOfIterations = 100, LearningRate = 0.1, MinimumExampleCountPerLeaf = 20, ExampleWeightColumnName = "Weight", NumberOfThreads = threads, Seed = seed, Deterministic = true, Silent = true, Verbose = false })),
         new("FastTree(leaves=20,trees=100,lr=0.1)", ml => ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
-            { NumberOfLeaves = 20, NumberOfTrees = 100, LearningRate = 0.1, MinimumExampleCountPerLeaf = 20, ExampleWeightColumnName = "Weight", NumberOfThreads = 1 })),
+            { NumberOfLeaves = 20, NumberOfTrees = 100, LearningRate = 0.1, MinimumExampleCountPerLeaf = 20, ExampleWeightColumnName = "Weight", NumberOfThreads = threads })),
         new("FastTree(leaves=10,trees=150,lr=0.05)", ml => ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
-            { NumberOfLeaves = 10, NumberOfTrees = 150, LearningRate = 0.05, MinimumExampleCountPerLeaf = 50, ExampleWeightColumnName = "Weight", NumberOfThreads = 1 })),
+            { NumberOfLeaves = 10, NumberOfTrees = 150, LearningRate = 0.05, MinimumExampleCountPerLeaf = 50, ExampleWeightColumnName = "Weight", NumberOfThreads = threads })),
         new("LogisticRegression(l2=1)", ml => ml.Transforms.NormalizeMeanVariance("Features").Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(
-            new LbfgsLogisticRegressionBinaryTrainer.Options { L2Regularization = 1f, MaximumNumberOfIterations = 50, OptimizationTolerance = 1e-5f, ExampleWeightColumnName = "Weight", NumberOfThreads = 1 }))),
+            new LbfgsLogisticRegressionBinaryTrainer.Options { L2Regularization = 1f, MaximumNumberOfIterations = 50, OptimizationTolerance = 1e-5f, ExampleWeightColumnName = "Weight", NumberOfThreads = threads }))),
         new("LogisticRegression(l2=0.01,l1=0.1)", ml => ml.Transforms.NormalizeMeanVariance("Features").Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(
-            new LbfgsLogisticRegressionBinaryTrainer.Options { L2Regularization = 0.01f, L1Regularization = 0.1f, MaximumNumberOfIterations = 50, OptimizationTolerance = 1e-5f, ExampleWeightColumnName = "Weight", NumberOfThreads = 1 }))),
+            new LbfgsLogisticRegressionBinaryTrainer.Options { L2Regularization = 0.01f, L1Regularization = 0.1f, MaximumNumberOfIterations = 50, OptimizationTolerance = 1e-5f, ExampleWeightColumnName = "Weight", NumberOfThreads = threads }))),
     ];
 
     public static TrainingOutcome Train(TrainingRun run)
@@ -70,20 +77,45 @@ internal static class BinaryRecipe
         }
         var folds = Split.Folds(cvRows, y, 3, new Random(req.Seed + 1));
         var candidates = Candidates(req.Seed);
-        Candidate? best = null; double bestAuc = double.NegativeInfinity; double[]? bestOof = null;
-        for (var c = 0; c < candidates.Count; c++)
+        var fitRows = folds.Select(fold => cvRows.Where(r => !fold[r]).ToArray()).ToArray();
+        var valRows = folds.Select(fold => cvRows.Where(r => fold[r]).ToArray()).ToArray();
+        // Every (candidate, fold) fit is independent and single-threaded, so they run in parallel on the machine's cores with the
+        // same results as one after the other; the slowest (FastTree) go first so the cores stay busy to the end.
+        var order = Enumerable.Range(0, candidates.Count).OrderBy(c => candidates[c].Name.StartsWith("FastTree", StringComparison.Ordinal) ? 0 : candidates[c].Name.StartsWith("LightGbm", StringComparison.Ordinal) ? 1 : 2).ThenBy(c => c).ToArray();
+        var foldScores = new double[candidates.Count, folds.Length][];
+        var gate = new object(); var done = 0;
+        void RunFits((int C, int F)[] jobs, double from, double to)
         {
-            run.Step(0.15 + 0.55 * c / candidates.Count, "cross-validating " + candidates[c].Name);
+            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(jobs, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
+                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = run.Ct }, job =>
+                {
+                    var model = Fit(candidates[job.C], req.Seed, fitRows[job.F], x, y, weightPos, plan.Width);
+                    foldScores[job.C, job.F] = Score(model, req.Seed, valRows[job.F], x, plan.Width);
+                    lock (gate) { done++; run.Step(from + (to - from) * done / jobs.Length, $"cross-validated {candidates[job.C].Name} fold {job.F + 1}"); }
+                });
+            done = 0;
+        }
+        double FoldAuc(int c, int f) => Metrics.Auc(foldScores[c, f], valRows[f].Select(r => y[r]).ToArray());
+        // First fold for every candidate; a candidate more than EarlyStopMargin below the best first-fold AUC stops there (it
+        // would not win on average), the others run the remaining folds.
+        run.Step(0.15, $"cross-validating {candidates.Count} candidates (fold 1 of {folds.Length}) on {Environment.ProcessorCount} cores");
+        RunFits(order.Select(c => (c, 0)).ToArray(), 0.15, 0.35);
+        var firstBest = Enumerable.Range(0, candidates.Count).Max(c => FoldAuc(c, 0));
+        var alive = order.Where(c => FoldAuc(c, 0) >= firstBest - EarlyStopMargin).ToArray();
+        foreach (var c in Enumerable.Range(0, candidates.Count).Except(alive))
+            run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"cv stopped {candidates[c].Name} after fold 1: auc {FoldAuc(c, 0):F4} vs best {firstBest:F4}"));
+        run.Step(0.35, $"cross-validating {alive.Length} candidates on folds 2-{folds.Length}");
+        RunFits(alive.SelectMany(c => Enumerable.Range(1, folds.Length - 1).Select(f => (c, f))).ToArray(), 0.35, 0.7);
+        Candidate? best = null; double bestAuc = double.NegativeInfinity; double[]? bestOof = null;
+        foreach (var c in Enumerable.Range(0, candidates.Count).Where(alive.Contains))
+        {
             var oof = new double[y.Length];
             var aucs = new List<double>();
             for (var f = 0; f < folds.Length; f++)
             {
-                var fitRows = cvRows.Where(r => folds[f][r] == false).ToArray();
-                var valRows = folds[f].Where(kv => kv.Value).Select(kv => kv.Key).ToArray();
-                var model = Fit(candidates[c], req.Seed, fitRows, x, y, weightPos, plan.Width);
-                var s = Score(model, req.Seed, valRows, x, plan.Width);
-                for (var i = 0; i < valRows.Length; i++) oof[valRows[i]] = s[i];
-                aucs.Add(Metrics.Auc(s, valRows.Select(r => y[r]).ToArray()));
+                var s = foldScores[c, f];
+                for (var i = 0; i < valRows[f].Length; i++) oof[valRows[f][i]] = s[i];
+                aucs.Add(Metrics.Auc(s, valRows[f].Select(r => y[r]).ToArray()));
             }
             var mean = aucs.Average();
             run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"cv auc {candidates[c].Name}: {mean:F4} ({string.Join(", ", aucs.Select(a => a.ToString("F4", CultureInfo.InvariantCulture)))})"));
@@ -94,7 +126,9 @@ internal static class BinaryRecipe
         var (a, b) = Platt.Fit(cvRows.Select(r => bestOof![r]).ToArray(), cvRows.Select(r => y[r]).ToArray());
         run.Step(0.75, "fitting the chosen trainer on the whole training part");
         var ml = new MLContext(req.Seed);
-        var final = Fit(best, req.Seed, train, x, y, weightPos, plan.Width, ml);
+        // The refit uses every core: FastTree and LightGbm (Deterministic) give the same model for the same seed and thread count.
+        var threads = Math.Max(1, Environment.ProcessorCount);
+        var final = Fit(Candidates(req.Seed, threads).Single(c => c.Name == best.Name), req.Seed, train, x, y, weightPos, plan.Width, ml);
 
         run.Step(0.85, $"evaluating on {test.Length} held-out rows");
         var testY = test.Select(r => y[r]).ToArray();
@@ -117,7 +151,10 @@ internal static class BinaryRecipe
             return PermutationImportance(final, req.Seed, plan, at.Select(i => test[i]).ToArray(), x, sampleY,
                 Metrics.Auc(at.Select(i => p[i]).ToArray(), sampleY), new Random(req.Seed + 2));
         }
-        var trainScores = Score(final, req.Seed, train, x, plan.Width).Select(s => Platt.Apply(s, a, b)).ToArray();
+        // The training distribution (decile edges for drift) from at most MaxDistributionRows training rows (a seeded sample on large data).
+        var distributionRows = train.Length <= MaxDistributionRows ? train
+            : Split.Random(train.Length, 1 - (double)MaxDistributionRows / train.Length, new Random(req.Seed + 5)).Train.Select(i => train[i]).ToArray();
+        var trainScores = Score(final, req.Seed, distributionRows, x, plan.Width).Select(s => Platt.Apply(s, a, b)).ToArray();
 
         var manifest = new ModelManifest
         {

@@ -46,14 +46,18 @@ public sealed record FeaturePlan(IReadOnlyList<FeatureSpec> Specs, DateTime Refe
     }
 
     /// <summary>Encodes one row (a lookup by column name) into the feature vector.</summary>
-    public float[] Encode(Func<string, object?> get, DateTime? asOf = null)
+    public float[] Encode(Func<string, object?> get, DateTime? asOf = null) => EncodeIndexed(i => get(Specs[i].Name), asOf);
+
+    /// <summary>Encodes one row given the raw value of spec <c>i</c> by index (the fast path for column-wise tables).</summary>
+    public float[] EncodeIndexed(Func<int, object?> get, DateTime? asOf = null)
     {
         var v = new float[Width];
         var reference = asOf ?? ReferenceDate;
         var x = 0;
-        foreach (var s in Specs)
+        for (var si = 0; si < Specs.Count; si++)
         {
-            var raw = get(s.Name);
+            var s = Specs[si];
+            var raw = get(si);
             switch (s.Kind)
             {
                 case FeatureKind.Numeric:
@@ -67,7 +71,7 @@ public sealed record FeaturePlan(IReadOnlyList<FeatureSpec> Specs, DateTime Refe
                     if (t is null) { if (s.MissingSlot) v[x + s.Levels.Count + 1] = 1; }
                     else
                     {
-                        var i = IndexOf(s.Levels, t);
+                        var i = IndexOf(s, t);
                         v[x + (i >= 0 ? i : s.Levels.Count)] = 1;
                     }
                     break;
@@ -81,10 +85,18 @@ public sealed record FeaturePlan(IReadOnlyList<FeatureSpec> Specs, DateTime Refe
         return v;
     }
 
-    private static int IndexOf(IReadOnlyList<string> levels, string value)
+    /// <summary>Level -> slot of each categorical spec, built once per spec (kept outside the record so equality is unchanged).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<FeatureSpec, Dictionary<string, int>> LevelIndex = new();
+
+    private static int IndexOf(FeatureSpec spec, string value)
     {
-        for (var i = 0; i < levels.Count; i++) if (string.Equals(levels[i], value, StringComparison.Ordinal)) return i;
-        return -1;
+        var index = LevelIndex.GetValue(spec, s =>
+        {
+            var d = new Dictionary<string, int>(s.Levels.Count, StringComparer.Ordinal);
+            for (var i = 0; i < s.Levels.Count; i++) d.TryAdd(s.Levels[i], i);
+            return d;
+        });
+        return index.TryGetValue(value, out var i) ? i : -1;
     }
 
     internal static uint Fnv(string s)

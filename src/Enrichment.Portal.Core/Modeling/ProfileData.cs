@@ -123,13 +123,10 @@ internal sealed class ProfileData
     public float[][] EncodeAll(FeaturePlan plan)
     {
         var cols = plan.Specs.Select(s => Table.Column(s.Name)).ToArray();
-        var names = plan.Specs.Select(s => s.Name).ToArray();
         var result = new float[Table.Rows][];
-        for (var r = 0; r < Table.Rows; r++)
-        {
-            var row = r;
-            result[r] = plan.Encode(n => cols[Array.IndexOf(names, n)][row]);
-        }
+        // Rows are independent: encode them in parallel, each column looked up by the spec's index (no name search per value).
+        Parallel.For(0, Table.Rows, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, r =>
+            result[r] = plan.EncodeIndexed(i => cols[i][r]));
         return result;
     }
 

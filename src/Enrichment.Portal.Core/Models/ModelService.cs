@@ -160,8 +160,12 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
             if (source is null) rules["source.datasetId"] = [$"No dataset {d.SourceDatasetId} in this sandbox."];
         }
         var eventDatasetId = Try(() => p.String("eventDatasetId"), "parameters.eventDatasetId", rules);
-        if (!string.IsNullOrWhiteSpace(eventDatasetId) && await lake.FindAsync(eventDatasetId, ct) is null)
+        LakeDataset? eventDataset = null;
+        if (!string.IsNullOrWhiteSpace(eventDatasetId) && (eventDataset = await lake.FindAsync(eventDatasetId, ct)) is null)
             rules["parameters.eventDatasetId"] = [$"No event dataset {eventDatasetId} in this sandbox."];
+        if (string.IsNullOrWhiteSpace(eventDatasetId) && RecipeCatalog.IsBinary(recipe.Name)
+            && EventLabelParameters.FirstOrDefault(n => d.Parameters?[n] is not null) is { } given)
+            rules["parameters.eventDatasetId"] = [$"parameters.{given} defines the label or features from events: give parameters.eventDatasetId (the event dataset) too."];
         foreach (var param in recipe.Parameters.Where(x => x.Required))
             if (d.Parameters?[param.Name] is null) rules["parameters." + param.Name] = [$"The {recipe.Name} recipe needs parameters.{param.Name} ({param.Label})."];
         foreach (var param in recipe.Parameters)
@@ -184,8 +188,9 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         if (recipe.Name == "segmentation" && Try(() => p.Int("k"), "parameters.k", rules) is { } k && k is < 2 or > 20)
             rules["parameters.k"] = ["parameters.k must be between 2 and 20 (or null to choose by silhouette)."];
         var eventLabel = !string.IsNullOrWhiteSpace(eventDatasetId) && d.Parameters?["cutoff"] is not null && d.Parameters?["windowDays"] is not null;
-        if (recipe.NeedsLabel && d.Label is null && !eventLabel)
+        if (recipe.NeedsLabel && d.Label is null && !eventLabel && !rules.ContainsKey("parameters.eventDatasetId"))
             rules["label"] = [$"The {recipe.Name} recipe needs a label: {{ \"field\": \"...\", \"positive\": \"...\" }}, or an event label (parameters eventDatasetId, cutoff, windowDays)."];
+        if (eventDataset is not null && rules.Count == 0) CheckEventData(recipe, d.Parameters, eventDataset, rules, ct);
 
         if (source is null) return;
         var fields = source.Schema.Fields.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
@@ -200,6 +205,58 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
             rules["features"] = [$"The label '{lab.Field}' cannot also be a feature."];
     }
 
+    private static readonly string[] EventLabelParameters = ["eventType", "cutoff", "windowDays"];
+    private static readonly string[] EventFieldParameters = ["customerField", "timestampField", "amountField", "itemField", "basketField"];
+
+    /// <summary>
+    /// Rules on the event dataset a model reads: the field parameters name fields of its schema, and, once it has data,
+    /// <c>eventType</c> occurs in it and <c>cutoff</c> / <c>calibrationEnd</c> fall inside its time range (events on both sides).
+    /// Checked at creation and again when training starts (the data may have changed in between).
+    /// </summary>
+    private static void CheckEventData(RecipeInfo recipe, JsonObject? parameters, LakeDataset events, Dictionary<string, string[]> rules, CancellationToken ct)
+    {
+        var p = new RecipeParameters(parameters);
+        var fields = events.Schema.Fields.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in EventFieldParameters)
+            if (p.String(name) is { Length: > 0 } f && !fields.Contains(f))
+                rules["parameters." + name] = [$"'{f}' is not a field of the event dataset '{events.Name}'."];
+        var tsField = p.String("timestampField") ?? Schemas.SchemaDefinition.TimestampField;
+        if (!fields.Contains(tsField) && !rules.ContainsKey("parameters.timestampField"))
+            rules["parameters.timestampField"] = [$"The event dataset '{events.Name}' has no field '{tsField}': give parameters.timestampField."];
+        if (rules.Count > 0) return;
+
+        var files = LakeCatalog.DataFiles(events);
+        if (files.Count == 0) return;
+        var eventType = p.String("eventType");
+        var hasTypeField = fields.Contains(Schemas.SchemaDefinition.EventTypeField);
+        if (eventType is not null && !hasTypeField)
+        {
+            rules["parameters.eventType"] = [$"The event dataset '{events.Name}' has no {Schemas.SchemaDefinition.EventTypeField} field to match '{eventType}' against."];
+            return;
+        }
+        using var c = ModelLake.Open();
+        var ts = $"TRY_CAST({ModelLake.Quote(tsField)} AS TIMESTAMP)";
+        var typeCount = eventType is null ? "0" : $"count(*) FILTER (WHERE CAST({ModelLake.Quote(Schemas.SchemaDefinition.EventTypeField)} AS VARCHAR) = {ModelLake.Literal(eventType)})";
+        var t = ModelLake.Query(c, $"SELECT min({ts}) AS lo, max({ts}) AS hi, {typeCount} AS typed FROM {ModelLake.ReadParquet(files)}", ct);
+        var lo = ModelLake.ToDate(t.Column("lo")[0]);
+        var hi = ModelLake.ToDate(t.Column("hi")[0]);
+        if (eventType is not null && Convert.ToInt64(t.Column("typed")[0] ?? 0L, System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            var types = ModelLake.Query(c, $"SELECT CAST({ModelLake.Quote(Schemas.SchemaDefinition.EventTypeField)} AS VARCHAR) AS et FROM {ModelLake.ReadParquet(files)} " +
+                                           "WHERE et IS NOT NULL GROUP BY et ORDER BY count(*) DESC, et LIMIT 5", ct).Column("et").Select(v => (string)v!);
+            rules["parameters.eventType"] = [$"No event of type '{eventType}' in the event dataset '{events.Name}'; its most frequent types: {string.Join(", ", types)}."];
+        }
+        if (lo is null || hi is null)
+        {
+            rules["parameters.eventDatasetId"] = [$"The event dataset '{events.Name}' has no events with a timestamp in '{tsField}'."];
+            return;
+        }
+        var dateParameter = recipe.Name == "clv" ? "calibrationEnd" : "cutoff";
+        if (p.Date(dateParameter) is { } at && (at <= lo.Value || at > hi.Value))
+            rules["parameters." + dateParameter] = [string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"parameters.{dateParameter} {at:yyyy-MM-dd} is outside the event data ({lo:yyyy-MM-dd} to {hi:yyyy-MM-dd}): it needs events before and after it.")];
+    }
+
     private static T? Try<T>(Func<T?> read, string key, Dictionary<string, string[]> rules)
     {
         try { return read(); }
@@ -212,7 +269,13 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
     public async Task<TrainingRun> TrainAsync(string modelId, string? actor = null, CancellationToken ct = default)
     {
         var model = await GetAsync(modelId, ct);
-        await ResolveAsync(model, ct);
+        var resolved = await ResolveAsync(model, ct);
+        if (resolved.EventDataset is { } eventDataset && RecipeCatalog.Find(model.Recipe) is { } recipe)
+        {
+            var rules = new Dictionary<string, string[]>();
+            CheckEventData(recipe, ModelJson.Object(model.ParametersJson), eventDataset, rules, ct);
+            if (rules.Count > 0) throw CatalogException.Rule(string.Join(" ", rules.SelectMany(e => e.Value)), rules);
+        }
         var active = await db.Set<TrainingRun>().Where(r => r.ModelId == modelId && (r.Status == TrainingStatus.Queued || r.Status == TrainingStatus.Running)).ToListAsync(ct);
         if (await ReconcileAsync(active, ct) < active.Count)
             throw CatalogException.Conflict($"A training run of '{model.Name}' is already queued or running; wait for it to finish.");
