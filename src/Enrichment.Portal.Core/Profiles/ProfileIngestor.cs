@@ -201,7 +201,9 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             run.Identity.Stop();
             run.Profile.Start();
             await ProfileStageAsync(run, records, recompute, ct);
+            var t0 = Stopwatch.GetTimestamp();
             await tx.CommitAsync(ct);
+            run.Part("commit", t0);
             run.Profile.Stop();
             run.EndChunk();
         }
@@ -411,7 +413,9 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
         if (recompute.Count == 0) return;
 
         var ids = recompute.ToList();
+        var t0 = Stopwatch.GetTimestamp();
         var frags = await LoadFragmentsAsync(sql, sandbox, ids, ct);
+        t0 = run.Part("load fragments", t0);
         if (run.Schema.Class == SchemaClass.Profile)
         {
             var byKey = new Dictionary<(string, string), FragmentState>();
@@ -429,12 +433,12 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
                 }
                 if (rec.Time >= f.WrittenAt)
                 {
-                    foreach (var (k, v) in rec.Units) f.Attributes[k] = v;
+                    foreach (var (k, v) in rec.Units) f.Attributes[k] = v?.ToJsonString();
                     f.WrittenAt = rec.Time;
                 }
                 else
                 {
-                    foreach (var (k, v) in rec.Units) f.Attributes.TryAdd(k, v);
+                    foreach (var (k, v) in rec.Units) if (!f.Attributes.ContainsKey(k)) f.Attributes[k] = v?.ToJsonString();
                 }
                 if (f.ProfileId != rec.ProfileId) { f.ProfileId = rec.ProfileId; f.Moved = true; }
                 f.Touched = true;
@@ -444,13 +448,14 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             foreach (var f in byKey.Values)
             {
                 if (!f.Touched) continue;
-                var json = ProfileValues.Serialize(f.Attributes);
+                var json = ProfileValues.SerializeRaw(f.Attributes);
                 if (json == f.OriginalJson && !f.Moved && f.WrittenAt == f.OriginalWrittenAt) continue;
                 await upsert.AddAsync(ct, sandbox, f.DatasetId, f.RecordKey, f.ProfileId, run.BatchId, sql.Time(f.WrittenAt), json);
             }
             await upsert.FlushAsync(ct);
+            t0 = run.Part("apply + fragment upserts", t0);
         }
-        var changed = await MaterializeAsync(sql, sandbox, ids, frags, run.Policy, DateTimeOffset.UtcNow, ct);
+        var changed = await MaterializeAsync(sql, sandbox, ids, frags, run.Policy, DateTimeOffset.UtcNow, ct, run.Part);
         foreach (var pid in changed) run.Updated.Add(pid);
     }
 
@@ -461,7 +466,8 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             [sandbox], profileIds, r =>
             {
                 var json = r.GetString(4);
-                var f = new FragmentState(r.GetString(0), r.GetString(1), r.GetString(2), sql.ReadTime(r, 3), ProfileValues.ParseFlat(json), json);
+                var parsed = ProfileValues.ParseRaw(json);
+                var f = new FragmentState(r.GetString(0), r.GetString(1), r.GetString(2), sql.ReadTime(r, 3), parsed, json);
                 if (!frags.TryGetValue(f.ProfileId, out var l)) frags[f.ProfileId] = l = [];
                 l.Add(f);
             }, ct);
@@ -470,20 +476,22 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
 
     /// <summary>Writes the default-policy merge of each profile when it changed; returns the changed profile ids.</summary>
     private static async Task<List<string>> MaterializeAsync(ProfileSql sql, string sandbox, IReadOnlyList<string> ids,
-        Dictionary<string, List<FragmentState>> frags, MergePolicy policy, DateTimeOffset now, CancellationToken ct)
+        Dictionary<string, List<FragmentState>> frags, MergePolicy policy, DateTimeOffset now, CancellationToken ct, Func<string, long, long>? part = null)
     {
+        var t0 = Stopwatch.GetTimestamp();
         var current = new Dictionary<string, (string Attrs, string Prov)>(StringComparer.Ordinal);
         await sql.ForEachInAsync("SELECT id, attributes, provenance FROM profiles WHERE sandbox_id=@p0 AND id IN ({in})",
             [sandbox], ids, r => current[r.GetString(0)] = (r.GetString(1), r.GetString(2)), ct);
+        if (part is not null) t0 = part("read profiles", t0);
         var changed = new List<string>();
         await using var update = sql.Command("UPDATE profiles SET attributes=@p0, provenance=@p1, updated_at=@p2 WHERE sandbox_id=@p3 AND id=@p4", "", "", 0L, sandbox, "");
         if (sql.IsSqlite) update.Prepare();
         foreach (var pid in ids)
         {
             if (!current.TryGetValue(pid, out var cur)) continue;
-            var list = frags.TryGetValue(pid, out var l) ? l.Where(f => f.ProfileId == pid) : [];
-            var merged = AttributeMerger.Merge(list.Select(f => new FragmentData(f.DatasetId, f.RecordKey, f.WrittenAt, f.Attributes)), policy.Method, policy.DatasetOrder);
-            var attrs = ProfileValues.Serialize(merged.Values);
+            var list = frags.TryGetValue(pid, out var l) ? l.FindAll(f => f.ProfileId == pid) : [];
+            var merged = AttributeMerger.Merge(list, f => f.DatasetId, f => f.RecordKey, f => f.WrittenAt, f => f.Attributes, policy.Method, policy.DatasetOrder);
+            var attrs = ProfileValues.SerializeRaw(merged.Values);
             var prov = ProfileValues.Serialize(merged.Provenance);
             if (attrs == cur.Attrs && prov == cur.Prov) continue;
             update.Parameters[0].Value = attrs;
@@ -493,6 +501,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             await update.ExecuteNonQueryAsync(ct);
             changed.Add(pid);
         }
+        part?.Invoke("merge + profile updates", t0);
         return changed;
     }
 
@@ -504,14 +513,15 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
         public List<string> Profiles { get; } = [];
     }
 
-    private sealed class FragmentState(string datasetId, string recordKey, string profileId, DateTimeOffset writtenAt, Dictionary<string, JsonNode?> attributes, string? originalJson)
+    /// <summary>A fragment as the profile stage handles it: attribute values kept as raw JSON text (null: JSON null).</summary>
+    private sealed class FragmentState(string datasetId, string recordKey, string profileId, DateTimeOffset writtenAt, Dictionary<string, string?> attributes, string? originalJson)
     {
         public string DatasetId { get; } = datasetId;
         public string RecordKey { get; } = recordKey;
         public string ProfileId { get; set; } = profileId;
         public DateTimeOffset WrittenAt { get; set; } = writtenAt;
         public DateTimeOffset? OriginalWrittenAt { get; } = originalJson is null ? null : writtenAt;
-        public Dictionary<string, JsonNode?> Attributes { get; } = attributes;
+        public Dictionary<string, string?> Attributes { get; } = attributes;
         public string? OriginalJson { get; } = originalJson;
         public bool Touched { get; set; }
         public bool Moved { get; set; }
@@ -544,6 +554,15 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
         public MergePolicy Policy => policy;
         public Stopwatch Identity { get; } = new();
         public Stopwatch Profile { get; } = new();
+        private readonly Dictionary<string, long> parts = new(StringComparer.Ordinal);
+
+        /// <summary>Adds the time since <paramref name="start"/> to a named part of the profile stage; returns now.</summary>
+        public long Part(string name, long start)
+        {
+            var now = Stopwatch.GetTimestamp();
+            parts[name] = parts.GetValueOrDefault(name) + (now - start);
+            return now;
+        }
         public long Records, ProfilesCreated, ProfilesUpdated, ProfilesMerged, IdentitiesAdded, IdentitiesEvicted, WithoutIdentity, Events;
         /// <summary>Profiles of the current chunk that existed before and changed (identities, merges, attributes).</summary>
         public HashSet<string> Updated { get; } = new(StringComparer.Ordinal);
@@ -636,6 +655,9 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
         }
 
         public ProfileIngestResult Result() => new(Records, ProfilesCreated, ProfilesUpdated, ProfilesMerged, IdentitiesAdded,
-            IdentitiesEvicted, WithoutIdentity, Events, Identity.Elapsed, Profile.Elapsed);
+            IdentitiesEvicted, WithoutIdentity, Events, Identity.Elapsed, Profile.Elapsed)
+        {
+            ProfileStageParts = parts.ToDictionary(kv => kv.Key, kv => Stopwatch.GetElapsedTime(0, kv.Value), StringComparer.Ordinal),
+        };
     }
 }
