@@ -443,6 +443,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
                 if (f.ProfileId != rec.ProfileId) { f.ProfileId = rec.ProfileId; f.Moved = true; }
                 f.Touched = true;
             }
+            t0 = run.Part("apply units", t0);
             await using var upsert = sql.Bulk("profile_fragments", ["sandbox_id", "dataset_id", "record_key", "profile_id", "batch_id", "written_at", "attributes"],
                 "ON CONFLICT (sandbox_id, dataset_id, record_key) DO UPDATE SET profile_id=excluded.profile_id, batch_id=excluded.batch_id, written_at=excluded.written_at, attributes=excluded.attributes");
             foreach (var f in byKey.Values)
@@ -453,7 +454,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
                 await upsert.AddAsync(ct, sandbox, f.DatasetId, f.RecordKey, f.ProfileId, run.BatchId, sql.Time(f.WrittenAt), json);
             }
             await upsert.FlushAsync(ct);
-            t0 = run.Part("apply + fragment upserts", t0);
+            t0 = run.Part("fragment upserts", t0);
         }
         var changed = await MaterializeAsync(sql, sandbox, ids, frags, run.Policy, DateTimeOffset.UtcNow, ct, run.Part);
         foreach (var pid in changed) run.Updated.Add(pid);
@@ -484,8 +485,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             [sandbox], ids, r => current[r.GetString(0)] = (r.GetString(1), r.GetString(2)), ct);
         if (part is not null) t0 = part("read profiles", t0);
         var changed = new List<string>();
-        await using var update = sql.Command("UPDATE profiles SET attributes=@p0, provenance=@p1, updated_at=@p2 WHERE sandbox_id=@p3 AND id=@p4", "", "", 0L, sandbox, "");
-        if (sql.IsSqlite) update.Prepare();
+        var rows = new List<(string Id, string Attrs, string Prov, object Time)>();
         foreach (var pid in ids)
         {
             if (!current.TryGetValue(pid, out var cur)) continue;
@@ -494,14 +494,36 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             var attrs = ProfileValues.SerializeRaw(merged.Values);
             var prov = ProfileValues.Serialize(merged.Provenance);
             if (attrs == cur.Attrs && prov == cur.Prov) continue;
-            update.Parameters[0].Value = attrs;
-            update.Parameters[1].Value = prov;
-            update.Parameters[2].Value = sql.Time(merged.UpdatedAt ?? now);
-            update.Parameters[4].Value = pid;
-            await update.ExecuteNonQueryAsync(ct);
+            rows.Add((pid, attrs, prov, sql.Time(merged.UpdatedAt ?? now)));
             changed.Add(pid);
         }
-        part?.Invoke("merge + profile updates", t0);
+        if (part is not null) t0 = part("merge + serialize", t0);
+        if (sql.IsSqlite)
+        {
+            // In-process: one prepared single-row UPDATE per profile is the cheapest form on SQLite.
+            await using var update = sql.Command("UPDATE profiles SET attributes=@p0, provenance=@p1, updated_at=@p2 WHERE sandbox_id=@p3 AND id=@p4", "", "", 0L, sandbox, "");
+            update.Prepare();
+            foreach (var (id, attrs, prov, time) in rows)
+            {
+                update.Parameters[0].Value = attrs;
+                update.Parameters[1].Value = prov;
+                update.Parameters[2].Value = time;
+                update.Parameters[4].Value = id;
+                await update.ExecuteNonQueryAsync(ct);
+            }
+        }
+        else
+        {
+            // PostgreSQL: one statement per 1,000 profiles (arrays joined with unnest) instead of a round trip per profile.
+            foreach (var slice in rows.Chunk(1000))
+                await sql.ExecAsync("""
+                    UPDATE profiles AS p SET attributes=u.a, provenance=u.v, updated_at=u.t
+                    FROM unnest(@p0::text[], @p1::text[], @p2::text[], @p3::timestamptz[]) AS u(id, a, v, t)
+                    WHERE p.sandbox_id=@p4 AND p.id=u.id
+                    """, ct, slice.Select(x => x.Id).ToArray(), slice.Select(x => x.Attrs).ToArray(), slice.Select(x => x.Prov).ToArray(),
+                    slice.Select(x => (DateTimeOffset)x.Time).ToArray(), sandbox);
+        }
+        part?.Invoke("profile updates", t0);
         return changed;
     }
 

@@ -73,13 +73,13 @@ internal sealed class ProfileSql(DbConnection connection, bool sqlite)
     {
         if (sqlite && typeof(T) == typeof(string))
         {
+            var all = values.Select(v => (string)(object)v!).ToList();
             // One statement per 5,000 values: the list goes as one JSON array parameter (json_each), which avoids
             // Microsoft.Data.Sqlite's per-parameter cost and hundreds of small statements per chunk.
             for (var off = 0; off < values.Count; off += 5000)
             {
                 var n = Math.Min(5000, values.Count - off);
-                var list = new string[n];
-                for (var i = 0; i < n; i++) list[i] = (string)(object)values[off + i]!;
+                var list = all.GetRange(off, n);
                 var args = new object?[fixedArgs.Length + 1];
                 fixedArgs.CopyTo(args, 0);
                 args[^1] = System.Text.Json.JsonSerializer.Serialize(list);
