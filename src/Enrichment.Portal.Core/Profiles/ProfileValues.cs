@@ -130,7 +130,26 @@ internal static class ProfileValues
         return text;
     }
 
-    public static string Serialize(Dictionary<string, string> flat) => JsonSerializer.Serialize(flat);
+    /// <summary>Same text as <c>JsonSerializer.Serialize(flat)</c> (default options), written without the serializer's per-call setup.</summary>
+    public static string Serialize(Dictionary<string, string> flat)
+    {
+        var buffer = serializeBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            foreach (var (k, v) in flat)
+            {
+                w.WritePropertyName(k);
+                if (v is null) w.WriteNullValue();
+                else w.WriteStringValue(v);
+            }
+            w.WriteEndObject();
+        }
+        var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        if (buffer.Capacity > 1 << 20) serializeBuffer = null;
+        return text;
+    }
 
     public static Dictionary<string, JsonNode?> ParseFlat(string? json)
     {
@@ -256,6 +275,34 @@ public static class AttributeMerger
     {
         IEnumerable<TFragment> ordered;
         if (list.Count <= 1) ordered = list;
+        else if (list.Count <= 8)
+        {
+            // A few fragments (the usual case): a stable insertion sort by the same keys as the OrderBy chains below.
+            var precedence = method == MergeMethods.DatasetPrecedence;
+            var order = datasetOrder ?? [];
+            int Rank(string d) { var i = IndexOf(order, d); return i < 0 ? int.MaxValue : i; }
+            int Compare(TFragment a, TFragment b)
+            {
+                if (precedence)
+                {
+                    var c = Rank(datasetId(b)).CompareTo(Rank(datasetId(a)));
+                    if (c != 0) return c;
+                }
+                var t = writtenAt(a).CompareTo(writtenAt(b));
+                if (t != 0) return t;
+                var d = string.CompareOrdinal(datasetId(a), datasetId(b));
+                return d != 0 ? d : string.CompareOrdinal(recordKey(a), recordKey(b));
+            }
+            var sorted = new List<TFragment>(list);
+            for (var i = 1; i < sorted.Count; i++)
+            {
+                var x = sorted[i];
+                var j = i - 1;
+                while (j >= 0 && Compare(sorted[j], x) > 0) { sorted[j + 1] = sorted[j]; j--; }
+                sorted[j + 1] = x;
+            }
+            ordered = sorted;
+        }
         else if (method == MergeMethods.DatasetPrecedence)
         {
             var order = datasetOrder ?? [];
