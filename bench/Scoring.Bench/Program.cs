@@ -116,6 +116,7 @@ for (var attempt = 1; attempt <= runs; attempt++)
     Console.WriteLine($"  records file (insights JSON): {tWrite.TotalSeconds:F2} s");
     Console.WriteLine($"  validate + lake: {tLake.TotalSeconds:F2} s ({ingest.RecordsWritten:N0} written, {ingest.RecordsFailed:N0} rejected)");
     Console.WriteLine($"  identity + profile stages: {tProfile.TotalSeconds:F2} s (identity {applied.IdentityStage.TotalSeconds:F1} s, profile {applied.ProfileStage.TotalSeconds:F1} s; {applied.ProfilesUpdated:N0} updated, {applied.ProfilesCreated:N0} created)");
+    Console.WriteLine("    profile stage parts: " + string.Join(", ", applied.ProfileStageParts.Select(kv => $"{kv.Key} {kv.Value.TotalSeconds:F1} s")));
     Console.WriteLine($"  whole run until profiles show the insights: {total.Elapsed.TotalSeconds:F1} s ({outcome.RowsScored / total.Elapsed.TotalSeconds:N0} profiles/s)");
 }
 

@@ -64,24 +64,21 @@ public sealed class ModelScorer
         var m = Load(req.Artifact);
         var man = m.Manifest;
         using var c = ModelLake.Open();
-        List<ScoreResult> results;
-        if (man.Plan is not null && man.Recipe != Recipe.Clv)
-            results = ScorePlanBatch(c, m, req, ct);
-        else
-            results = ScoreEventsBatch(c, m, req, ct);
+        if (man.Plan is not null && man.Recipe != Recipe.Clv && m.Model is not null)
+        {
+            var (rows, values) = ScorePlanStreaming(c, m, req, ct);
+            return new ScoringOutcome(req.OutputPath, rows, req.DistributionEdges is { } e ? ScoreDistribution.From(values, e) : ScoreDistribution.Deciles(values));
+        }
+        var results = ScoreEventsBatch(c, m, req, ct);
         Write(c, man.Recipe, results, req.OutputPath);
-        var values = results.Select(r => r.Score ?? r.Value ?? r.Engagement ?? r.Segment).Where(v => v is not null).Select(v => v!.Value).ToArray();
-        return new ScoringOutcome(req.OutputPath, results.Count, req.DistributionEdges is { } edges ? ScoreDistribution.From(values, edges) : ScoreDistribution.Deciles(values));
+        var vals = results.Select(r => r.Score ?? r.Value ?? r.Engagement ?? r.Segment).Where(v => v is not null).Select(v => v!.Value).ToArray();
+        return new ScoringOutcome(req.OutputPath, results.Count, req.DistributionEdges is { } edges ? ScoreDistribution.From(vals, edges) : ScoreDistribution.Deciles(vals));
     }
 
-    private static DateTime EventAsOf(DuckDBConnection c, ModelManifest man, ScoringRequest req)
-    {
-        if (req.AsOf is { } a) return a;
-        var max = ModelLake.ToDate(ModelLake.Query(c, $"SELECT max(ts) AS m FROM {man.Events!.Relation(req.EventGlobs)}").Column("m")[0]);
-        return (max ?? DateTime.UtcNow).Date.AddDays(1);
-    }
-
-    private List<ScoreResult> ScorePlanBatch(DuckDBConnection c, Loaded m, ScoringRequest req, CancellationToken ct)
+    /// <summary>Rows read from DuckDB and scored per slice: one reader streams the input, the rows of a slice are encoded and
+    /// scored in parallel with pooled PredictionEngines (the same engines as <see cref="ScoreOne"/>, so the batch and the one-profile
+    /// score agree), and the results go straight to a DuckDB appender, then to Parquet. Nothing holds the whole table.</summary>
+    private (long Rows, List<double> Values) ScorePlanStreaming(DuckDBConnection c, Loaded m, ScoringRequest req, CancellationToken ct)
     {
         var man = m.Manifest; var plan = man.Plan!;
         var keyField = req.KeyField ?? man.KeyField;
@@ -97,22 +94,117 @@ public sealed class ModelScorer
             select.AddRange(names.Select(n => n is "ev_recency_days" or "ev_days_since_first" ? "a." + n : $"coalesce(a.{n}, 0) AS {n}"));
             from += $" LEFT JOIN {EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes)} a ON CAST(s.{ModelLake.Quote(keyField!)} AS VARCHAR) = a.k";
         }
-        var t = ModelLake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}", ct);
-        var cols = plan.Specs.Select(s => t.Column(s.Name)).ToArray();
-        var names2 = plan.Specs.Select(s => s.Name).ToArray();
-        var refDate = man.UsesEventFeatures ? req.AsOf ?? plan.ReferenceDate : req.AsOf ?? plan.ReferenceDate;
-        var index = names2.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
-        var rows = Enumerable.Range(0, t.Rows).Select(r => new FeatureRow { Features = Standardize(man, plan.Encode(n => cols[index[n]][r], refDate)) });
-        var view = MlRows.Load(m.Ml, rows, plan.Width);
-        var scored = m.Model!.Transform(view);
-        var keys = t.Column(ProfileData.KeyColumn);
-        if (man.Recipe == Recipe.Segmentation)
+        var refDate = req.AsOf ?? plan.ReferenceDate;
+        var segmentation = man.Recipe == Recipe.Segmentation;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(req.OutputPath))!);
+        ModelLake.Execute(c, segmentation
+            ? "CREATE TEMP TABLE out_rows (key VARCHAR, segment INTEGER, segmentDescription VARCHAR)"
+            : "CREATE TEMP TABLE out_rows (key VARCHAR, score DOUBLE)");
+
+        const int Slice = 16_384;
+        var workers = Math.Max(1, Math.Min(Environment.ProcessorCount, 8));
+        var values = new List<double>();
+        long total = 0;
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT {string.Join(", ", select)} FROM {from}";
+        DuckDBDataReader reader;
+        try { reader = (DuckDBDataReader)cmd.ExecuteReader(); }
+        catch (DuckDBException e) { throw new ModelTrainingException("Query on the data lake failed: " + e.Message); }
+        using (reader)
         {
-            var labels = m.Ml.Data.CreateEnumerable<ClusterRow>(scored, reuseRowObject: false).Select(x => (int)x.PredictedLabel).ToArray();
-            return labels.Select((l, i) => new ScoreResult(ModelLake.ToText(keys[i]), Segment: l, SegmentDescription: man.Segmentation!.Descriptions[l - 1])).ToList();
+            var width = reader.FieldCount;
+            var index = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < width; i++) index[reader.GetName(i)] = i;
+            var specCols = plan.Specs.Select(sp => index.TryGetValue(sp.Name, out var i) ? i : throw new ModelTrainingException($"Column '{sp.Name}' is not in the data.")).ToArray();
+            var specIndex = plan.Specs.Select((sp, i) => (sp.Name, i)).GroupBy(x => x.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => specCols[g.First().i], StringComparer.Ordinal);
+            var rows = new object?[Slice][];
+            for (var i = 0; i < Slice; i++) rows[i] = new object?[width];
+            var keys = new string?[Slice];
+            var scores = new double[Slice];
+            var segments = new int[Slice];
+            using var app = c.CreateAppender("out_rows");
+            while (true)
+            {
+                var n = 0;
+                while (n < Slice && reader.Read())
+                {
+                    var row = rows[n];
+                    for (var i = 0; i < width; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                    keys[n] = ModelLake.ToText(row[0]);
+                    n++;
+                }
+                if (n == 0) break;
+                ct.ThrowIfCancellationRequested();
+                var count = n;
+                var per = (count + workers - 1) / workers;
+                Parallel.For(0, workers, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = workers }, w =>
+                {
+                    var lo = w * per; var hi = Math.Min(count, lo + per);
+                    if (lo >= hi) return;
+                    var input = new FeatureRow();
+                    if (segmentation)
+                    {
+                        var engine = m.ClusterPool!.Get();
+                        var output = new ClusterRow();
+                        try
+                        {
+                            for (var r = lo; r < hi; r++)
+                            {
+                                var row = rows[r];
+                                input.Features = Standardize(man, plan.Encode(name => row[specIndex[name]], refDate));
+                                engine.Predict(input, ref output);
+                                segments[r] = (int)output.PredictedLabel;
+                            }
+                        }
+                        finally { m.ClusterPool.Return(engine); }
+                    }
+                    else
+                    {
+                        var engine = m.ScorePool!.Get();
+                        var output = new ScoreRow();
+                        try
+                        {
+                            for (var r = lo; r < hi; r++)
+                            {
+                                var row = rows[r];
+                                input.Features = Standardize(man, plan.Encode(name => row[specIndex[name]], refDate));
+                                engine.Predict(input, ref output);
+                                scores[r] = Platt.Apply(output.Score, man.PlattA, man.PlattB);
+                            }
+                        }
+                        finally { m.ScorePool.Return(engine); }
+                    }
+                });
+                for (var r = 0; r < count; r++)
+                {
+                    var row = app.CreateRow();
+                    row.AppendValue(keys[r]);
+                    if (segmentation)
+                    {
+                        row.AppendValue((int?)segments[r]);
+                        row.AppendValue(man.Segmentation!.Descriptions[segments[r] - 1]);
+                        values.Add(segments[r]);
+                    }
+                    else
+                    {
+                        row.AppendValue((double?)scores[r]);
+                        values.Add(scores[r]);
+                    }
+                    row.EndRow();
+                }
+                total += count;
+                if (count < Slice) break;
+            }
         }
-        var s = MlRows.Scores(scored);
-        return s.Select((v, i) => new ScoreResult(ModelLake.ToText(keys[i]), Score: Platt.Apply(v, man.PlattA, man.PlattB))).ToList();
+        ModelLake.Execute(c, $"COPY (SELECT * FROM out_rows) TO {ModelLake.Literal(req.OutputPath)} (FORMAT parquet)");
+        return (total, values);
+    }
+
+    private static DateTime EventAsOf(DuckDBConnection c, ModelManifest man, ScoringRequest req)
+    {
+        if (req.AsOf is { } a) return a;
+        var max = ModelLake.ToDate(ModelLake.Query(c, $"SELECT max(ts) AS m FROM {man.Events!.Relation(req.EventGlobs)}").Column("m")[0]);
+        return (max ?? DateTime.UtcNow).Date.AddDays(1);
     }
 
     private static List<ScoreResult> ScoreEventsBatch(DuckDBConnection c, Loaded m, ScoringRequest req, CancellationToken ct)

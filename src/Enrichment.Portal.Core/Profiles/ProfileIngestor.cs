@@ -201,7 +201,9 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             run.Identity.Stop();
             run.Profile.Start();
             await ProfileStageAsync(run, records, recompute, ct);
+            var t0 = Stopwatch.GetTimestamp();
             await tx.CommitAsync(ct);
+            run.Part("commit", t0);
             run.Profile.Stop();
             run.EndChunk();
         }
@@ -411,7 +413,9 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
         if (recompute.Count == 0) return;
 
         var ids = recompute.ToList();
+        var t0 = Stopwatch.GetTimestamp();
         var frags = await LoadFragmentsAsync(sql, sandbox, ids, ct);
+        t0 = run.Part("load fragments", t0);
         if (run.Schema.Class == SchemaClass.Profile)
         {
             var byKey = new Dictionary<(string, string), FragmentState>();
@@ -429,28 +433,30 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
                 }
                 if (rec.Time >= f.WrittenAt)
                 {
-                    foreach (var (k, v) in rec.Units) f.Attributes[k] = v;
+                    foreach (var (k, v) in rec.Units) f.Attributes[k] = v?.ToJsonString();
                     f.WrittenAt = rec.Time;
                 }
                 else
                 {
-                    foreach (var (k, v) in rec.Units) f.Attributes.TryAdd(k, v);
+                    foreach (var (k, v) in rec.Units) if (!f.Attributes.ContainsKey(k)) f.Attributes[k] = v?.ToJsonString();
                 }
                 if (f.ProfileId != rec.ProfileId) { f.ProfileId = rec.ProfileId; f.Moved = true; }
                 f.Touched = true;
             }
+            t0 = run.Part("apply units", t0);
             await using var upsert = sql.Bulk("profile_fragments", ["sandbox_id", "dataset_id", "record_key", "profile_id", "batch_id", "written_at", "attributes"],
                 "ON CONFLICT (sandbox_id, dataset_id, record_key) DO UPDATE SET profile_id=excluded.profile_id, batch_id=excluded.batch_id, written_at=excluded.written_at, attributes=excluded.attributes");
             foreach (var f in byKey.Values)
             {
                 if (!f.Touched) continue;
-                var json = ProfileValues.Serialize(f.Attributes);
+                var json = ProfileValues.SerializeRaw(f.Attributes);
                 if (json == f.OriginalJson && !f.Moved && f.WrittenAt == f.OriginalWrittenAt) continue;
                 await upsert.AddAsync(ct, sandbox, f.DatasetId, f.RecordKey, f.ProfileId, run.BatchId, sql.Time(f.WrittenAt), json);
             }
             await upsert.FlushAsync(ct);
+            t0 = run.Part("fragment upserts", t0);
         }
-        var changed = await MaterializeAsync(sql, sandbox, ids, frags, run.Policy, DateTimeOffset.UtcNow, ct);
+        var changed = await MaterializeAsync(sql, sandbox, ids, frags, run.Policy, DateTimeOffset.UtcNow, ct, run.Part);
         foreach (var pid in changed) run.Updated.Add(pid);
     }
 
@@ -461,7 +467,8 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             [sandbox], profileIds, r =>
             {
                 var json = r.GetString(4);
-                var f = new FragmentState(r.GetString(0), r.GetString(1), r.GetString(2), sql.ReadTime(r, 3), ProfileValues.ParseFlat(json), json);
+                var parsed = ProfileValues.ParseRaw(json);
+                var f = new FragmentState(r.GetString(0), r.GetString(1), r.GetString(2), sql.ReadTime(r, 3), parsed, json);
                 if (!frags.TryGetValue(f.ProfileId, out var l)) frags[f.ProfileId] = l = [];
                 l.Add(f);
             }, ct);
@@ -470,29 +477,53 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
 
     /// <summary>Writes the default-policy merge of each profile when it changed; returns the changed profile ids.</summary>
     private static async Task<List<string>> MaterializeAsync(ProfileSql sql, string sandbox, IReadOnlyList<string> ids,
-        Dictionary<string, List<FragmentState>> frags, MergePolicy policy, DateTimeOffset now, CancellationToken ct)
+        Dictionary<string, List<FragmentState>> frags, MergePolicy policy, DateTimeOffset now, CancellationToken ct, Func<string, long, long>? part = null)
     {
+        var t0 = Stopwatch.GetTimestamp();
         var current = new Dictionary<string, (string Attrs, string Prov)>(StringComparer.Ordinal);
         await sql.ForEachInAsync("SELECT id, attributes, provenance FROM profiles WHERE sandbox_id=@p0 AND id IN ({in})",
             [sandbox], ids, r => current[r.GetString(0)] = (r.GetString(1), r.GetString(2)), ct);
+        if (part is not null) t0 = part("read profiles", t0);
         var changed = new List<string>();
-        await using var update = sql.Command("UPDATE profiles SET attributes=@p0, provenance=@p1, updated_at=@p2 WHERE sandbox_id=@p3 AND id=@p4", "", "", 0L, sandbox, "");
-        if (sql.IsSqlite) update.Prepare();
+        var rows = new List<(string Id, string Attrs, string Prov, object Time)>();
         foreach (var pid in ids)
         {
             if (!current.TryGetValue(pid, out var cur)) continue;
-            var list = frags.TryGetValue(pid, out var l) ? l.Where(f => f.ProfileId == pid) : [];
-            var merged = AttributeMerger.Merge(list.Select(f => new FragmentData(f.DatasetId, f.RecordKey, f.WrittenAt, f.Attributes)), policy.Method, policy.DatasetOrder);
-            var attrs = ProfileValues.Serialize(merged.Values);
+            var list = frags.TryGetValue(pid, out var l) ? l.FindAll(f => f.ProfileId == pid) : [];
+            var merged = AttributeMerger.Merge(list, f => f.DatasetId, f => f.RecordKey, f => f.WrittenAt, f => f.Attributes, policy.Method, policy.DatasetOrder);
+            var attrs = ProfileValues.SerializeRaw(merged.Values);
             var prov = ProfileValues.Serialize(merged.Provenance);
             if (attrs == cur.Attrs && prov == cur.Prov) continue;
-            update.Parameters[0].Value = attrs;
-            update.Parameters[1].Value = prov;
-            update.Parameters[2].Value = sql.Time(merged.UpdatedAt ?? now);
-            update.Parameters[4].Value = pid;
-            await update.ExecuteNonQueryAsync(ct);
+            rows.Add((pid, attrs, prov, sql.Time(merged.UpdatedAt ?? now)));
             changed.Add(pid);
         }
+        if (part is not null) t0 = part("merge + serialize", t0);
+        if (sql.IsSqlite)
+        {
+            // In-process: one prepared single-row UPDATE per profile is the cheapest form on SQLite.
+            await using var update = sql.Command("UPDATE profiles SET attributes=@p0, provenance=@p1, updated_at=@p2 WHERE sandbox_id=@p3 AND id=@p4", "", "", 0L, sandbox, "");
+            update.Prepare();
+            foreach (var (id, attrs, prov, time) in rows)
+            {
+                update.Parameters[0].Value = attrs;
+                update.Parameters[1].Value = prov;
+                update.Parameters[2].Value = time;
+                update.Parameters[4].Value = id;
+                await update.ExecuteNonQueryAsync(ct);
+            }
+        }
+        else
+        {
+            // PostgreSQL: one statement per 1,000 profiles (arrays joined with unnest) instead of a round trip per profile.
+            foreach (var slice in rows.Chunk(1000))
+                await sql.ExecAsync("""
+                    UPDATE profiles AS p SET attributes=u.a, provenance=u.v, updated_at=u.t
+                    FROM unnest(@p0::text[], @p1::text[], @p2::text[], @p3::timestamptz[]) AS u(id, a, v, t)
+                    WHERE p.sandbox_id=@p4 AND p.id=u.id
+                    """, ct, slice.Select(x => x.Id).ToArray(), slice.Select(x => x.Attrs).ToArray(), slice.Select(x => x.Prov).ToArray(),
+                    slice.Select(x => (DateTimeOffset)x.Time).ToArray(), sandbox);
+        }
+        part?.Invoke("profile updates", t0);
         return changed;
     }
 
@@ -504,14 +535,15 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
         public List<string> Profiles { get; } = [];
     }
 
-    private sealed class FragmentState(string datasetId, string recordKey, string profileId, DateTimeOffset writtenAt, Dictionary<string, JsonNode?> attributes, string? originalJson)
+    /// <summary>A fragment as the profile stage handles it: attribute values kept as raw JSON text (null: JSON null).</summary>
+    private sealed class FragmentState(string datasetId, string recordKey, string profileId, DateTimeOffset writtenAt, Dictionary<string, string?> attributes, string? originalJson)
     {
         public string DatasetId { get; } = datasetId;
         public string RecordKey { get; } = recordKey;
         public string ProfileId { get; set; } = profileId;
         public DateTimeOffset WrittenAt { get; set; } = writtenAt;
         public DateTimeOffset? OriginalWrittenAt { get; } = originalJson is null ? null : writtenAt;
-        public Dictionary<string, JsonNode?> Attributes { get; } = attributes;
+        public Dictionary<string, string?> Attributes { get; } = attributes;
         public string? OriginalJson { get; } = originalJson;
         public bool Touched { get; set; }
         public bool Moved { get; set; }
@@ -544,6 +576,15 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
         public MergePolicy Policy => policy;
         public Stopwatch Identity { get; } = new();
         public Stopwatch Profile { get; } = new();
+        private readonly Dictionary<string, long> parts = new(StringComparer.Ordinal);
+
+        /// <summary>Adds the time since <paramref name="start"/> to a named part of the profile stage; returns now.</summary>
+        public long Part(string name, long start)
+        {
+            var now = Stopwatch.GetTimestamp();
+            parts[name] = parts.GetValueOrDefault(name) + (now - start);
+            return now;
+        }
         public long Records, ProfilesCreated, ProfilesUpdated, ProfilesMerged, IdentitiesAdded, IdentitiesEvicted, WithoutIdentity, Events;
         /// <summary>Profiles of the current chunk that existed before and changed (identities, merges, attributes).</summary>
         public HashSet<string> Updated { get; } = new(StringComparer.Ordinal);
@@ -636,6 +677,9 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
         }
 
         public ProfileIngestResult Result() => new(Records, ProfilesCreated, ProfilesUpdated, ProfilesMerged, IdentitiesAdded,
-            IdentitiesEvicted, WithoutIdentity, Events, Identity.Elapsed, Profile.Elapsed);
+            IdentitiesEvicted, WithoutIdentity, Events, Identity.Elapsed, Profile.Elapsed)
+        {
+            ProfileStageParts = parts.ToDictionary(kv => kv.Key, kv => Stopwatch.GetElapsedTime(0, kv.Value), StringComparer.Ordinal),
+        };
     }
 }

@@ -41,4 +41,8 @@ public sealed record ProfileIngestProgress(long Records, long Profiles);
 /// <param name="Events">Events inserted (a re-run inserts none).</param>
 public sealed record ProfileIngestResult(
     long Records, long ProfilesCreated, long ProfilesUpdated, long ProfilesMerged, long IdentitiesAdded,
-    long IdentitiesEvicted, long RecordsWithoutIdentity, long Events, TimeSpan IdentityStage, TimeSpan ProfileStage);
+    long IdentitiesEvicted, long RecordsWithoutIdentity, long Events, TimeSpan IdentityStage, TimeSpan ProfileStage)
+{
+    /// <summary>Where the profile stage spent its time (load fragments, apply + fragment upserts, merge, profile updates, commit).</summary>
+    public IReadOnlyDictionary<string, TimeSpan> ProfileStageParts { get; init; } = new Dictionary<string, TimeSpan>();
+}

@@ -71,6 +71,24 @@ internal sealed class ProfileSql(DbConnection connection, bool sqlite)
     /// <summary>Runs <paramref name="sql"/> (which holds <c>{in}</c> for the list) over <paramref name="values"/> in slices of 500.</summary>
     public async Task ForEachInAsync<T>(string sql, object?[] fixedArgs, IReadOnlyList<T> values, Action<DbDataReader> row, CancellationToken ct)
     {
+        if (sqlite && typeof(T) == typeof(string))
+        {
+            var all = values.Select(v => (string)(object)v!).ToList();
+            // One statement per 5,000 values: the list goes as one JSON array parameter (json_each), which avoids
+            // Microsoft.Data.Sqlite's per-parameter cost and hundreds of small statements per chunk.
+            for (var off = 0; off < values.Count; off += 5000)
+            {
+                var n = Math.Min(5000, values.Count - off);
+                var list = all.GetRange(off, n);
+                var args = new object?[fixedArgs.Length + 1];
+                fixedArgs.CopyTo(args, 0);
+                args[^1] = System.Text.Json.JsonSerializer.Serialize(list);
+                await using var cmd = Command(sql.Replace("{in}", "SELECT value FROM json_each(@p" + fixedArgs.Length + ")", StringComparison.Ordinal), args);
+                await using var r = await cmd.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct)) row(r);
+            }
+            return;
+        }
         var slice = sqlite ? 48 : 500;
         for (var off = 0; off < values.Count; off += slice)
         {

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Enrichment.Portal.Core.Schemas;
@@ -104,22 +106,122 @@ internal static class ProfileValues
         catch (JsonException) { return JsonValue.Create(s); }
     }
 
+    [ThreadStatic] private static ArrayBufferWriter<byte>? serializeBuffer;
+
+    /// <summary>The flat attributes as one JSON object, byte for byte what <c>JsonObject.ToJsonString()</c> of the same
+    /// entries gives (default writer options), written straight from the nodes without copying them.</summary>
     public static string Serialize(Dictionary<string, JsonNode?> flat)
     {
-        var o = new JsonObject();
-        foreach (var (k, v) in flat) o[k] = v?.DeepClone();
-        return o.ToJsonString();
+        var buffer = serializeBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            foreach (var (k, v) in flat)
+            {
+                w.WritePropertyName(k);
+                if (v is null) w.WriteNullValue();
+                else v.WriteTo(w);
+            }
+            w.WriteEndObject();
+        }
+        var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        if (buffer.Capacity > 1 << 20) serializeBuffer = null;
+        return text;
     }
 
-    public static string Serialize(Dictionary<string, string> flat) => JsonSerializer.Serialize(flat);
+    /// <summary>Same text as <c>JsonSerializer.Serialize(flat)</c> (default options), written without the serializer's per-call setup.</summary>
+    public static string Serialize(Dictionary<string, string> flat)
+    {
+        var buffer = serializeBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            foreach (var (k, v) in flat)
+            {
+                w.WritePropertyName(k);
+                if (v is null) w.WriteNullValue();
+                else w.WriteStringValue(v);
+            }
+            w.WriteEndObject();
+        }
+        var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        if (buffer.Capacity > 1 << 20) serializeBuffer = null;
+        return text;
+    }
 
     public static Dictionary<string, JsonNode?> ParseFlat(string? json)
     {
         var d = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         if (string.IsNullOrEmpty(json)) return d;
         if (JsonNode.Parse(json) is JsonObject o)
-            foreach (var (k, v) in o) d[k] = v?.DeepClone();
+        {
+            foreach (var (k, v) in o) d[k] = v;
+            o.Clear(); // detaches the values from the parsed object: no deep copies needed
+        }
         return d;
+    }
+
+    /// <summary>A flat JSON object as raw JSON text per key (null for a JSON null), in document order, without building
+    /// nodes: the profile stage only moves values between fragments and the merged profile, so it never needs them.
+    /// Keys are unescaped like <see cref="ParseFlat"/>; a repeated key keeps its last value, like ParseFlat.</summary>
+    public static Dictionary<string, string?> ParseRaw(string? json)
+    {
+        var d = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(json)) return d;
+        var max = Encoding.UTF8.GetMaxByteCount(json.Length);
+        var rented = max <= 1 << 14 ? null : ArrayPool<byte>.Shared.Rent(max);
+        Span<byte> bytes = rented ?? stackalloc byte[Math.Min(max, 1 << 14)];
+        try
+        {
+            var n = Encoding.UTF8.GetBytes(json, bytes);
+            var utf8 = bytes[..n];
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                // Not an object: ParseFlat gives an empty dictionary (after checking it is valid JSON).
+                JsonNode.Parse(json);
+                return d;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var key = reader.GetString()!;
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null) { d[key] = null; continue; }
+                var start = (int)reader.TokenStartIndex;
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+                var end = (int)reader.BytesConsumed;
+                d[key] = Encoding.UTF8.GetString(utf8[start..end]);
+            }
+            return d;
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Raw JSON values (from <see cref="ParseRaw"/> or <c>JsonNode.ToJsonString()</c>) as one object; gives the same
+    /// text as <see cref="Serialize(Dictionary{string, JsonNode?})"/> of the parsed values for JSON this store wrote.</summary>
+    public static string SerializeRaw(Dictionary<string, string?> flat)
+    {
+        var buffer = serializeBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            foreach (var (k, v) in flat)
+            {
+                w.WritePropertyName(k);
+                if (v is null) w.WriteNullValue();
+                else w.WriteRawValue(v, skipInputValidation: true);
+            }
+            w.WriteEndObject();
+        }
+        var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        if (buffer.Capacity > 1 << 20) serializeBuffer = null;
+        return text;
     }
 
     public static Dictionary<string, string> ParseProvenance(string? json) =>
@@ -162,33 +264,72 @@ public static class AttributeMerger
 {
     public static MergedAttributes Merge(IEnumerable<FragmentData> fragments, string method, IReadOnlyList<string>? datasetOrder)
     {
-        var list = fragments.ToList();
-        IEnumerable<FragmentData> ordered;
-        if (method == MergeMethods.DatasetPrecedence)
+        var (values, prov, updated) = Merge(fragments.ToList(), f => f.DatasetId, f => f.RecordKey, f => f.WrittenAt, f => f.Attributes, method, datasetOrder);
+        return new MergedAttributes(values, prov, updated);
+    }
+
+    /// <summary>The merge over any fragment shape and value type (null values are skipped): the profile stage merges raw JSON text.</summary>
+    internal static (Dictionary<string, TValue> Values, Dictionary<string, string> Provenance, DateTimeOffset? UpdatedAt) Merge<TFragment, TValue>(
+        List<TFragment> list, Func<TFragment, string> datasetId, Func<TFragment, string> recordKey, Func<TFragment, DateTimeOffset> writtenAt,
+        Func<TFragment, IEnumerable<KeyValuePair<string, TValue>>> attributes, string method, IReadOnlyList<string>? datasetOrder)
+    {
+        IEnumerable<TFragment> ordered;
+        if (list.Count <= 1) ordered = list;
+        else if (list.Count <= 8)
+        {
+            // A few fragments (the usual case): a stable insertion sort by the same keys as the OrderBy chains below.
+            var precedence = method == MergeMethods.DatasetPrecedence;
+            var order = datasetOrder ?? [];
+            int Rank(string d) { var i = IndexOf(order, d); return i < 0 ? int.MaxValue : i; }
+            int Compare(TFragment a, TFragment b)
+            {
+                if (precedence)
+                {
+                    var c = Rank(datasetId(b)).CompareTo(Rank(datasetId(a)));
+                    if (c != 0) return c;
+                }
+                var t = writtenAt(a).CompareTo(writtenAt(b));
+                if (t != 0) return t;
+                var d = string.CompareOrdinal(datasetId(a), datasetId(b));
+                return d != 0 ? d : string.CompareOrdinal(recordKey(a), recordKey(b));
+            }
+            var sorted = new List<TFragment>(list);
+            for (var i = 1; i < sorted.Count; i++)
+            {
+                var x = sorted[i];
+                var j = i - 1;
+                while (j >= 0 && Compare(sorted[j], x) > 0) { sorted[j + 1] = sorted[j]; j--; }
+                sorted[j + 1] = x;
+            }
+            ordered = sorted;
+        }
+        else if (method == MergeMethods.DatasetPrecedence)
         {
             var order = datasetOrder ?? [];
             int Rank(string d) { var i = IndexOf(order, d); return i < 0 ? int.MaxValue : i; }
             // Lowest priority first, so that higher-priority datasets overwrite; within a rank, newest last.
-            ordered = list.OrderByDescending(f => Rank(f.DatasetId)).ThenBy(f => f.WrittenAt).ThenBy(f => f.DatasetId, StringComparer.Ordinal).ThenBy(f => f.RecordKey, StringComparer.Ordinal);
+            ordered = list.OrderByDescending(f => Rank(datasetId(f))).ThenBy(writtenAt).ThenBy(datasetId, StringComparer.Ordinal).ThenBy(recordKey, StringComparer.Ordinal);
         }
         else
         {
-            ordered = list.OrderBy(f => f.WrittenAt).ThenBy(f => f.DatasetId, StringComparer.Ordinal).ThenBy(f => f.RecordKey, StringComparer.Ordinal);
+            ordered = list.OrderBy(writtenAt).ThenBy(datasetId, StringComparer.Ordinal).ThenBy(recordKey, StringComparer.Ordinal);
         }
-        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        var values = new Dictionary<string, TValue>(StringComparer.Ordinal);
         var prov = new Dictionary<string, string>(StringComparer.Ordinal);
         DateTimeOffset? updated = null;
         foreach (var f in ordered)
         {
-            if (updated is null || f.WrittenAt > updated) updated = f.WrittenAt;
-            foreach (var (k, v) in f.Attributes)
+            var w = writtenAt(f);
+            if (updated is null || w > updated) updated = w;
+            var ds = datasetId(f);
+            foreach (var (k, v) in attributes(f))
             {
                 if (v is null) continue;
                 values[k] = v;
-                prov[k] = f.DatasetId;
+                prov[k] = ds;
             }
         }
-        return new MergedAttributes(values, prov, updated);
+        return (values, prov, updated);
     }
 
     private static int IndexOf(IReadOnlyList<string> list, string item)
