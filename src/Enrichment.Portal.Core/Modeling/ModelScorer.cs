@@ -75,9 +75,10 @@ public sealed class ModelScorer
         return new ScoringOutcome(req.OutputPath, results.Count, req.DistributionEdges is { } edges ? ScoreDistribution.From(vals, edges) : ScoreDistribution.Deciles(vals));
     }
 
-    /// <summary>Rows read from DuckDB and scored per slice: one reader streams the input, the rows of a slice are encoded and
-    /// scored in parallel with pooled PredictionEngines (the same engines as <see cref="ScoreOne"/>, so the batch and the one-profile
-    /// score agree), and the results go straight to a DuckDB appender, then to Parquet. Nothing holds the whole table.</summary>
+    /// <summary>Rows read from DuckDB and scored per slice: one reader streams the input, each slice is split among the cores and
+    /// every part is encoded and scored with one ML.NET batch Transform (the same model and encoding as <see cref="ScoreOne"/>, so
+    /// the batch and the one-profile score agree), and the results go straight to a DuckDB appender, then to Parquet. Nothing
+    /// holds the whole table.</summary>
     private (long Rows, List<double> Values) ScorePlanStreaming(DuckDBConnection c, Loaded m, ScoringRequest req, CancellationToken ct)
     {
         var man = m.Manifest; var plan = man.Plan!;
@@ -141,38 +142,30 @@ public sealed class ModelScorer
                 {
                     var lo = w * per; var hi = Math.Min(count, lo + per);
                     if (lo >= hi) return;
-                    var input = new FeatureRow();
+                    // One ML.NET batch Transform per worker's part of the slice (not one prediction at a time): encode the
+                    // rows, load them as an IDataView, transform with the model and read the output column with a cursor.
+                    var part = new FeatureRow[hi - lo];
+                    for (var r = lo; r < hi; r++)
+                    {
+                        var row = rows[r];
+                        part[r - lo] = new FeatureRow { Features = Standardize(man, plan.Encode(name => row[specIndex[name]], refDate)) };
+                    }
+                    var scored = m.Model!.Transform(MlRows.Load(m.Ml, part, plan.Width));
                     if (segmentation)
                     {
-                        var engine = m.ClusterPool!.Get();
-                        var output = new ClusterRow();
-                        try
-                        {
-                            for (var r = lo; r < hi; r++)
-                            {
-                                var row = rows[r];
-                                input.Features = Standardize(man, plan.Encode(name => row[specIndex[name]], refDate));
-                                engine.Predict(input, ref output);
-                                segments[r] = (int)output.PredictedLabel;
-                            }
-                        }
-                        finally { m.ClusterPool.Return(engine); }
+                        var col = scored.Schema["PredictedLabel"];
+                        using var cursor = scored.GetRowCursor([col]);
+                        var getter = cursor.GetGetter<uint>(col);
+                        uint label = 0;
+                        for (var r = lo; cursor.MoveNext(); r++) { getter(ref label); segments[r] = (int)label; }
                     }
                     else
                     {
-                        var engine = m.ScorePool!.Get();
-                        var output = new ScoreRow();
-                        try
-                        {
-                            for (var r = lo; r < hi; r++)
-                            {
-                                var row = rows[r];
-                                input.Features = Standardize(man, plan.Encode(name => row[specIndex[name]], refDate));
-                                engine.Predict(input, ref output);
-                                scores[r] = Platt.Apply(output.Score, man.PlattA, man.PlattB);
-                            }
-                        }
-                        finally { m.ScorePool.Return(engine); }
+                        var col = scored.Schema["Score"];
+                        using var cursor = scored.GetRowCursor([col]);
+                        var getter = cursor.GetGetter<float>(col);
+                        float v = 0;
+                        for (var r = lo; cursor.MoveNext(); r++) { getter(ref v); scores[r] = Platt.Apply(v, man.PlattA, man.PlattB); }
                     }
                 });
                 for (var r = 0; r < count; r++)
