@@ -236,9 +236,11 @@ public sealed class ModelsApiTests(PortalHost host)
         await CreateModelAsync(api, new { name, recipe = "propensity", source, label });
         Assert.Equal(HttpStatusCode.Conflict, (await api.PostAsJsonAsync("/api/v1/models", new { name, recipe = "propensity", source, label })).StatusCode);
 
-        // A snapshot source is valid at creation; training needs a snapshot to exist.
-        var snap = await CreateModelAsync(api, new { name = Unique("on snapshot"), recipe = "segmentation", source = new { snapshot = true } });
-        var train = await api.PostAsync($"/api/v1/models/{snap["id"]!.GetValue<string>()}/train", null);
+        // A snapshot source is valid at creation; training needs a snapshot to exist (a sandbox of its own: other tests of
+        // the shared host make snapshots in prod).
+        using var empty = host.Api(await host.KeyAsync("scientist", "models-nosnap"));
+        var snap = await CreateModelAsync(empty, new { name = Unique("on snapshot"), recipe = "segmentation", source = new { snapshot = true } });
+        var train = await empty.PostAsync($"/api/v1/models/{snap["id"]!.GetValue<string>()}/train", null);
         Assert.Equal((HttpStatusCode)422, train.StatusCode);
         Assert.Contains("snapshot", (await PortalHost.JsonAsync(train))["detail"]!.GetValue<string>());
     }
