@@ -116,12 +116,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
                     while (await r.ReadAsync(ct)) ids.Add(r.GetString(0));
                 if (ids.Count == 0) break;
                 last = ids[^1];
-                using var held = await locks.AcquireAsync(sandboxId, ct);
-                await using var tx = await BeginLockedAsync(sql, sandboxId, ct);
-                var frags = await LoadFragmentsAsync(sql, sandboxId, ids, ct);
-                changed += (await MaterializeAsync(sql, sandboxId, ids, frags, policy, DateTimeOffset.UtcNow, ct)).Count;
-                await tx.CommitAsync(ct);
-                sql.Transaction = null;
+                changed += await RematerializeChunkAsync(sql, sandboxId, ids, policy, ct);
             }
             return changed;
         }
@@ -142,12 +137,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             long changed = 0;
             foreach (var ids in profileIds.Distinct(StringComparer.Ordinal).Chunk(2000))
             {
-                using var held = await locks.AcquireAsync(sandboxId, ct);
-                await using var tx = await BeginLockedAsync(sql, sandboxId, ct);
-                var frags = await LoadFragmentsAsync(sql, sandboxId, ids, ct);
-                changed += (await MaterializeAsync(sql, sandboxId, ids, frags, policy, DateTimeOffset.UtcNow, ct)).Count;
-                await tx.CommitAsync(ct);
-                sql.Transaction = null;
+                changed += await RematerializeChunkAsync(sql, sandboxId, ids, policy, ct);
             }
             return changed;
         }
@@ -155,6 +145,18 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
         {
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    /// <summary>Re-merges one chunk of profiles in its own locked transaction; returns how many changed.</summary>
+    private async Task<int> RematerializeChunkAsync(ProfileSql sql, string sandboxId, IReadOnlyList<string> ids, MergePolicy policy, CancellationToken ct)
+    {
+        using var held = await locks.AcquireAsync(sandboxId, ct);
+        await using var tx = await BeginLockedAsync(sql, sandboxId, ct);
+        var frags = await LoadFragmentsAsync(sql, sandboxId, ids, ct);
+        var changed = (await MaterializeAsync(sql, sandboxId, ids, frags, policy, DateTimeOffset.UtcNow, ct)).Count;
+        await tx.CommitAsync(ct);
+        sql.Transaction = null;
+        return changed;
     }
 
     private async Task<Run> StartAsync(string sandboxId, string datasetId, string batchId, SchemaDefinition schema,

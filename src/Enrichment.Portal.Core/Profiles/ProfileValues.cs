@@ -108,9 +108,8 @@ internal static class ProfileValues
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? serializeBuffer;
 
-    /// <summary>The flat attributes as one JSON object, byte for byte what <c>JsonObject.ToJsonString()</c> of the same
-    /// entries gives (default writer options), written straight from the nodes without copying them.</summary>
-    public static string Serialize(Dictionary<string, JsonNode?> flat)
+    /// <summary>One flat JSON object from the entries (null values as JSON null), written into a per-thread buffer.</summary>
+    private static string WriteObject<T>(Dictionary<string, T?> flat, Action<Utf8JsonWriter, T> writeValue) where T : class
     {
         var buffer = serializeBuffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
@@ -121,7 +120,7 @@ internal static class ProfileValues
             {
                 w.WritePropertyName(k);
                 if (v is null) w.WriteNullValue();
-                else v.WriteTo(w);
+                else writeValue(w, v);
             }
             w.WriteEndObject();
         }
@@ -130,26 +129,14 @@ internal static class ProfileValues
         return text;
     }
 
+    /// <summary>The flat attributes as one JSON object, byte for byte what <c>JsonObject.ToJsonString()</c> of the same
+    /// entries gives (default writer options), written straight from the nodes without copying them.</summary>
+    public static string Serialize(Dictionary<string, JsonNode?> flat)
+        => WriteObject(flat, static (w, v) => v.WriteTo(w));
+
     /// <summary>Same text as <c>JsonSerializer.Serialize(flat)</c> (default options), written without the serializer's per-call setup.</summary>
     public static string Serialize(Dictionary<string, string> flat)
-    {
-        var buffer = serializeBuffer ??= new ArrayBufferWriter<byte>(4096);
-        buffer.ResetWrittenCount();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            foreach (var (k, v) in flat)
-            {
-                w.WritePropertyName(k);
-                if (v is null) w.WriteNullValue();
-                else w.WriteStringValue(v);
-            }
-            w.WriteEndObject();
-        }
-        var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
-        if (buffer.Capacity > 1 << 20) serializeBuffer = null;
-        return text;
-    }
+        => WriteObject(flat!, static (w, v) => w.WriteStringValue(v));
 
     public static Dictionary<string, JsonNode?> ParseFlat(string? json)
     {
@@ -205,24 +192,7 @@ internal static class ProfileValues
     /// <summary>Raw JSON values (from <see cref="ParseRaw"/> or <c>JsonNode.ToJsonString()</c>) as one object; gives the same
     /// text as <see cref="Serialize(Dictionary{string, JsonNode?})"/> of the parsed values for JSON this store wrote.</summary>
     public static string SerializeRaw(Dictionary<string, string?> flat)
-    {
-        var buffer = serializeBuffer ??= new ArrayBufferWriter<byte>(4096);
-        buffer.ResetWrittenCount();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            foreach (var (k, v) in flat)
-            {
-                w.WritePropertyName(k);
-                if (v is null) w.WriteNullValue();
-                else w.WriteRawValue(v, skipInputValidation: true);
-            }
-            w.WriteEndObject();
-        }
-        var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
-        if (buffer.Capacity > 1 << 20) serializeBuffer = null;
-        return text;
-    }
+        => WriteObject(flat, static (w, v) => w.WriteRawValue(v, skipInputValidation: true));
 
     public static Dictionary<string, string> ParseProvenance(string? json) =>
         string.IsNullOrEmpty(json) ? new(StringComparer.Ordinal)
