@@ -52,6 +52,7 @@ static async Task ChurnAsync(int n, string work)
     var progress = new Progress<TrainingProgress>(_ => { });
     ResetPeak();
     var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+    var gcPause0 = GC.GetTotalPauseDuration(); var gen2_0 = GC.CollectionCount(2);
     sw.Restart();
     var outcome = await new ModelTrainer().TrainAsync(new TrainingRequest
     {
@@ -62,6 +63,7 @@ static async Task ChurnAsync(int n, string work)
     var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
     Console.WriteLine($"churn training: {wall.TotalSeconds:F1} s wall, {cpu.TotalSeconds:F1} s CPU, peak RSS {PeakMb():F0} MB; trainer {outcome.Trainer}; " +
                       $"train {outcome.TrainRows:N0} / test {outcome.TestRows:N0} rows");
+    Console.WriteLine($"GC: {GC.CollectionCount(2) - gen2_0} gen2 collections, {(GC.GetTotalPauseDuration() - gcPause0).TotalSeconds:F1} s paused");
     Console.WriteLine($"held-out auc {outcome.Metrics["auc"]:F4} (cv auc {outcome.FittedParameters["cvAuc"]:F4}), prAuc {outcome.Metrics["prAuc"]:F4}, logLoss {outcome.Metrics["logLoss"]:F4} " +
                       $"vs baseline {outcome.Baseline["logLoss"]:F4}, lift10 {outcome.Metrics["lift10"]:F2}, grade {outcome.Grade}");
     Console.WriteLine("top features: " + string.Join(", ", outcome.FeatureImportance.Take(8).Select(f => $"{f.Feature} {f.Importance:F3}")));

@@ -64,6 +64,7 @@ internal static class BinaryRecipe
         run.Step(0.1, $"learning the feature encoding on {train.Length} training rows");
         var plan = data.LearnPlan(train);
         var x = data.EncodeAll(plan);
+        data.ReleaseTable(); // everything below works on x: the boxed table would only slow every full GC of the fits down
         run.Log.Add($"features: {plan.Specs.Count} columns -> {plan.Width} slots");
         var weightPos = (float)((double)neg / pos);
 
