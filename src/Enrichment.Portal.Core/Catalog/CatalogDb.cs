@@ -29,7 +29,11 @@ public abstract class CatalogDb(DbContextOptions options, SandboxContext sandbox
                 Expression.Property(e, nameof(ISandboxScoped.SandboxId)),
                 Expression.Property(Expression.Constant(this), nameof(CurrentSandboxId)));
             modelBuilder.Entity(entity.ClrType).HasQueryFilter(Expression.Lambda(body, e));
-            modelBuilder.Entity(entity.ClrType).HasIndex(nameof(ISandboxScoped.SandboxId));
+            // Every query is filtered by sandbox: an index on it, unless the key or another index already starts with it
+            // (a redundant index only costs writes, e.g. one more B-tree insert per profile fragment).
+            var covered = entity.GetKeys().Any(k => k.Properties[0].Name == nameof(ISandboxScoped.SandboxId))
+                          || entity.GetIndexes().Any(i => i.Properties[0].Name == nameof(ISandboxScoped.SandboxId));
+            if (!covered) modelBuilder.Entity(entity.ClrType).HasIndex(nameof(ISandboxScoped.SandboxId));
         }
     }
 

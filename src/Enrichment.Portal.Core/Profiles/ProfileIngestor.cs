@@ -408,15 +408,23 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             await events.FlushAsync(ct);
             run.Events += events.Affected;
         }
-        else
+        // Profiles whose merged attributes are recomputed from all their fragments: the merge survivors of the identity stage.
+        // The other profiles of the chunk's records are patched: only this dataset's units change, so only this dataset's
+        // fragments are loaded and its merged values written into the stored profile (see PatchAsync), unless another
+        // dataset currently provides one of them, in which case the profile is re-merged in full after all.
+        var patch = new List<string>();
+        if (run.Schema.Class == SchemaClass.Profile)
         {
-            foreach (var rec in records) if (rec.ProfileId is not null) recompute.Add(rec.ProfileId);
+            var seen = new HashSet<string>(recompute, StringComparer.Ordinal);
+            foreach (var rec in records) if (rec.ProfileId is not null && rec.Units is not null && seen.Add(rec.ProfileId)) patch.Add(rec.ProfileId);
         }
-        if (recompute.Count == 0) return;
+        if (recompute.Count == 0 && patch.Count == 0) return;
 
         var ids = recompute.ToList();
         var t0 = Stopwatch.GetTimestamp();
-        var frags = await LoadFragmentsAsync(sql, sandbox, ids, ct);
+        var frags = ids.Count > 0 ? await LoadFragmentsAsync(sql, sandbox, ids, ct) : new(StringComparer.Ordinal);
+        if (patch.Count > 0)
+            foreach (var (pid, list) in await LoadFragmentsAsync(sql, sandbox, patch, ct, run.DatasetId)) frags[pid] = list;
         t0 = run.Part("load fragments", t0);
         if (run.Schema.Class == SchemaClass.Profile)
         {
@@ -458,15 +466,165 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             await upsert.FlushAsync(ct);
             t0 = run.Part("fragment upserts", t0);
         }
-        var changed = await MaterializeAsync(sql, sandbox, ids, frags, run.Policy, DateTimeOffset.UtcNow, ct, run.Part);
+        var now = DateTimeOffset.UtcNow;
+        var changed = ids.Count > 0 ? await MaterializeAsync(sql, sandbox, ids, frags, run.Policy, now, ct, run.Part) : [];
+        run.MergedInFull += ids.Count;
+        if (patch.Count > 0)
+        {
+            var (patched, remerge) = await PatchAsync(sql, sandbox, run.DatasetId, patch, frags, run.Policy, ct, run.Part);
+            changed.AddRange(patched);
+            run.Patched += patch.Count - remerge.Count;
+            run.MergedInFull += remerge.Count;
+            if (remerge.Count > 0)
+            {
+                // The fragments of this dataset are already written: load every fragment of these profiles as they are now.
+                t0 = Stopwatch.GetTimestamp();
+                var all = await LoadFragmentsAsync(sql, sandbox, remerge, ct);
+                run.Part("load fragments", t0);
+                changed.AddRange(await MaterializeAsync(sql, sandbox, remerge, all, run.Policy, now, ct, run.Part));
+            }
+        }
         foreach (var pid in changed) run.Updated.Add(pid);
     }
 
-    private static async Task<Dictionary<string, List<FragmentState>>> LoadFragmentsAsync(ProfileSql sql, string sandbox, IReadOnlyList<string> profileIds, CancellationToken ct)
+    /// <summary>
+    /// Writes the merge of <paramref name="datasetId"/>'s fragments into the stored merged profiles, for profiles where only
+    /// that dataset's fragments changed, without loading the other datasets' fragments. The result is the full re-merge's:
+    /// <list type="bullet">
+    /// <item>a path the dataset provides that is currently provided by the same dataset or by none: the dataset's fragments
+    /// only gain paths and never get older, so no other fragment can overtake them there;</item>
+    /// <item>a path currently provided by another dataset (e.g. the identity field that both a CRM and a scores dataset carry):
+    /// the dataset's value wins when the fragment that provides it comes after every other dataset's fragment of the profile in
+    /// the policy's merge order, which the fragments' order keys alone decide (dataset, written time, record key; no values
+    /// are loaded). Otherwise the profile is returned in <c>Remerge</c> and merged in full;</item>
+    /// <item>the other paths do not change.</item>
+    /// </list>
+    /// The stored text is the full re-merge's too: both write keys in ordinal order.
+    /// </summary>
+    private static async Task<(List<string> Changed, List<string> Remerge)> PatchAsync(ProfileSql sql, string sandbox, string datasetId,
+        IReadOnlyList<string> ids, Dictionary<string, List<FragmentState>> frags, MergePolicy policy, CancellationToken ct, Func<string, long, long> part)
+    {
+        var changed = new List<string>();
+        var remerge = new List<string>();
+        var rawDataset = System.Text.Json.JsonSerializer.Serialize(datasetId);
+        // Slices of PatchSlice profiles: read, patch and write each before the next, so that little of a chunk's text is alive
+        // at once (the work allocates many short-lived strings; long-lived ones would be promoted and copied by the GC).
+        foreach (var slice in ids.Chunk(PatchSlice))
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            var current = new Dictionary<string, (string Attrs, string Prov, DateTimeOffset Updated)>(slice.Length, StringComparer.Ordinal);
+            await sql.ForEachInAsync("SELECT id, attributes, provenance, updated_at FROM profiles WHERE sandbox_id=@p0 AND id IN ({in})",
+                [sandbox], slice, r => current[r.GetString(0)] = (r.GetString(1), r.GetString(2), sql.ReadTime(r, 3)), ct);
+            t0 = part("read profiles", t0);
+
+            var pending = new List<(string Id, List<FragmentState> Own)>(slice.Length);
+            foreach (var pid in slice)
+            {
+                if (!current.ContainsKey(pid)) continue;
+                var own = frags.TryGetValue(pid, out var l) ? l.FindAll(f => f.ProfileId == pid && f.DatasetId == datasetId) : [];
+                if (own.Count > 0) pending.Add((pid, own));
+            }
+            // The text work is pure CPU per profile (the connection is idle meanwhile): it runs on every core.
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct };
+            var contested = new List<string>?[pending.Count];
+            Parallel.For(0, pending.Count, parallel, () => new List<string>(), (i, _, paths) =>
+            {
+                paths.Clear();
+                foreach (var f in pending[i].Own)
+                    foreach (var (k, v) in f.Attributes)
+                        if (v is not null && !paths.Contains(k)) paths.Add(k);
+                contested[i] = ProfileValues.OtherProviders(current[pending[i].Id].Prov, paths, datasetId);
+                return paths;
+            }, _ => { });
+            t0 = part("merge + serialize", t0);
+
+            // The order keys of the other datasets' fragments of the profiles with contested paths (no attribute values).
+            var others = new Dictionary<string, List<(string Dataset, string RecordKey, DateTimeOffset Written)>>(StringComparer.Ordinal);
+            var contestedIds = pending.Where((_, i) => contested[i] is not null).Select(x => x.Id).ToList();
+            if (contestedIds.Count > 0)
+                await sql.ForEachInAsync("SELECT profile_id, dataset_id, record_key, written_at FROM profile_fragments WHERE sandbox_id=@p0 AND profile_id IN ({in}) AND dataset_id<>@p1",
+                    [sandbox, datasetId], contestedIds, r =>
+                    {
+                        var pid = r.GetString(0);
+                        if (!others.TryGetValue(pid, out var list)) others[pid] = list = [];
+                        list.Add((r.GetString(1), r.GetString(2), sql.ReadTime(r, 3)));
+                    }, ct);
+            t0 = part("load fragments", t0);
+
+            // null: merge in full; Attrs null: unchanged.
+            var outcome = new (string? Attrs, string? Prov, object? Time)?[pending.Count];
+            Parallel.For(0, pending.Count, parallel, i =>
+            {
+                var (pid, own) = pending[i];
+                if (contested[i] is { } paths && !WinsContested(own, paths, others.GetValueOrDefault(pid) ?? [], policy)) return;
+                var cur = current[pid];
+                var mine = AttributeMerger.Merge(own, f => f.DatasetId, f => f.RecordKey, f => f.WrittenAt, f => f.Attributes, policy.Method, policy.DatasetOrder);
+                var values = new List<KeyValuePair<string, string>>(mine.Values.Count);
+                foreach (var (k, v) in mine.Values) values.Add(KeyValuePair.Create(k, v!));
+                values.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+                // The stored texts are patched in place (keys in ordinal order); older texts in another order are parsed instead.
+                var attrsText = ProfileValues.PatchSorted(cur.Attrs, values);
+                var provText = attrsText is null ? null : ProfileValues.PatchSorted(cur.Prov, values.ConvertAll(kv => KeyValuePair.Create(kv.Key, rawDataset)));
+                if (attrsText is null || provText is null)
+                {
+                    var attrs = ProfileValues.ParseRaw(cur.Attrs);
+                    var prov = ProfileValues.ParseProvenance(cur.Prov);
+                    foreach (var (k, v) in values) { attrs[k] = v; prov[k] = datasetId; }
+                    attrsText = ProfileValues.SerializeRawSorted(attrs);
+                    provText = ProfileValues.SerializeSorted(prov);
+                }
+                if (attrsText == cur.Attrs && provText == cur.Prov) { outcome[i] = (null, null, null); return; }
+                var updated = mine.UpdatedAt is { } u && u > cur.Updated ? u : cur.Updated;
+                outcome[i] = (attrsText, provText, sql.Time(updated));
+            });
+            var rows = new List<(string Id, string Attrs, string Prov, object Time)>(pending.Count);
+            for (var i = 0; i < pending.Count; i++)
+            {
+                if (outcome[i] is not { } o) remerge.Add(pending[i].Id);
+                else if (o.Attrs is not null)
+                {
+                    rows.Add((pending[i].Id, o.Attrs, o.Prov!, o.Time!));
+                    changed.Add(pending[i].Id);
+                }
+            }
+            t0 = part("merge + serialize", t0);
+            await UpdateProfilesAsync(sql, sandbox, rows, ct);
+            part("profile updates", t0);
+        }
+        return (changed, remerge);
+    }
+
+    /// <summary>Profiles patched per read-patch-write round (see PatchAsync).</summary>
+    private const int PatchSlice = 1000;
+
+    /// <summary>Whether, for every contested path, the dataset's fragment that provides it (the last of the dataset's fragments
+    /// with a value there, in merge order) comes after every fragment of the other datasets in the policy's merge order.</summary>
+    private static bool WinsContested(List<FragmentState> own, List<string> contested, List<(string Dataset, string RecordKey, DateTimeOffset Written)> others, MergePolicy policy)
+    {
+        foreach (var k in contested)
+        {
+            FragmentState? provider = null;
+            foreach (var f in own)
+                if (f.Attributes.TryGetValue(k, out var v) && v is not null &&
+                    (provider is null || AttributeMerger.CompareOrder(policy.Method, policy.DatasetOrder, provider.DatasetId, provider.WrittenAt, provider.RecordKey, f.DatasetId, f.WrittenAt, f.RecordKey) < 0))
+                    provider = f;
+            if (provider is null) return false;
+            foreach (var o in others)
+                if (AttributeMerger.CompareOrder(policy.Method, policy.DatasetOrder, o.Dataset, o.Written, o.RecordKey, provider.DatasetId, provider.WrittenAt, provider.RecordKey) >= 0)
+                    return false;
+        }
+        return true;
+    }
+
+    /// <summary>The fragments of the given profiles (only <paramref name="datasetId"/>'s when given), by profile id.</summary>
+    private static async Task<Dictionary<string, List<FragmentState>>> LoadFragmentsAsync(ProfileSql sql, string sandbox, IReadOnlyList<string> profileIds,
+        CancellationToken ct, string? datasetId = null)
     {
         var frags = new Dictionary<string, List<FragmentState>>(StringComparer.Ordinal);
-        await sql.ForEachInAsync("SELECT dataset_id, record_key, profile_id, written_at, attributes FROM profile_fragments WHERE sandbox_id=@p0 AND profile_id IN ({in})",
-            [sandbox], profileIds, r =>
+        await sql.ForEachInAsync(datasetId is null
+                ? "SELECT dataset_id, record_key, profile_id, written_at, attributes FROM profile_fragments WHERE sandbox_id=@p0 AND profile_id IN ({in})"
+                : "SELECT dataset_id, record_key, profile_id, written_at, attributes FROM profile_fragments WHERE sandbox_id=@p0 AND dataset_id=@p1 AND profile_id IN ({in})",
+            datasetId is null ? [sandbox] : [sandbox, datasetId], profileIds, r =>
             {
                 var json = r.GetString(4);
                 var parsed = ProfileValues.ParseRaw(json);
@@ -493,13 +651,22 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             if (!current.TryGetValue(pid, out var cur)) continue;
             var list = frags.TryGetValue(pid, out var l) ? l.FindAll(f => f.ProfileId == pid) : [];
             var merged = AttributeMerger.Merge(list, f => f.DatasetId, f => f.RecordKey, f => f.WrittenAt, f => f.Attributes, policy.Method, policy.DatasetOrder);
-            var attrs = ProfileValues.SerializeRaw(merged.Values);
-            var prov = ProfileValues.Serialize(merged.Provenance);
+            var attrs = ProfileValues.SerializeRawSorted(merged.Values);
+            var prov = ProfileValues.SerializeSorted(merged.Provenance);
             if (attrs == cur.Attrs && prov == cur.Prov) continue;
             rows.Add((pid, attrs, prov, sql.Time(merged.UpdatedAt ?? now)));
             changed.Add(pid);
         }
         if (part is not null) t0 = part("merge + serialize", t0);
+        await UpdateProfilesAsync(sql, sandbox, rows, ct);
+        part?.Invoke("profile updates", t0);
+        return changed;
+    }
+
+    /// <summary>Writes new merged attributes, provenance and update time of profiles.</summary>
+    private static async Task UpdateProfilesAsync(ProfileSql sql, string sandbox, List<(string Id, string Attrs, string Prov, object Time)> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0) return;
         if (sql.IsSqlite)
         {
             // In-process: one prepared single-row UPDATE per profile is the cheapest form on SQLite.
@@ -525,8 +692,6 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
                     """, ct, slice.Select(x => x.Id).ToArray(), slice.Select(x => x.Attrs).ToArray(), slice.Select(x => x.Prov).ToArray(),
                     slice.Select(x => (DateTimeOffset)x.Time).ToArray(), sandbox);
         }
-        part?.Invoke("profile updates", t0);
-        return changed;
     }
 
     // ---------------------------------------------------------------- per-run state
@@ -587,7 +752,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             parts[name] = parts.GetValueOrDefault(name) + (now - start);
             return now;
         }
-        public long Records, ProfilesCreated, ProfilesUpdated, ProfilesMerged, IdentitiesAdded, IdentitiesEvicted, WithoutIdentity, Events;
+        public long Records, ProfilesCreated, ProfilesUpdated, ProfilesMerged, IdentitiesAdded, IdentitiesEvicted, WithoutIdentity, Events, Patched, MergedInFull;
         /// <summary>Profiles of the current chunk that existed before and changed (identities, merges, attributes).</summary>
         public HashSet<string> Updated { get; } = new(StringComparer.Ordinal);
         /// <summary>Profiles created in the current chunk.</summary>
@@ -682,6 +847,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             IdentitiesEvicted, WithoutIdentity, Events, Identity.Elapsed, Profile.Elapsed)
         {
             ProfileStageParts = parts.ToDictionary(kv => kv.Key, kv => Stopwatch.GetElapsedTime(0, kv.Value), StringComparer.Ordinal),
+            ProfilesPatched = Patched, ProfilesMergedInFull = MergedInFull,
         };
     }
 }

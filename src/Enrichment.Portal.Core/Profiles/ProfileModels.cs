@@ -45,4 +45,8 @@ public sealed record ProfileIngestResult(
 {
     /// <summary>Where the profile stage spent its time (load fragments, apply + fragment upserts, merge, profile updates, commit).</summary>
     public IReadOnlyDictionary<string, TimeSpan> ProfileStageParts { get; init; } = new Dictionary<string, TimeSpan>();
+    /// <summary>Profiles whose stored merge was patched with this dataset's values only (no other fragments loaded).</summary>
+    public long ProfilesPatched { get; init; }
+    /// <summary>Profiles merged again from all their fragments (merge survivors, and paths another dataset provided until now).</summary>
+    public long ProfilesMergedInFull { get; init; }
 }

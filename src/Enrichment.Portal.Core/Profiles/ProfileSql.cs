@@ -18,7 +18,16 @@ internal sealed class ProfileSql(DbConnection connection, bool sqlite)
         var sqlite = db.Database.ProviderName?.Contains("Sqlite", StringComparison.OrdinalIgnoreCase) == true;
         var sql = new ProfileSql(db.Database.GetDbConnection(), sqlite);
         // A bigger page cache for this connection: bulk index inserts hit random pages (default cache is 2 MB).
-        if (sqlite) await sql.ExecAsync("PRAGMA cache_size=-131072", ct);
+        if (sqlite)
+        {
+            await sql.ExecAsync("PRAGMA cache_size=-131072", ct);
+            // In WAL mode (as the portal runs its catalog), NORMAL syncs at checkpoints instead of at every commit: still atomic and
+            // consistent after a crash of the process or the machine; a power loss can only undo the last commits, which the batch's
+            // stage re-applies (it is idempotent). The profile stage commits one transaction per chunk.
+            await using var mode = sql.Command("PRAGMA journal_mode");
+            if (string.Equals(await mode.ExecuteScalarAsync(ct) as string, "wal", StringComparison.OrdinalIgnoreCase))
+                await sql.ExecAsync("PRAGMA synchronous=NORMAL", ct);
+        }
         return sql;
     }
 

@@ -109,20 +109,29 @@ internal static class ProfileValues
     [ThreadStatic] private static ArrayBufferWriter<byte>? serializeBuffer;
 
     /// <summary>One flat JSON object from the entries (null values as JSON null), written into a per-thread buffer.</summary>
-    private static string WriteObject<T>(Dictionary<string, T?> flat, Action<Utf8JsonWriter, T> writeValue) where T : class
+    private static string WriteObject<T>(Dictionary<string, T?> flat, Action<Utf8JsonWriter, T> writeValue, bool sorted = false) where T : class
     {
         var buffer = serializeBuffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            foreach (var (k, v) in flat)
+            if (sorted)
+            {
+                var keys = new string[flat.Count];
+                flat.Keys.CopyTo(keys, 0);
+                Array.Sort(keys, StringComparer.Ordinal);
+                foreach (var k in keys) Write(k, flat[k]);
+            }
+            else foreach (var (k, v) in flat) Write(k, v);
+            w.WriteEndObject();
+
+            void Write(string k, T? v)
             {
                 w.WritePropertyName(k);
                 if (v is null) w.WriteNullValue();
                 else writeValue(w, v);
             }
-            w.WriteEndObject();
         }
         var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
         if (buffer.Capacity > 1 << 20) serializeBuffer = null;
@@ -194,9 +203,117 @@ internal static class ProfileValues
     public static string SerializeRaw(Dictionary<string, string?> flat)
         => WriteObject(flat, static (w, v) => w.WriteRawValue(v, skipInputValidation: true));
 
-    public static Dictionary<string, string> ParseProvenance(string? json) =>
-        string.IsNullOrEmpty(json) ? new(StringComparer.Ordinal)
-            : JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? new(StringComparer.Ordinal);
+    /// <summary>The merged profile's form: keys in ordinal order, so that the text depends only on the content (a full
+    /// re-merge and an incremental patch of the same content give the same text).</summary>
+    public static string SerializeRawSorted(Dictionary<string, string?> flat)
+        => WriteObject(flat, static (w, v) => w.WriteRawValue(v, skipInputValidation: true), sorted: true);
+
+    /// <summary>Provenance (path -> dataset id) in the merged profile's form: keys in ordinal order.</summary>
+    public static string SerializeSorted(Dictionary<string, string> flat)
+        => WriteObject(flat!, static (w, v) => w.WriteStringValue(v), sorted: true);
+
+    /// <summary>
+    /// A flat JSON object whose keys are in ordinal order (as <see cref="SerializeRawSorted"/> writes them) with the given
+    /// entries set: each is replaced or inserted at its place, every other entry is copied as it is, without parsing values.
+    /// The text equals <see cref="SerializeRawSorted"/> of the parsed object with the entries set. <paramref name="changes"/>
+    /// are raw JSON values sorted by key (ordinal, no duplicates). Returns null when the object's keys are not strictly
+    /// ascending (e.g. written by an older version): the caller then parses and re-serializes it.
+    /// </summary>
+    public static string? PatchSorted(string? json, IReadOnlyList<KeyValuePair<string, string>> changes)
+    {
+        if (string.IsNullOrEmpty(json)) return null;
+        var max = Encoding.UTF8.GetMaxByteCount(json.Length);
+        var rented = max <= 1 << 13 ? null : ArrayPool<byte>.Shared.Rent(max);
+        Span<byte> bytes = rented ?? stackalloc byte[1 << 13];
+        var buffer = serializeBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        try
+        {
+            var utf8 = bytes[..Encoding.UTF8.GetBytes(json, bytes)];
+            var reader = new Utf8JsonReader(utf8);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                var ci = 0;
+                string? previous = null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var key = reader.GetString()!;
+                    if (previous is not null && string.CompareOrdinal(previous, key) >= 0) return null;
+                    previous = key;
+                    while (ci < changes.Count && string.CompareOrdinal(changes[ci].Key, key) < 0) Write(changes[ci++]);
+                    reader.Read();
+                    var start = (int)reader.TokenStartIndex;
+                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+                    if (ci < changes.Count && changes[ci].Key == key) { Write(changes[ci++]); continue; }
+                    w.WritePropertyName(key);
+                    if (reader.TokenType == JsonTokenType.Null) w.WriteNullValue();
+                    else w.WriteRawValue(utf8[start..(int)reader.BytesConsumed], skipInputValidation: true);
+                }
+                while (ci < changes.Count) Write(changes[ci++]);
+                w.WriteEndObject();
+
+                void Write(KeyValuePair<string, string> change)
+                {
+                    w.WritePropertyName(change.Key);
+                    w.WriteRawValue(change.Value, skipInputValidation: true);
+                }
+            }
+            var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
+            if (buffer.Capacity > 1 << 20) serializeBuffer = null;
+            return text;
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The paths among <paramref name="paths"/> that the provenance JSON attributes to a dataset other than
+    /// <paramref name="datasetId"/> (null: none), found in one reader pass without building the dictionary.</summary>
+    public static List<string>? OtherProviders(string? provenanceJson, IReadOnlyList<string> paths, string datasetId)
+    {
+        if (string.IsNullOrEmpty(provenanceJson) || paths.Count == 0) return null;
+        var max = Encoding.UTF8.GetMaxByteCount(provenanceJson.Length);
+        var rented = max <= 1 << 13 ? null : ArrayPool<byte>.Shared.Rent(max);
+        Span<byte> bytes = rented ?? stackalloc byte[1 << 13];
+        try
+        {
+            var reader = new Utf8JsonReader(bytes[..Encoding.UTF8.GetBytes(provenanceJson, bytes)]);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("Provenance must be a JSON object.");
+            List<string>? found = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string? match = null;
+                for (var i = 0; i < paths.Count && match is null; i++) if (reader.ValueTextEquals(paths[i])) match = paths[i];
+                if (!reader.Read() || reader.TokenType != JsonTokenType.String) throw new JsonException("Provenance values must be strings.");
+                if (match is not null && !reader.ValueTextEquals(datasetId)) (found ??= []).Add(match);
+            }
+            return found;
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>A flat JSON object of strings (provenance: path -> dataset id), read with one <see cref="Utf8JsonReader"/> pass;
+    /// a repeated key keeps its last value. Throws <see cref="JsonException"/> on anything else.</summary>
+    public static Dictionary<string, string> ParseProvenance(string? json)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(json)) return d;
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("Provenance must be a JSON object.");
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var key = reader.GetString()!;
+            if (!reader.Read() || reader.TokenType != JsonTokenType.String) throw new JsonException($"Provenance of '{key}' must be a string.");
+            d[key] = reader.GetString()!;
+        }
+        return d;
+    }
 
     /// <summary>Builds a nested object from dotted paths (<c>person.name</c> -> <c>{ person: { name } }</c>).</summary>
     public static JsonObject Nest(IEnumerable<KeyValuePair<string, JsonNode?>> flat)
@@ -248,21 +365,8 @@ public static class AttributeMerger
         else if (list.Count <= 8)
         {
             // A few fragments (the usual case): a stable insertion sort by the same keys as the OrderBy chains below.
-            var precedence = method == MergeMethods.DatasetPrecedence;
-            var order = datasetOrder ?? [];
-            int Rank(string d) { var i = IndexOf(order, d); return i < 0 ? int.MaxValue : i; }
-            int Compare(TFragment a, TFragment b)
-            {
-                if (precedence)
-                {
-                    var c = Rank(datasetId(b)).CompareTo(Rank(datasetId(a)));
-                    if (c != 0) return c;
-                }
-                var t = writtenAt(a).CompareTo(writtenAt(b));
-                if (t != 0) return t;
-                var d = string.CompareOrdinal(datasetId(a), datasetId(b));
-                return d != 0 ? d : string.CompareOrdinal(recordKey(a), recordKey(b));
-            }
+            int Compare(TFragment a, TFragment b) =>
+                CompareOrder(method, datasetOrder, datasetId(a), writtenAt(a), recordKey(a), datasetId(b), writtenAt(b), recordKey(b));
             var sorted = new List<TFragment>(list);
             for (var i = 1; i < sorted.Count; i++)
             {
@@ -300,6 +404,24 @@ public static class AttributeMerger
             }
         }
         return (values, prov, updated);
+    }
+
+    /// <summary>The merge order of two fragments (negative: <c>a</c> is applied before <c>b</c>, so <c>b</c>'s values win):
+    /// by dataset rank under dataset precedence (lower priority first), then written time, dataset id and record key.</summary>
+    internal static int CompareOrder(string method, IReadOnlyList<string>? datasetOrder,
+        string datasetA, DateTimeOffset writtenA, string recordKeyA, string datasetB, DateTimeOffset writtenB, string recordKeyB)
+    {
+        if (method == MergeMethods.DatasetPrecedence)
+        {
+            var order = datasetOrder ?? [];
+            int Rank(string d) { var i = IndexOf(order, d); return i < 0 ? int.MaxValue : i; }
+            var c = Rank(datasetB).CompareTo(Rank(datasetA));
+            if (c != 0) return c;
+        }
+        var t = writtenA.CompareTo(writtenB);
+        if (t != 0) return t;
+        var d = string.CompareOrdinal(datasetA, datasetB);
+        return d != 0 ? d : string.CompareOrdinal(recordKeyA, recordKeyB);
     }
 
     private static int IndexOf(IReadOnlyList<string> list, string item)

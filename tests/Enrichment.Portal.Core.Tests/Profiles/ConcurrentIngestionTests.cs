@@ -1,11 +1,7 @@
 using System.Data.Common;
 using System.Text.Json.Nodes;
-using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Profiles;
-using Enrichment.Portal.Core.Sandboxes;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace Enrichment.Portal.Core.Tests.Profiles;
 
@@ -34,7 +30,7 @@ public sealed class ConcurrentIngestionTests
     [MemberData(nameof(Providers))]
     public async Task Two_concurrent_ingestions_sharing_new_emails_give_one_profile_per_person(string provider)
     {
-        await using var catalog = await Catalog.CreateAsync(provider);
+        await using var catalog = await TestCatalog.CreateAsync(provider, Sandbox);
         var locks = new ProfileStoreLocks(); // the process's one instance (a DI singleton in the portal)
         await using (var setup = catalog.Open()) await new MergePolicyService(setup).GetDefaultAsync(Sandbox, Ct);
 
@@ -128,63 +124,4 @@ public sealed class ConcurrentIngestionTests
 
     /// <summary>A fresh catalog: a SQLite file in WAL mode (as the portal runs it), or a new PostgreSQL database
     /// through its migrations.</summary>
-    private sealed class Catalog : IAsyncDisposable
-    {
-        private readonly TestData.TempDir? dir;
-        private readonly string? pgAdmin;
-        private readonly string? pgDatabase;
-        public required Func<CatalogDb> Open { get; init; }
-
-        private Catalog(TestData.TempDir? dir, string? pgAdmin, string? pgDatabase)
-        {
-            this.dir = dir;
-            this.pgAdmin = pgAdmin;
-            this.pgDatabase = pgDatabase;
-        }
-
-        public static async Task<Catalog> CreateAsync(string provider)
-        {
-            if (provider == "sqlite")
-            {
-                var dir = TestData.NewTempDir();
-                var cs = $"Data Source={Path.Combine(dir.Path, "catalog.db")}";
-                var c = new Catalog(dir, null, null)
-                {
-                    Open = () => new SqliteCatalogDb(new DbContextOptionsBuilder<SqliteCatalogDb>().UseSqlite(cs).Options, new SandboxContext { SandboxId = Sandbox }),
-                };
-                await using var db = c.Open();
-                await db.Database.EnsureCreatedAsync(Ct);
-                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", Ct);
-                return c;
-            }
-            var admin = Environment.GetEnvironmentVariable("EP_TEST_POSTGRES");
-            if (string.IsNullOrEmpty(admin)) Assert.Skip("EP_TEST_POSTGRES is not set: no PostgreSQL server for this run (CI starts one).");
-            var name = "ep_test_" + Guid.NewGuid().ToString("N")[..12];
-            await using (var conn = new NpgsqlConnection(admin))
-            {
-                await conn.OpenAsync(Ct);
-                await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
-                await cmd.ExecuteNonQueryAsync(Ct);
-            }
-            var pg = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
-            var catalog = new Catalog(null, admin, name)
-            {
-                Open = () => new PostgresCatalogDb(new DbContextOptionsBuilder<PostgresCatalogDb>().UseNpgsql(pg, n => n.MigrationsHistoryTable("__ef_migrations")).Options, new SandboxContext { SandboxId = Sandbox }),
-            };
-            await using (var db = catalog.Open()) await db.Database.MigrateAsync(Ct);
-            return catalog;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            SqliteConnection.ClearAllPools();
-            dir?.Dispose();
-            if (pgDatabase is null) return;
-            NpgsqlConnection.ClearAllPools();
-            await using var conn = new NpgsqlConnection(pgAdmin);
-            await conn.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {pgDatabase} WITH (FORCE)", conn);
-            await cmd.ExecuteNonQueryAsync();
-        }
-    }
 }

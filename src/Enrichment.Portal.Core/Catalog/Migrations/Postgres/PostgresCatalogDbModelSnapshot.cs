@@ -287,8 +287,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("DatasetId", "CreatedAt");
 
                     b.HasIndex("DatasetId", "IdempotencyKey")
@@ -398,8 +396,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SchemaId");
 
                     b.HasIndex("SandboxId", "Name")
@@ -461,8 +457,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SandboxId", "DatasetId", "VersionKey", "Target", "Positive");
 
                     b.ToTable("dataset_stats_cache", (string)null);
@@ -509,8 +503,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnType("character varying(20)");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "Code")
                         .IsUnique();
@@ -656,8 +648,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "Name")
                         .IsUnique();
@@ -889,8 +879,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SandboxId", "ProfileId");
 
                     b.ToTable("profile_evictions", (string)null);
@@ -935,8 +923,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnName("sandbox_id");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "Name")
                         .IsUnique();
@@ -985,8 +971,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SandboxId", "HitLimit");
 
                     b.HasIndex("SandboxId", "Id");
@@ -1020,8 +1004,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnName("sandbox_id");
 
                     b.HasKey("AliasId");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "ProfileId");
 
@@ -1080,8 +1062,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SandboxId", "ProfileId", "Timestamp");
 
                     b.HasIndex("SandboxId", "DatasetId", "BatchId", "RowNumber")
@@ -1128,9 +1108,7 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasKey("SandboxId", "DatasetId", "RecordKey");
 
-                    b.HasIndex("SandboxId");
-
-                    b.HasIndex("SandboxId", "ProfileId");
+                    b.HasIndex("SandboxId", "ProfileId", "DatasetId");
 
                     b.ToTable("profile_fragments", (string)null);
                 });
@@ -1162,8 +1140,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnName("profile_id");
 
                     b.HasKey("SandboxId", "Namespace", "Value");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "ProfileId");
 
@@ -1215,8 +1191,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasKey("SandboxId", "FromNamespace", "FromValue", "ToNamespace", "ToValue");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SandboxId", "ProfileId");
 
                     b.ToTable("profile_links", (string)null);
@@ -1262,8 +1236,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnType("boolean");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "Principal", "At");
 
@@ -1355,8 +1327,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "Name")
                         .IsUnique();

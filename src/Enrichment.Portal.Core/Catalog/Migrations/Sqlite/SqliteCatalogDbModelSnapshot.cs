@@ -279,8 +279,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("DatasetId", "CreatedAt");
 
                     b.HasIndex("DatasetId", "IdempotencyKey")
@@ -390,8 +388,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SchemaId");
 
                     b.HasIndex("SandboxId", "Name")
@@ -453,8 +449,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SandboxId", "DatasetId", "VersionKey", "Target", "Positive");
 
                     b.ToTable("dataset_stats_cache", (string)null);
@@ -501,8 +495,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "Code")
                         .IsUnique();
@@ -648,8 +640,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "Name")
                         .IsUnique();
@@ -879,8 +869,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SandboxId", "ProfileId");
 
                     b.ToTable("profile_evictions", (string)null);
@@ -925,8 +913,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnName("sandbox_id");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "Name")
                         .IsUnique();
@@ -975,8 +961,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SandboxId", "HitLimit");
 
                     b.HasIndex("SandboxId", "Id");
@@ -1010,8 +994,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnName("sandbox_id");
 
                     b.HasKey("AliasId");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "ProfileId");
 
@@ -1068,8 +1050,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SandboxId", "ProfileId", "Timestamp");
 
                     b.HasIndex("SandboxId", "DatasetId", "BatchId", "RowNumber")
@@ -1116,9 +1096,7 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
                     b.HasKey("SandboxId", "DatasetId", "RecordKey");
 
-                    b.HasIndex("SandboxId");
-
-                    b.HasIndex("SandboxId", "ProfileId");
+                    b.HasIndex("SandboxId", "ProfileId", "DatasetId");
 
                     b.ToTable("profile_fragments", (string)null);
                 });
@@ -1150,8 +1128,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnName("profile_id");
 
                     b.HasKey("SandboxId", "Namespace", "Value");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "ProfileId");
 
@@ -1203,8 +1179,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
 
                     b.HasKey("SandboxId", "FromNamespace", "FromValue", "ToNamespace", "ToValue");
 
-                    b.HasIndex("SandboxId");
-
                     b.HasIndex("SandboxId", "ProfileId");
 
                     b.ToTable("profile_links", (string)null);
@@ -1250,8 +1224,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "Principal", "At");
 
@@ -1343,8 +1315,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
 
                     b.HasIndex("SandboxId", "Name")
                         .IsUnique();

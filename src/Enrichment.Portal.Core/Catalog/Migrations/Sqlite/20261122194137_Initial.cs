@@ -644,11 +644,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_batches_SandboxId",
-                table: "batches",
-                column: "SandboxId");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_batches_SandboxId_CreatedAt",
                 table: "batches",
                 columns: new[] { "SandboxId", "CreatedAt" });
@@ -659,19 +654,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 columns: new[] { "Status", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_dataset_stats_cache_SandboxId",
-                table: "dataset_stats_cache",
-                column: "SandboxId");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_dataset_stats_cache_SandboxId_DatasetId_VersionKey_Target_Positive",
                 table: "dataset_stats_cache",
                 columns: new[] { "SandboxId", "DatasetId", "VersionKey", "Target", "Positive" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_datasets_SandboxId",
-                table: "datasets",
-                column: "SandboxId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_datasets_SandboxId_Name",
@@ -683,11 +668,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 name: "IX_datasets_SchemaId",
                 table: "datasets",
                 column: "SchemaId");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_identity_namespaces_SandboxId",
-                table: "identity_namespaces",
-                column: "SandboxId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_identity_namespaces_SandboxId_Code",
@@ -717,11 +697,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_merge_policies_sandbox_id",
-                table: "merge_policies",
-                column: "sandbox_id");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_merge_policies_sandbox_id_name",
                 table: "merge_policies",
                 columns: new[] { "sandbox_id", "name" },
@@ -739,30 +714,15 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 column: "SandboxId");
 
             migrationBuilder.CreateIndex(
-                name: "IX_models_SandboxId",
-                table: "models",
-                column: "SandboxId");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_models_SandboxId_Name",
                 table: "models",
                 columns: new[] { "SandboxId", "Name" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_profile_aliases_sandbox_id",
-                table: "profile_aliases",
-                column: "sandbox_id");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_profile_aliases_sandbox_id_profile_id",
                 table: "profile_aliases",
                 columns: new[] { "sandbox_id", "profile_id" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_profile_events_sandbox_id",
-                table: "profile_events",
-                column: "sandbox_id");
 
             migrationBuilder.CreateIndex(
                 name: "IX_profile_events_sandbox_id_dataset_id_batch_id_row_number",
@@ -776,29 +736,14 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 columns: new[] { "sandbox_id", "profile_id", "timestamp" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_profile_evictions_sandbox_id",
-                table: "profile_evictions",
-                column: "sandbox_id");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_profile_evictions_sandbox_id_profile_id",
                 table: "profile_evictions",
                 columns: new[] { "sandbox_id", "profile_id" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_profile_fragments_sandbox_id",
+                name: "IX_profile_fragments_sandbox_id_profile_id_dataset_id",
                 table: "profile_fragments",
-                column: "sandbox_id");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_profile_fragments_sandbox_id_profile_id",
-                table: "profile_fragments",
-                columns: new[] { "sandbox_id", "profile_id" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_profile_identities_sandbox_id",
-                table: "profile_identities",
-                column: "sandbox_id");
+                columns: new[] { "sandbox_id", "profile_id", "dataset_id" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_profile_identities_sandbox_id_profile_id",
@@ -806,19 +751,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 columns: new[] { "sandbox_id", "profile_id" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_profile_links_sandbox_id",
-                table: "profile_links",
-                column: "sandbox_id");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_profile_links_sandbox_id_profile_id",
                 table: "profile_links",
                 columns: new[] { "sandbox_id", "profile_id" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_profiles_sandbox_id",
-                table: "profiles",
-                column: "sandbox_id");
 
             migrationBuilder.CreateIndex(
                 name: "IX_profiles_sandbox_id_hit_limit",
@@ -836,11 +771,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 columns: new[] { "sandbox_id", "identity_count" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_query_history_SandboxId",
-                table: "query_history",
-                column: "SandboxId");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_query_history_SandboxId_Principal_At",
                 table: "query_history",
                 columns: new[] { "SandboxId", "Principal", "At" });
@@ -850,11 +780,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                 table: "sandboxes",
                 column: "Name",
                 unique: true);
-
-            migrationBuilder.CreateIndex(
-                name: "IX_schemas_SandboxId",
-                table: "schemas",
-                column: "SandboxId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_schemas_SandboxId_Name",
