@@ -73,9 +73,12 @@ File.WriteAllBytes(artifactPath, trained.Artifact);
 var dbPath = Path.Combine(work, "catalog.db");
 SqliteCatalogDb NewDb() => new(new DbContextOptionsBuilder<SqliteCatalogDb>().UseSqlite($"Data Source={dbPath};Default Timeout=60").Options, new SandboxContext { SandboxId = sandbox });
 var setupCopy = Path.Combine(work, "setup-catalog.db");
+// Dataset ids as the portal makes them (26 characters, Enrichment.Portal.Core.Ids): they are stored in every fragment and in
+// the provenance of every merged profile, so their length matters.
+const string crmDataset = "01kaq5tdbm0c7dyx4zq8w3f1rn", scoresDataset = "01kaq5tdbn6s2m9kx7h4v0e8pa";
 var lakeRoot = Path.Combine(work, "lake");
 var namespaces = BuiltInNamespaces.All.ToDictionary(x => x.Code, x => x, StringComparer.OrdinalIgnoreCase);
-if (Directory.Exists(Path.Combine(lakeRoot, "ds-scores"))) Directory.Delete(Path.Combine(lakeRoot, "ds-scores"), true);
+if (Directory.Exists(Path.Combine(lakeRoot, scoresDataset))) Directory.Delete(Path.Combine(lakeRoot, scoresDataset), true);
 sw.Restart();
 if (reuse && File.Exists(setupCopy))
 {
@@ -91,12 +94,12 @@ else
         init.Database.EnsureCreated();
         init.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;"); // as the portal runs its catalog
     }
-    string crmLake = Path.Combine(lakeRoot, "ds-crm", "b1");
+    string crmLake = Path.Combine(lakeRoot, crmDataset, "b1");
     if (Directory.Exists(crmLake)) Directory.Delete(crmLake, true);
     var crmIngest = new BatchIngestor().Ingest(new IngestRequest(profilesFile, "profiles.parquet", profileSchema, namespaces, crmLake, "b1"));
     using (var db = NewDb())
     {
-        var pre = await new ProfileIngestor(db).ApplyBatchAsync(new ProfileBatch(sandbox, "ds-crm", "b1", profileSchema, crmIngest.Files.Select(f => Path.Combine(crmLake, f.Name)).ToList(), DateTimeOffset.UtcNow));
+        var pre = await new ProfileIngestor(db).ApplyBatchAsync(new ProfileBatch(sandbox, crmDataset, "b1", profileSchema, crmIngest.Files.Select(f => Path.Combine(crmLake, f.Name)).ToList(), DateTimeOffset.UtcNow));
         Console.WriteLine($"setup: {pre.Records:N0} source profiles in the store in {sw.Elapsed.TotalSeconds:F1} s (not part of scoring)");
         db.Database.ExecuteSqlRaw("PRAGMA wal_checkpoint(TRUNCATE);");
     }
@@ -125,13 +128,13 @@ for (var attempt = 1; attempt <= runs; attempt++)
     var tWrite = sw.Elapsed;
     sw.Restart();
     var batchId = "scores-" + attempt;
-    var lakeFolder = Path.Combine(lakeRoot, "ds-scores", batchId);
+    var lakeFolder = Path.Combine(lakeRoot, scoresDataset, batchId);
     var ingest = new BatchIngestor().Ingest(new IngestRequest(raw, "scores.parquet", outputSchema, namespaces, lakeFolder, batchId));
     var tLake = sw.Elapsed;
     sw.Restart();
     ProfileIngestResult applied;
     using (var db = NewDb())
-        applied = await new ProfileIngestor(db).ApplyBatchAsync(new ProfileBatch(sandbox, "ds-scores", batchId, outputSchema, ingest.Files.Select(f => Path.Combine(lakeFolder, f.Name)).ToList(), DateTimeOffset.UtcNow));
+        applied = await new ProfileIngestor(db).ApplyBatchAsync(new ProfileBatch(sandbox, scoresDataset, batchId, outputSchema, ingest.Files.Select(f => Path.Combine(lakeFolder, f.Name)).ToList(), DateTimeOffset.UtcNow));
     var tProfile = sw.Elapsed;
     total.Stop();
     Console.WriteLine($"run {attempt} (load {load}): {outcome.RowsScored:N0} rows");

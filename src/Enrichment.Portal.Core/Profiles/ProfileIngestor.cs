@@ -506,7 +506,6 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
     {
         var changed = new List<string>();
         var remerge = new List<string>();
-        var rawDataset = System.Text.Json.JsonSerializer.Serialize(datasetId);
         // Slices of PatchSlice profiles: read, patch and write each before the next, so that little of a chunk's text is alive
         // at once (the work allocates many short-lived strings; long-lived ones would be promoted and copied by the GC).
         foreach (var slice in ids.Chunk(PatchSlice))
@@ -533,7 +532,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
                 foreach (var f in pending[i].Own)
                     foreach (var (k, v) in f.Attributes)
                         if (v is not null && !paths.Contains(k)) paths.Add(k);
-                contested[i] = ProfileValues.OtherProviders(current[pending[i].Id].Prov, paths, datasetId);
+                contested[i] = ProvenanceText.OtherProviders(current[pending[i].Id].Prov, paths, datasetId);
                 return paths;
             }, _ => { });
             t0 = part("merge + serialize", t0);
@@ -564,14 +563,14 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
                 values.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
                 // The stored texts are patched in place (keys in ordinal order); older texts in another order are parsed instead.
                 var attrsText = ProfileValues.PatchSorted(cur.Attrs, values);
-                var provText = attrsText is null ? null : ProfileValues.PatchSorted(cur.Prov, values.ConvertAll(kv => KeyValuePair.Create(kv.Key, rawDataset)));
+                var provText = attrsText is null ? null : ProvenanceText.Patch(cur.Prov, values.ConvertAll(kv => kv.Key), datasetId);
                 if (attrsText is null || provText is null)
                 {
                     var attrs = ProfileValues.ParseRaw(cur.Attrs);
                     var prov = ProfileValues.ParseProvenance(cur.Prov);
                     foreach (var (k, v) in values) { attrs[k] = v; prov[k] = datasetId; }
                     attrsText = ProfileValues.SerializeRawSorted(attrs);
-                    provText = ProfileValues.SerializeSorted(prov);
+                    provText = ProvenanceText.Write(prov);
                 }
                 if (attrsText == cur.Attrs && provText == cur.Prov) { outcome[i] = (null, null, null); return; }
                 var updated = mine.UpdatedAt is { } u && u > cur.Updated ? u : cur.Updated;
@@ -652,7 +651,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
             var list = frags.TryGetValue(pid, out var l) ? l.FindAll(f => f.ProfileId == pid) : [];
             var merged = AttributeMerger.Merge(list, f => f.DatasetId, f => f.RecordKey, f => f.WrittenAt, f => f.Attributes, policy.Method, policy.DatasetOrder);
             var attrs = ProfileValues.SerializeRawSorted(merged.Values);
-            var prov = ProfileValues.SerializeSorted(merged.Provenance);
+            var prov = ProvenanceText.Write(merged.Provenance);
             if (attrs == cur.Attrs && prov == cur.Prov) continue;
             rows.Add((pid, attrs, prov, sql.Time(merged.UpdatedAt ?? now)));
             changed.Add(pid);

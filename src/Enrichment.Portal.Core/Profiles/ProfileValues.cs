@@ -208,10 +208,6 @@ internal static class ProfileValues
     public static string SerializeRawSorted(Dictionary<string, string?> flat)
         => WriteObject(flat, static (w, v) => w.WriteRawValue(v, skipInputValidation: true), sorted: true);
 
-    /// <summary>Provenance (path -> dataset id) in the merged profile's form: keys in ordinal order.</summary>
-    public static string SerializeSorted(Dictionary<string, string> flat)
-        => WriteObject(flat!, static (w, v) => w.WriteStringValue(v), sorted: true);
-
     /// <summary>
     /// A flat JSON object whose keys are in ordinal order (as <see cref="SerializeRawSorted"/> writes them) with the given
     /// entries set: each is replaced or inserted at its place, every other entry is copied as it is, without parsing values.
@@ -270,50 +266,7 @@ internal static class ProfileValues
         }
     }
 
-    /// <summary>The paths among <paramref name="paths"/> that the provenance JSON attributes to a dataset other than
-    /// <paramref name="datasetId"/> (null: none), found in one reader pass without building the dictionary.</summary>
-    public static List<string>? OtherProviders(string? provenanceJson, IReadOnlyList<string> paths, string datasetId)
-    {
-        if (string.IsNullOrEmpty(provenanceJson) || paths.Count == 0) return null;
-        var max = Encoding.UTF8.GetMaxByteCount(provenanceJson.Length);
-        var rented = max <= 1 << 13 ? null : ArrayPool<byte>.Shared.Rent(max);
-        Span<byte> bytes = rented ?? stackalloc byte[1 << 13];
-        try
-        {
-            var reader = new Utf8JsonReader(bytes[..Encoding.UTF8.GetBytes(provenanceJson, bytes)]);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("Provenance must be a JSON object.");
-            List<string>? found = null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                string? match = null;
-                for (var i = 0; i < paths.Count && match is null; i++) if (reader.ValueTextEquals(paths[i])) match = paths[i];
-                if (!reader.Read() || reader.TokenType != JsonTokenType.String) throw new JsonException("Provenance values must be strings.");
-                if (match is not null && !reader.ValueTextEquals(datasetId)) (found ??= []).Add(match);
-            }
-            return found;
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>A flat JSON object of strings (provenance: path -> dataset id), read with one <see cref="Utf8JsonReader"/> pass;
-    /// a repeated key keeps its last value. Throws <see cref="JsonException"/> on anything else.</summary>
-    public static Dictionary<string, string> ParseProvenance(string? json)
-    {
-        var d = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (string.IsNullOrEmpty(json)) return d;
-        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("Provenance must be a JSON object.");
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var key = reader.GetString()!;
-            if (!reader.Read() || reader.TokenType != JsonTokenType.String) throw new JsonException($"Provenance of '{key}' must be a string.");
-            d[key] = reader.GetString()!;
-        }
-        return d;
-    }
+    public static Dictionary<string, string> ParseProvenance(string? json) => ProvenanceText.Parse(json);
 
     /// <summary>Builds a nested object from dotted paths (<c>person.name</c> -> <c>{ person: { name } }</c>).</summary>
     public static JsonObject Nest(IEnumerable<KeyValuePair<string, JsonNode?>> flat)
