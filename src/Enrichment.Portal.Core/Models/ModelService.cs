@@ -296,18 +296,10 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         IReadOnlyList<string> files = [];
         if (model.SourceSnapshot)
         {
-            var candidates = await db.Set<Dataset>().AsNoTracking().Where(d => d.DeletedAt == null && d.Name.StartsWith(SnapshotPrefix))
-                .OrderByDescending(d => d.CreatedAt).Select(d => d.Id).ToListAsync(ct);
-            foreach (var id in candidates)
-            {
-                var ds = await lake.FindAsync(id, ct);
-                if (ds is null) continue;
-                var f = LakeCatalog.DataFiles(ds);
-                if (f.Count == 0) continue;
-                (source, files) = (ds, f);
-                break;
-            }
-            if (source is null)
+            // The newest snapshot by its batch time (as the query service's profile_snapshot table and scoring pick it).
+            source = LakeCatalog.NewestSnapshot(await lake.ListAsync(ct));
+            files = source is null ? [] : LakeCatalog.DataFiles(source);
+            if (source is null || files.Count == 0)
                 throw CatalogException.Rule($"There is no profile snapshot yet (a dataset named {SnapshotPrefix}...): export a snapshot first, or train on a dataset.");
         }
         else if (model.SourceDatasetId is { } datasetId)

@@ -38,14 +38,8 @@ internal static class ScoringTargets
     }
 
     /// <summary>The part files of the newest committed snapshot batch of any snapshot dataset, and that dataset.</summary>
-    public static (IReadOnlyList<string> Files, LakeDataset? Dataset) NewestSnapshotFiles(IReadOnlyList<LakeDataset> datasets)
-    {
-        var newest = datasets.Where(d => d.System && d.Name.StartsWith(ProfileSnapshots.NamePrefix, StringComparison.Ordinal) && Directory.Exists(d.Folder))
-            .SelectMany(d => Directory.EnumerateDirectories(d.Folder).Where(b => !Path.GetFileName(b).StartsWith('_') && LakeFolders.IsComplete(b)).Select(b => (d, b)))
-            .OrderByDescending(x => Path.GetFileName(x.b), StringComparer.Ordinal).FirstOrDefault();
-        if (newest.b is null) return ([], null);
-        return (Directory.EnumerateFiles(newest.b, "part-*.parquet").OrderBy(f => f, StringComparer.Ordinal).ToList(), newest.d);
-    }
+    public static (IReadOnlyList<string> Files, LakeDataset? Dataset) NewestSnapshotFiles(IReadOnlyList<LakeDataset> datasets) =>
+        LakeCatalog.NewestSnapshot(datasets) is { } newest ? (LakeCatalog.DataFiles(newest), newest) : ([], null);
 
     /// <summary>Resolves the files and the key of a run (failures are messages for people: <see cref="ScoringFailure"/>).</summary>
     public static async Task<ResolvedTarget> ResolveAsync(LakeCatalog lake, ModelVersion version, ModelManifest manifest, ScoringRun run, CancellationToken ct)
