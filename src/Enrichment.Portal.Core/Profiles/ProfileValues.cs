@@ -138,15 +138,6 @@ internal static class ProfileValues
         return text;
     }
 
-    /// <summary>The flat attributes as one JSON object, byte for byte what <c>JsonObject.ToJsonString()</c> of the same
-    /// entries gives (default writer options), written straight from the nodes without copying them.</summary>
-    public static string Serialize(Dictionary<string, JsonNode?> flat)
-        => WriteObject(flat, static (w, v) => v.WriteTo(w));
-
-    /// <summary>Same text as <c>JsonSerializer.Serialize(flat)</c> (default options), written without the serializer's per-call setup.</summary>
-    public static string Serialize(Dictionary<string, string> flat)
-        => WriteObject(flat!, static (w, v) => w.WriteStringValue(v));
-
     public static Dictionary<string, JsonNode?> ParseFlat(string? json)
     {
         var d = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -199,7 +190,7 @@ internal static class ProfileValues
     }
 
     /// <summary>Raw JSON values (from <see cref="ParseRaw"/> or <c>JsonNode.ToJsonString()</c>) as one object; gives the same
-    /// text as <see cref="Serialize(Dictionary{string, JsonNode?})"/> of the parsed values for JSON this store wrote.</summary>
+    /// text as <c>JsonObject.ToJsonString()</c> of the parsed values for JSON this store wrote.</summary>
     public static string SerializeRaw(Dictionary<string, string?> flat)
         => WriteObject(flat, static (w, v) => w.WriteRawValue(v, skipInputValidation: true));
 
