@@ -567,7 +567,7 @@ public sealed class ProfileIngestor(CatalogDb db, ProfileStoreOptions? options =
                 if (attrsText is null || provText is null)
                 {
                     var attrs = ProfileValues.ParseRaw(cur.Attrs);
-                    var prov = ProfileValues.ParseProvenance(cur.Prov);
+                    var prov = ProvenanceText.Parse(cur.Prov);
                     foreach (var (k, v) in values) { attrs[k] = v; prov[k] = datasetId; }
                     attrsText = ProfileValues.SerializeRawSorted(attrs);
                     provText = ProvenanceText.Write(prov);

@@ -94,7 +94,7 @@ public sealed class ProfileService(CatalogDb db, Func<string, NamespaceInfo?>? n
             return new ProfileView(pid,
                 identities.OrderBy(i => i.Seen).ThenBy(i => i.Ns, StringComparer.Ordinal).ThenBy(i => i.Value, StringComparer.Ordinal)
                     .Select(i => new ProfileIdentityView(i.Ns, i.Value)).ToList(),
-                attrs, insights, ProfileValues.ParseProvenance(provenance!), updated, null);
+                attrs, insights, ProvenanceText.Parse(provenance!), updated, null);
         }
         finally
         {
@@ -147,7 +147,7 @@ public sealed class ProfileService(CatalogDb db, Func<string, NamespaceInfo?>? n
         if (policy is null || policy.IsDefault)
         {
             values = ProfileValues.ParseFlat(profile.Attributes);
-            provenance = ProfileValues.ParseProvenance(profile.Provenance);
+            provenance = ProvenanceText.Parse(profile.Provenance);
         }
         else
         {

@@ -257,7 +257,6 @@ internal static class ProfileValues
         }
     }
 
-    public static Dictionary<string, string> ParseProvenance(string? json) => ProvenanceText.Parse(json);
 
     /// <summary>Builds a nested object from dotted paths (<c>person.name</c> -> <c>{ person: { name } }</c>).</summary>
     public static JsonObject Nest(IEnumerable<KeyValuePair<string, JsonNode?>> flat)
