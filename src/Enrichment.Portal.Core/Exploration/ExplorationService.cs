@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Enrichment.Portal.Core.Catalog;
+using Enrichment.Portal.Core.Ingestion.LakeWriters;
 using Enrichment.Portal.Core.Jobs;
 using Enrichment.Portal.Core.Lake;
 using Microsoft.EntityFrameworkCore;

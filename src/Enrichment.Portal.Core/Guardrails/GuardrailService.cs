@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
-using Enrichment.Portal.Core.Batches;
+using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
-using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Profiles;
 using Enrichment.Portal.Core.Schemas;
 using Microsoft.EntityFrameworkCore;

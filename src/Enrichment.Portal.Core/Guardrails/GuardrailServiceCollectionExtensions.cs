@@ -14,7 +14,7 @@ public static class GuardrailServiceCollectionExtensions
         services.TryAddSingleton<GuardrailCache>();
         services.TryAddScoped<GuardrailService>();
         services.TryAddScoped<LatencyService>();
-        services.AddScoped<Batches.IBatchCommittedHook, GuardrailBatchHook>();
+        services.AddScoped<Ingestion.IBatchCommittedHook, GuardrailBatchHook>();
         return services;
     }
 }

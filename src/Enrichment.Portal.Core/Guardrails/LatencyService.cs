@@ -1,4 +1,4 @@
-using Enrichment.Portal.Core.Batches;
+using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
 using Microsoft.EntityFrameworkCore;

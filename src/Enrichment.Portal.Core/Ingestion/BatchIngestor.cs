@@ -4,6 +4,8 @@ using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using DuckDB.NET.Data;
+using Enrichment.Portal.Core.Ingestion.LakeWriters;
+using Enrichment.Portal.Core.Ingestion.Readers;
 using Enrichment.Portal.Core.Lake;
 
 namespace Enrichment.Portal.Core.Ingestion;

@@ -104,7 +104,7 @@ public sealed record IngestResult
     public IReadOnlyList<StageTiming> Stages { get; init; } = [];
     /// <summary>Parquet data files (<c>part-NNNNN.parquet</c>); empty for a failed batch.</summary>
     public IReadOnlyList<LakeFileInfo> Files { get; init; } = [];
-    /// <summary>Rejected-record files (<c>_errors/errors-NNNNN.parquet</c>); read them with <see cref="Lake.BatchErrors"/>.</summary>
+    /// <summary>Rejected-record files (<c>_errors/errors-NNNNN.parquet</c>); read them with <see cref="LakeWriters.BatchErrors"/>.</summary>
     public IReadOnlyList<LakeFileInfo> ErrorFiles { get; init; } = [];
     /// <summary>Size in bytes of the largest accepted record (guardrails "profile record size" / "event size"), and its row.</summary>
     public long LargestRecordBytes { get; init; }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using DuckDB.NET.Data;
+using Enrichment.Portal.Core.Ingestion.Readers;
 using Enrichment.Portal.Core.Schemas;
 
 namespace Enrichment.Portal.Core.Ingestion;

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Enrichment.Portal.Core.Batches;
+using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
 using Enrichment.Portal.Core.Identity;
-using Enrichment.Portal.Core.Ingestion;
+using Enrichment.Portal.Core.Ingestion.Readers;
 using Enrichment.Portal.Core.Models;
 using Enrichment.Portal.Core.Profiles;
 using Enrichment.Portal.Core.Schemas;

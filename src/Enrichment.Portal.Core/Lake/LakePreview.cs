@@ -1,5 +1,5 @@
 using System.Globalization;
-using Enrichment.Portal.Core.Batches;
+using Enrichment.Portal.Core.Ingestion;
 
 namespace Enrichment.Portal.Core.Lake;
 

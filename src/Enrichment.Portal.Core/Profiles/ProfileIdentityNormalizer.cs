@@ -9,8 +9,8 @@ namespace Enrichment.Portal.Core.Profiles;
 /// </summary>
 internal static class ProfileIdentityNormalizer
 {
-    /// <summary>The one normalizer of the portal (<see cref="Ingestion.IdentityNormalizer"/>): stitching and lookups agree with ingestion.</summary>
-    public static string? Normalize(NormalizerKind kind, string? raw) => Ingestion.IdentityNormalizer.Normalize(kind, raw);
+    /// <summary>The one normalizer of the portal (<see cref="Identity.IdentityNormalizer"/>): stitching and lookups agree with ingestion.</summary>
+    public static string? Normalize(NormalizerKind kind, string? raw) => Identity.IdentityNormalizer.Normalize(kind, raw);
 
     /// <summary>The namespace info for a code: the lookup's answer, else a person namespace with the id normalizer.</summary>
     public static NamespaceInfo Resolve(Func<string, NamespaceInfo?>? lookup, string code) =>

@@ -108,7 +108,7 @@ public static class ProfileServiceCollectionExtensions
         services.AddScoped<ProfileSnapshots>();
         services.AddScoped<ProfileSnapshotScheduler>();
         services.AddScoped<Datasets.IDatasetDeletionHook, ProfileDatasetDeletionHook>();
-        services.AddScoped<Batches.IBatchCommittedHook, ProfileBatchCommittedHook>();
+        services.AddScoped<Ingestion.IBatchCommittedHook, ProfileBatchCommittedHook>();
         services.AddPortalJob<ProfileBatchJob>(ProfileBatchJob.Kind);
         services.AddPortalJob<ProfilePrivacyJob>(ProfilePrivacyJob.Kind);
         services.AddPortalJob<ProfileSnapshotJob>(ProfileSnapshotJob.Kind);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Enrichment.Portal.Core.Batches;
+using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Jobs;
 using Enrichment.Portal.Core.Lake;

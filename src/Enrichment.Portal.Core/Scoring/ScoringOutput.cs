@@ -1,7 +1,7 @@
 using System.Globalization;
 using DuckDB.NET.Data;
 using Enrichment.Portal.Core.Audit;
-using Enrichment.Portal.Core.Batches;
+using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
 using Enrichment.Portal.Core.Jobs;

@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Enrichment.Portal.Core.Auth;
-using Enrichment.Portal.Core.Batches;
+using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Insights;
 using Enrichment.Portal.Web.Auth;

@@ -65,7 +65,7 @@ public sealed class SandboxOverviewService(CatalogDb db, Enrichment.Portal.Core.
     {
         // The user's own data: batches of system datasets (snapshots, scoring outputs) are not counted.
         var userDatasets = db.Set<Enrichment.Portal.Core.Datasets.Dataset>().Where(d => !d.System).Select(d => d.Id);
-        var ok = db.Set<Enrichment.Portal.Core.Batches.Batch>().Where(b => b.Status == Enrichment.Portal.Core.Batches.BatchStatus.Success && userDatasets.Contains(b.DatasetId));
+        var ok = db.Set<Enrichment.Portal.Core.Ingestion.Batch>().Where(b => b.Status == Enrichment.Portal.Core.Ingestion.BatchStatus.Success && userDatasets.Contains(b.DatasetId));
         var batches = await ok.CountAsync(ct);
         var records = batches == 0 ? 0 : await ok.SumAsync(b => b.RecordsWritten, ct);
         return new(3, "Ingest data", "Upload a file: each record is checked against the schema, bad rows are set aside with their reason, the rest is kept.",

@@ -43,12 +43,12 @@ public static class PortalHostingExtensions
 
         services.AddScoped<ApiKeyService>();
         services.AddScoped<UserService>();
-        services.AddScoped<Enrichment.Portal.Core.Sandboxes.SandboxService>();
+        services.AddScoped<Enrichment.Portal.Core.Auth.SandboxService>();
         services.AddSingleton<LoginThrottle>();
         services.AddScoped<PortalInitializer>();
         services.AddScoped<Enrichment.Portal.Web.Components.SandboxOverviewService>();
         services.AddScoped<Enrichment.Portal.Core.Lake.LakeCatalog>();
-        Enrichment.Portal.Core.Batches.IngestionServiceCollectionExtensions.AddIngestion(services);
+        Enrichment.Portal.Core.Ingestion.IngestionServiceCollectionExtensions.AddIngestion(services);
         services.AddSingleton(new Enrichment.Portal.Core.Query.QueryService(null));
         Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
         Enrichment.Portal.Core.Exploration.ExplorationServiceCollectionExtensions.AddQueryAndExploration(services);

@@ -1,4 +1,4 @@
-using Enrichment.Portal.Core.Batches;
+using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Guardrails;
 
 namespace Enrichment.Portal.Core.Tests.Guardrails;

@@ -1,6 +1,7 @@
 using System.Text;
 using Enrichment.Portal.Core.Identity;
 using Enrichment.Portal.Core.Ingestion;
+using Enrichment.Portal.Core.Ingestion.Readers;
 using Enrichment.Portal.Core.Schemas;
 using static Enrichment.Portal.Core.Tests.Ingestion.IngestionTestKit;
 

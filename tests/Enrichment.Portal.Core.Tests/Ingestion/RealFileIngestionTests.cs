@@ -1,4 +1,5 @@
 using Enrichment.Portal.Core.Ingestion;
+using Enrichment.Portal.Core.Ingestion.LakeWriters;
 using Enrichment.Portal.Core.Lake;
 using Enrichment.Portal.Core.Schemas;
 using static Enrichment.Portal.Core.Tests.Ingestion.IngestionTestKit;

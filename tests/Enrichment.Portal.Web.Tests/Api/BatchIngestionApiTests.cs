@@ -332,10 +332,10 @@ public sealed class BatchIngestionApiTests(PortalHost host)
         var sp = scope.ServiceProvider;
         var db = sp.GetRequiredService<Enrichment.Portal.Core.Catalog.CatalogDb>();
         var batch = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.FirstAsync(
-            Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.IgnoreQueryFilters(db.Set<Enrichment.Portal.Core.Batches.Batch>()), b => b.Id == batchId);
+            Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.IgnoreQueryFilters(db.Set<Enrichment.Portal.Core.Ingestion.Batch>()), b => b.Id == batchId);
         sp.GetRequiredService<Enrichment.Portal.Core.Sandboxes.SandboxContext>().SandboxId = batch.SandboxId;
         // As after a crash: the batch row still says processing.
-        batch.Status = Enrichment.Portal.Core.Batches.BatchStatus.Processing;
+        batch.Status = Enrichment.Portal.Core.Ingestion.BatchStatus.Processing;
         await db.SaveChangesAsync();
         var job = sp.GetRequiredKeyedService<Enrichment.Portal.Core.Jobs.IPortalJob>("ingestion");
         await job.RunAsync(batchId, CancellationToken.None);

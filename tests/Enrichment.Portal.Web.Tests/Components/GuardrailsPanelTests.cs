@@ -1,5 +1,5 @@
 using Bunit;
-using Enrichment.Portal.Core.Batches;
+using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Guardrails;
 using Enrichment.Portal.Web.Components.Guardrails;
 

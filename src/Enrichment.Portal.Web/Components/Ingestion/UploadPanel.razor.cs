@@ -1,6 +1,5 @@
-using Enrichment.Portal.Core.Batches;
-using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Ingestion;
+using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Sandboxes;
 using Enrichment.Portal.Core.Schemas;
 using Enrichment.Portal.Web.Auth;

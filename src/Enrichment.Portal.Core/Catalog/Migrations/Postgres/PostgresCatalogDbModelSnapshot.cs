@@ -185,7 +185,7 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.ToTable("memberships", (string)null);
                 });
 
-            modelBuilder.Entity("Enrichment.Portal.Core.Batches.Batch", b =>
+            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.Batch", b =>
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(32)
@@ -299,7 +299,7 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.ToTable("batches", (string)null);
                 });
 
-            modelBuilder.Entity("Enrichment.Portal.Core.Batches.BatchStage", b =>
+            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.BatchStage", b =>
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(32)
@@ -1461,9 +1461,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.Navigation("User");
                 });
 
-            modelBuilder.Entity("Enrichment.Portal.Core.Batches.BatchStage", b =>
+            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.BatchStage", b =>
                 {
-                    b.HasOne("Enrichment.Portal.Core.Batches.Batch", null)
+                    b.HasOne("Enrichment.Portal.Core.Ingestion.Batch", null)
                         .WithMany()
                         .HasForeignKey("BatchId")
                         .OnDelete(DeleteBehavior.Cascade)

@@ -177,7 +177,7 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.ToTable("memberships", (string)null);
                 });
 
-            modelBuilder.Entity("Enrichment.Portal.Core.Batches.Batch", b =>
+            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.Batch", b =>
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(32)
@@ -291,7 +291,7 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.ToTable("batches", (string)null);
                 });
 
-            modelBuilder.Entity("Enrichment.Portal.Core.Batches.BatchStage", b =>
+            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.BatchStage", b =>
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(32)
@@ -1449,9 +1449,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.Navigation("User");
                 });
 
-            modelBuilder.Entity("Enrichment.Portal.Core.Batches.BatchStage", b =>
+            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.BatchStage", b =>
                 {
-                    b.HasOne("Enrichment.Portal.Core.Batches.Batch", null)
+                    b.HasOne("Enrichment.Portal.Core.Ingestion.Batch", null)
                         .WithMany()
                         .HasForeignKey("BatchId")
                         .OnDelete(DeleteBehavior.Cascade)

@@ -5,7 +5,7 @@ using Enrichment.Portal.Core.Lake;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
-namespace Enrichment.Portal.Core.Batches;
+namespace Enrichment.Portal.Core.Ingestion;
 
 /// <summary>
 /// The background job of one uploaded batch (kind <c>ingestion</c>, target = batch id): runs <see cref="BatchIngestor"/> from the

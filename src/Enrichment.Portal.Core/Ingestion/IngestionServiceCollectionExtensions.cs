@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace Enrichment.Portal.Core.Batches;
+namespace Enrichment.Portal.Core.Ingestion;
 
 public static class IngestionServiceCollectionExtensions
 {

@@ -3,8 +3,9 @@ using Enrichment.Portal.Core.Audit;
 using Enrichment.Portal.Core.Auth;
 using Enrichment.Portal.Core.Catalog;
 using Microsoft.EntityFrameworkCore;
+using Enrichment.Portal.Core.Sandboxes;
 
-namespace Enrichment.Portal.Core.Sandboxes;
+namespace Enrichment.Portal.Core.Auth;
 
 /// <summary>Creates sandboxes. Admins of <c>prod</c> are the portal's administrators.</summary>
 public sealed partial class SandboxService(Microsoft.Extensions.DependencyInjection.IServiceScopeFactory scopes)

@@ -1,7 +1,7 @@
-using Enrichment.Portal.Core.Ingestion;
+using Enrichment.Portal.Core.Lake;
 using Enrichment.Portal.Core.Schemas;
 
-namespace Enrichment.Portal.Core.Lake;
+namespace Enrichment.Portal.Core.Ingestion.LakeWriters;
 
 /// <summary>Writes already validated records (e.g. a streaming micro-batch) into the lake atomically.</summary>
 public static class LakeWriter

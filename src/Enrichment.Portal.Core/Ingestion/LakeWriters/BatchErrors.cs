@@ -1,6 +1,6 @@
-using Enrichment.Portal.Core.Ingestion;
+using Enrichment.Portal.Core.Lake;
 
-namespace Enrichment.Portal.Core.Lake;
+namespace Enrichment.Portal.Core.Ingestion.LakeWriters;
 
 /// <summary>A page of a batch's rejected records.</summary>
 public sealed record BatchErrorPage(long Total, IReadOnlyList<RejectedRecord> Items);

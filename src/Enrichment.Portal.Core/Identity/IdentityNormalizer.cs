@@ -1,6 +1,5 @@
-using Enrichment.Portal.Core.Identity;
 
-namespace Enrichment.Portal.Core.Ingestion;
+namespace Enrichment.Portal.Core.Identity;
 
 /// <summary>Normalizes identity values per namespace normalizer, so that equal identities compare equal as strings.</summary>
 public static class IdentityNormalizer

@@ -4,7 +4,7 @@ using Enrichment.Portal.Core.Sandboxes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace Enrichment.Portal.Core.Batches;
+namespace Enrichment.Portal.Core.Ingestion;
 
 /// <summary>Batch states (ARCHITECTURE.md: queued -> processing -> success | failed; abandoned when cancelled).</summary>
 public static class BatchStatus

@@ -1,8 +1,8 @@
 using DuckDB.NET.Data;
-using Enrichment.Portal.Core.Ingestion;
+using Enrichment.Portal.Core.Lake;
 using Enrichment.Portal.Core.Schemas;
 
-namespace Enrichment.Portal.Core.Lake;
+namespace Enrichment.Portal.Core.Ingestion.LakeWriters;
 
 /// <summary>
 /// Appends typed records and rejected records into DuckDB tables and writes them out as Parquet part files

@@ -5,6 +5,7 @@ using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
 using Enrichment.Portal.Core.Identity;
 using Enrichment.Portal.Core.Ingestion;
+using Enrichment.Portal.Core.Ingestion.LakeWriters;
 using Enrichment.Portal.Core.Jobs;
 using Enrichment.Portal.Core.Lake;
 using Enrichment.Portal.Core.Schemas;
@@ -13,7 +14,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace Enrichment.Portal.Core.Batches;
+namespace Enrichment.Portal.Core.Ingestion;
 
 /// <summary><c>Ingestion:*</c>. Read when a request arrives (not cached), so a running portal picks up changes.</summary>
 public sealed class IngestionOptions

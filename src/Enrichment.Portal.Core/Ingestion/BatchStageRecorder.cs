@@ -1,7 +1,7 @@
 using Enrichment.Portal.Core.Catalog;
 using Microsoft.EntityFrameworkCore;
 
-namespace Enrichment.Portal.Core.Batches;
+namespace Enrichment.Portal.Core.Ingestion;
 
 /// <summary>
 /// Records the stages of a batch (one row per batch and stage name; recording a stage again replaces it, so re-runs stay

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Enrichment.Portal.Core.Ingestion;
+namespace Enrichment.Portal.Core.Ingestion.Readers;
 
 /// <summary>One JSON record read from a file: its document (null when it could not be parsed), size and raw text.</summary>
 internal readonly record struct JsonRecord(JsonDocument? Document, int Bytes, string? ParseError, ReadOnlyMemory<byte> Raw);

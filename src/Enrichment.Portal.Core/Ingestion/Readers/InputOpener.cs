@@ -1,6 +1,6 @@
 using System.IO.Compression;
 
-namespace Enrichment.Portal.Core.Ingestion;
+namespace Enrichment.Portal.Core.Ingestion.Readers;
 
 /// <summary>Detects the format of an upload and opens it (decompressing gzip).</summary>
 internal static class InputOpener

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Enrichment.Portal.Core.Ingestion;
+namespace Enrichment.Portal.Core.Ingestion.Readers;
 
 /// <summary>Outcome of reading one CSV record.</summary>
 internal enum CsvRecordStatus { Ok, UnterminatedQuote, TooLarge }

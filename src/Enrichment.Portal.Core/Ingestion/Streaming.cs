@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Ingestion;
+using Enrichment.Portal.Core.Ingestion.LakeWriters;
 using Enrichment.Portal.Core.Lake;
 using Enrichment.Portal.Core.Sandboxes;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Enrichment.Portal.Core.Batches;
+namespace Enrichment.Portal.Core.Ingestion;
 
 /// <summary>A rejected streamed record: its index in the request and why.</summary>
 public sealed record StreamingRejection(int Index, IReadOnlyList<RecordError> Errors);
