@@ -42,10 +42,6 @@ public sealed class GuardrailService(CatalogDb db, GuardrailUsage usage, Guardra
     /// <summary>The effective hard limit of one batch file: <c>Guardrails:BatchFileBytes</c> when set and smaller, else <c>Ingestion:MaxUploadBytes</c>.</summary>
     public long BatchFileLimit => IngestionOptions.Read(config).MaxUploadBytes;
 
-    /// <summary>The ingestion options with the record size limits of this deployment.</summary>
-    public static IngestOptions WithLimits(IngestOptions ingest, GuardrailOptions o) =>
-        ingest with { MaxProfileRecordBytes = o.ProfileRecordBytes, MaxEventRecordBytes = o.EventRecordBytes };
-
     /// <summary>Every guardrail with its usage (cached per sandbox for <see cref="GuardrailOptions.CacheSeconds"/>; <paramref name="fresh"/> counts again).</summary>
     public async Task<IReadOnlyList<GuardrailItem>> ReadAsync(bool fresh = false, CancellationToken ct = default)
     {

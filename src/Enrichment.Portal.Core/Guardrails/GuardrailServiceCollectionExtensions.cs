@@ -6,7 +6,7 @@ namespace Enrichment.Portal.Core.Guardrails;
 public static class GuardrailServiceCollectionExtensions
 {
     /// <summary>
-    /// Guardrail readings and warnings, and ingestion latency (options <c>Guardrails:*</c>, bound by <c>AddSchemasAndDatasets</c>).
+    /// Guardrail readings and warnings, and ingestion latency (options <c>Guardrails:*</c>, bound by <c>AddSchemas</c> and <c>AddDatasets</c>).
     /// Register after the profile area: the batch hook's warnings read the events the profile stage wrote.
     /// </summary>
     public static IServiceCollection AddGuardrails(this IServiceCollection services)

@@ -1,13 +1,12 @@
 using System.Text.RegularExpressions;
 using Enrichment.Portal.Core.Audit;
 using Enrichment.Portal.Core.Catalog;
-using Enrichment.Portal.Core.Schemas;
 using Microsoft.EntityFrameworkCore;
 
 namespace Enrichment.Portal.Core.Identity;
 
 /// <summary>Built-in and custom identity namespaces of the current sandbox.</summary>
-public sealed partial class IdentityNamespaceService(CatalogDb db)
+public sealed partial class IdentityNamespaceService(CatalogDb db, IEnumerable<INamespaceUsers> users)
 {
     public const string CodeRule = "A code starts with a letter and has at most 64 letters, digits, '_', '-' or '.'.";
 
@@ -21,7 +20,7 @@ public sealed partial class IdentityNamespaceService(CatalogDb db)
         return [.. BuiltInNamespaces.All, .. custom.Select(n => n.ToInfo())];
     }
 
-    /// <summary>A lookup by code (case-insensitive) over built-ins and the sandbox's custom namespaces, for <see cref="SchemaRules.Validate"/>.</summary>
+    /// <summary>A lookup by code (case-insensitive) over built-ins and the sandbox's custom namespaces, for schema validation.</summary>
     public async Task<Func<string, NamespaceInfo?>> LookupAsync(CancellationToken ct = default)
     {
         var all = await ListAsync(ct);
@@ -69,10 +68,10 @@ public sealed partial class IdentityNamespaceService(CatalogDb db)
         var lower = code.ToLowerInvariant();
         var ns = await db.Set<IdentityNamespace>().FirstOrDefaultAsync(n => n.Code.ToLower() == lower, ct)
                  ?? throw CatalogException.NotFound($"No identity namespace '{code}' in this sandbox.");
-        var marker = Schema.NamespaceMarker(ns.Code);
-        var users = await db.Set<Schema>().AsNoTracking().Where(s => s.NamespaceCodes.Contains(marker)).Select(s => s.Name).OrderBy(n => n).ToListAsync(ct);
-        if (users.Count > 0)
-            throw CatalogException.Conflict($"The namespace '{ns.Code}' is used by the schema(s) {string.Join(", ", users.Select(u => $"'{u}'"))}; it cannot be deleted while a schema uses it.");
+        var schemas = new List<string>();
+        foreach (var u in users) schemas.AddRange(await u.SchemasUsingAsync(ns.Code, ct));
+        if (schemas.Count > 0)
+            throw CatalogException.Conflict($"The namespace '{ns.Code}' is used by the schema(s) {string.Join(", ", schemas.Select(u => $"'{u}'"))}; it cannot be deleted while a schema uses it.");
         db.Remove(ns);
         db.Add(new AuditEntry { Actor = actor ?? "system", Action = "namespace.delete", Target = ns.Code });
         await db.SaveChangesAsync(ct);
@@ -83,4 +82,14 @@ public sealed partial class IdentityNamespaceService(CatalogDb db)
         code.Contains("email", StringComparison.OrdinalIgnoreCase) ? NormalizerKind.Email
         : code.Contains("phone", StringComparison.OrdinalIgnoreCase) ? NormalizerKind.Phone
         : NormalizerKind.Id;
+}
+
+/// <summary>
+/// Tells which schemas use a namespace (answered by the schemas area, <c>Schemas/SchemaNamespaceUsers</c>): a namespace in
+/// use cannot be deleted. Identity sits below schemas, so it asks through this interface instead of reading schemas.
+/// </summary>
+public interface INamespaceUsers
+{
+    /// <summary>Names of the schemas of the current sandbox whose identity fields use <paramref name="code"/>, ordered.</summary>
+    Task<IReadOnlyList<string>> SchemasUsingAsync(string code, CancellationToken ct);
 }

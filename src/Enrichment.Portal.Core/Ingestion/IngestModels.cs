@@ -54,6 +54,9 @@ public sealed record IngestOptions
     /// <summary>DuckDB memory limit for the lake write.</summary>
     public string DuckDbMemoryLimit { get; init; } = "256MB";
 
+    /// <summary>These options with the record size limits of this deployment.</summary>
+    public IngestOptions WithLimits(GuardrailOptions o) => this with { MaxProfileRecordBytes = o.ProfileRecordBytes, MaxEventRecordBytes = o.EventRecordBytes };
+
     internal int MaxRecordBytes(SchemaClass c) => c == SchemaClass.Event ? MaxEventRecordBytes : MaxProfileRecordBytes;
 }
 

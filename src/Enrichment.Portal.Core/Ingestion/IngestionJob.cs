@@ -37,7 +37,7 @@ public sealed class IngestionJob(
 
         var folder = lake.BatchFolder(dataset.SandboxId, dataset.Id, batch.Id);
         var request = new IngestRequest(batch.RawPath, batch.FileName ?? Path.GetFileName(batch.RawPath), dataset.Schema, await ingestion.NamespacesAsync(ct), folder, batch.Id)
-        { Options = Guardrails.GuardrailService.WithLimits(batch.Options.ToIngestOptions(), guardrails.Value) };
+        { Options = batch.Options.ToIngestOptions().WithLimits(guardrails.Value) };
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var latest = new LatestProgress();

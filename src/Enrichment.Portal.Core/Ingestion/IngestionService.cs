@@ -38,7 +38,7 @@ public sealed class IngestionOptions
         if (o.MaxStreamingRecords <= 0) o.MaxStreamingRecords = d.MaxStreamingRecords;
         if (o.StreamingFlushMilliseconds <= 0) o.StreamingFlushMilliseconds = d.StreamingFlushMilliseconds;
         // Guardrail "batch file size" (hard): Guardrails:BatchFileBytes, when set, lowers the upload limit.
-        var guardrail = config.GetSection(Catalog.GuardrailOptions.Section).GetValue<long?>(nameof(Catalog.GuardrailOptions.BatchFileBytes)) ?? 0;
+        var guardrail = config.GetSection(GuardrailOptions.Section).GetValue<long?>(nameof(GuardrailOptions.BatchFileBytes)) ?? 0;
         if (guardrail > 0 && guardrail < o.MaxUploadBytes) o.MaxUploadBytes = guardrail;
         return o;
     }
@@ -55,9 +55,6 @@ public sealed record StagedUpload(string Path, string FileName, long Bytes, Date
 
 /// <summary>A new or existing (same idempotency key) batch.</summary>
 public sealed record BatchCreated(Batch Batch, bool Created);
-
-/// <summary>Stored records of a dataset (first rows of its committed files).</summary>
-public sealed record LakeRows(IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<string?>> Rows);
 
 /// <summary>One row of a mapping preview: the values as they will be stored (field path -> text), or why the row would be rejected.</summary>
 public sealed record MappedRow(int Row, IReadOnlyDictionary<string, string?> Values, IReadOnlyList<RecordError> Errors);

@@ -71,7 +71,7 @@ public sealed class StreamingIngestion(IngestionService ingestion, StreamingBuff
     {
         var dataset = await ingestion.DatasetAsync(datasetId, ct);
         RecordValidator validator;
-        try { validator = new RecordValidator(dataset.Schema, await ingestion.NamespacesAsync(ct), Guardrails.GuardrailService.WithLimits(new IngestOptions(), guardrails.Value)); }
+        try { validator = new RecordValidator(dataset.Schema, await ingestion.NamespacesAsync(ct), new IngestOptions().WithLimits(guardrails.Value)); }
         catch (ArgumentException e) { throw CatalogException.Rule(e.Message); }
         var records = body.ValueKind == JsonValueKind.Array ? body.EnumerateArray().ToList() : [body];
         var accepted = new List<IReadOnlyDictionary<string, object?>>();

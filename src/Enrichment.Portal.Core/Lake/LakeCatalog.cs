@@ -1,6 +1,5 @@
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
-using Enrichment.Portal.Core.Query;
 using Enrichment.Portal.Core.Schemas;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -17,7 +16,7 @@ public sealed record LakeDataset(string Id, string SandboxId, string Name, strin
 /// once it holds the <c>_SUCCESS</c> marker (written last, by an atomic rename of the whole folder), so readers never
 /// see half a batch. Works in the current sandbox only.
 /// </summary>
-public sealed class LakeCatalog(CatalogDb db, IOptions<PortalOptions> options)
+public sealed partial class LakeCatalog(CatalogDb db, IOptions<PortalOptions> options)
 {
     public string LakeRoot => options.Value.LakeDirectory;
 
@@ -92,22 +91,19 @@ public sealed class LakeCatalog(CatalogDb db, IOptions<PortalOptions> options)
             .OrderByDescending(x => x.Newest, StringComparer.Ordinal).ThenByDescending(x => x.Dataset.Id, StringComparer.Ordinal)
             .Select(x => x.Dataset).FirstOrDefault();
 
-    /// <summary>Every dataset of the sandbox that has data, as query-service tables named per API.md.</summary>
-    public async Task<IReadOnlyList<TableSource>> QueryTablesAsync(CancellationToken ct = default)
+    private LakeDataset ToLake(Dataset d, Schema s) =>
+        new(d.Id, d.SandboxId, d.Name, TableName(d.Name), s.ToDefinition(), d.ProfileEnabled, d.System, DatasetFolder(d.SandboxId, d.Id));
+
+    /// <summary>The table name of a dataset per API.md: lower case, every non-alphanumeric as <c>_</c>, prefixed by <c>_</c> when it starts with a digit.</summary>
+    public static string TableName(string datasetName)
     {
-        var tables = new List<TableSource>();
-        var all = await ListAsync(ct);
-        foreach (var d in all)
-        {
-            var files = DataFiles(d);
-            if (files.Count > 0) tables.Add(new TableSource(d.TableName, files));
-        }
-        Profiles.ProfileSnapshots.AddNewestSnapshotTable(all, tables);
-        return tables;
+        ArgumentException.ThrowIfNullOrWhiteSpace(datasetName);
+        var name = NonAlphanumeric().Replace(datasetName.Trim().ToLowerInvariant(), "_");
+        return char.IsDigit(name[0]) ? "_" + name : name;
     }
 
-    private LakeDataset ToLake(Dataset d, Schema s) =>
-        new(d.Id, d.SandboxId, d.Name, TableSource.NormalizeName(d.Name), s.ToDefinition(), d.ProfileEnabled, d.System, DatasetFolder(d.SandboxId, d.Id));
+    [System.Text.RegularExpressions.GeneratedRegex("[^a-z0-9]")]
+    private static partial System.Text.RegularExpressions.Regex NonAlphanumeric();
 
     private static string Safe(string id) =>
         id.Length > 0 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') ? id : throw new ArgumentException($"Not a lake id: '{id}'.");

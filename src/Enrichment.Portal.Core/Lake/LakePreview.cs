@@ -1,7 +1,9 @@
 using System.Globalization;
-using Enrichment.Portal.Core.Ingestion;
 
 namespace Enrichment.Portal.Core.Lake;
+
+/// <summary>Stored records of a dataset (first rows of its committed files).</summary>
+public sealed record LakeRows(IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<string?>> Rows);
 
 /// <summary>The first rows of committed lake files, as text, for the dataset page.</summary>
 public static class LakePreview

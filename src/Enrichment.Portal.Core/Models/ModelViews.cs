@@ -39,7 +39,7 @@ public sealed record ModelView(
     IReadOnlyList<ModelVersionView>? Versions = null, TrainingRunView? LatestRun = null)
 {
     /// <summary>The recurring scoring: <c>{ cron, retrain, nextRunAt }</c> (cron null: none).</summary>
-    public Scoring.ModelScheduleView Schedule { get; init; } = new(null, false, null);
+    public ModelScheduleView Schedule { get; init; } = new(null, false, null);
 
     public static ModelView From(Model m, string? datasetName = null, IReadOnlyList<ModelVersionView>? versions = null, TrainingRunView? latest = null) => new(
         m.Id, m.Name, m.Recipe, m.Description, new ModelSource(m.SourceDatasetId, m.SourceSnapshot ? true : null),
@@ -48,7 +48,7 @@ public sealed record ModelView(
         m.ExcludeFeaturesJson is null ? null : ModelJson.Strings(m.ExcludeFeaturesJson),
         ModelJson.Object(m.ParametersJson), m.Seed, m.ActiveVersionId, datasetName, m.CreatedAt, m.UpdatedAt, versions, latest)
     {
-        Schedule = Scoring.ScoringService.ScheduleOf(m),
+        Schedule = ModelScheduleView.Of(m),
     };
 }
 
@@ -91,3 +91,9 @@ public sealed record MetricComparison(string Metric, double? A, double? B, doubl
 
 /// <summary>Two versions side by side.</summary>
 public sealed record VersionComparison(ModelVersionView A, ModelVersionView B, IReadOnlyList<MetricComparison> Metrics, IReadOnlyList<string> ParameterDifferences);
+
+/// <summary>A model's recurring scoring (<c>GET /models/{id}</c> <c>schedule</c>); null cron: none.</summary>
+public sealed record ModelScheduleView(string? Cron, bool Retrain, DateTimeOffset? NextRunAt)
+{
+    public static ModelScheduleView Of(Model m) => new(m.ScheduleCron, m.ScheduleRetrain, m.ScheduleCron is null ? null : m.ScheduleNextRunAt);
+}

@@ -82,16 +82,6 @@ public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicy
         }
     }
 
-    /// <summary>The query service's <c>profile_snapshot</c> table: the newest snapshot (batch) of any snapshot dataset
-    /// (added to <paramref name="tables"/> unless a dataset already uses that name).</summary>
-    public static void AddNewestSnapshotTable(IReadOnlyList<LakeDataset> datasets, List<Query.TableSource> tables)
-    {
-        if (tables.Any(t => t.Name == "profile_snapshot")) return;
-        if (LakeCatalog.NewestSnapshot(datasets) is not { } newest) return;
-        var files = LakeCatalog.DataFiles(newest);
-        if (files.Count > 0) tables.Add(new Query.TableSource("profile_snapshot", files));
-    }
-
     /// <summary>The kept snapshots of a snapshot dataset, newest first, with the time each was taken (from its batch id).</summary>
     public static IReadOnlyList<KeptSnapshot> Kept(LakeDataset dataset) =>
         LakeCatalog.CommittedBatchFolders(dataset.Folder).Select(Path.GetFileName).OfType<string>().Reverse()

@@ -11,17 +11,9 @@ namespace Enrichment.Portal.Core.Query;
 public sealed partial record TableSource(string Name, IReadOnlyList<string> Files)
 {
     /// <summary>The table name of a dataset per API.md: lower case, every non-alphanumeric as <c>_</c>, prefixed by <c>_</c> when it starts with a digit.</summary>
-    public static string NormalizeName(string datasetName)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(datasetName);
-        var name = NonAlphanumeric().Replace(datasetName.Trim().ToLowerInvariant(), "_");
-        return char.IsDigit(name[0]) ? "_" + name : name;
-    }
+    public static string NormalizeName(string datasetName) => Lake.LakeCatalog.TableName(datasetName);
 
     internal static bool IsValidName(string name) => ValidName().IsMatch(name);
-
-    [GeneratedRegex("[^a-z0-9]")]
-    private static partial Regex NonAlphanumeric();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
     private static partial Regex ValidName();

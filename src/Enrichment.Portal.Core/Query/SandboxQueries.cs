@@ -1,6 +1,5 @@
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
-using Enrichment.Portal.Core.Exploration;
 using Enrichment.Portal.Core.Lake;
 using Enrichment.Portal.Core.Schemas;
 using Microsoft.EntityFrameworkCore;
@@ -159,7 +158,7 @@ public sealed class SandboxQueries(CatalogDb db, LakeCatalog lake, QueryService 
             if (files.Count == 0 || !names.Add(d.TableName)) continue;
             result.Add((new TableSource(d.TableName, files), new QueryTable(d.TableName, d.Id, d.Name, false, d.Schema.Fields)));
         }
-        var snapshot = ExplorationService.NewestSnapshot(all);
+        var snapshot = LakeCatalog.NewestSnapshot(all);
         if (snapshot is not null && names.Add(SnapshotTable) && LakeCatalog.DataFiles(snapshot) is { Count: > 0 } snapshotFiles)
             result.Insert(0, (new TableSource(SnapshotTable, snapshotFiles), new QueryTable(SnapshotTable, snapshot.Id, snapshot.Name, true, snapshot.Schema.Fields)));
         return result;

@@ -18,7 +18,7 @@ namespace Enrichment.Portal.Core.Schemas;
 public static class SchemaRules
 {
     /// <summary>Default of the "fields per schema" guardrail (AEP's limit of fields in a schema).</summary>
-    public const int DefaultMaxFields = 10_000;
+    public const int DefaultMaxFields = GuardrailOptions.DefaultFieldsPerSchema;
 
     /// <summary>Name of the "fields per schema" guardrail, as shown by the guardrail panel.</summary>
     public const string FieldsPerSchemaGuardrail = "fields per schema";

@@ -1,20 +1,16 @@
-using Enrichment.Portal.Core.Catalog;
-using Enrichment.Portal.Core.Datasets;
-using Enrichment.Portal.Core.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Enrichment.Portal.Core.Schemas;
 
 public static class SchemaServiceCollectionExtensions
 {
-    /// <summary>Identity namespaces, schemas, datasets and their guardrail counters (options <c>Guardrails:*</c>).</summary>
-    public static IServiceCollection AddSchemasAndDatasets(this IServiceCollection services)
+    /// <summary>Schemas, and the answer to "which schemas use this identity namespace" (options <c>Guardrails:*</c>: fields per schema).</summary>
+    public static IServiceCollection AddSchemas(this IServiceCollection services)
     {
         services.AddOptions<GuardrailOptions>().BindConfiguration(GuardrailOptions.Section);
-        services.AddScoped<IdentityNamespaceService>();
-        services.AddScoped<SchemaService>();
-        services.AddScoped<DatasetService>();
-        services.AddScoped<GuardrailUsage>();
+        services.TryAddScoped<SchemaService>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<Identity.INamespaceUsers, SchemaNamespaceUsers>());
         return services;
     }
 }

@@ -119,9 +119,6 @@ public sealed record ScoringRunView(
         r.JobRunId, r.Error, r.CreatedBy, r.CreatedAt, r.StartedAt, r.FinishedAt);
 }
 
-/// <summary>A model's recurring scoring (<c>GET /models/{id}</c> <c>schedule</c>); null cron: none.</summary>
-public sealed record ModelScheduleView(string? Cron, bool Retrain, DateTimeOffset? NextRunAt);
-
 /// <summary>
 /// One profile scored now (<c>POST /models/{id}/predict</c>): the <see cref="ScoreResult"/> fields of the recipe,
 /// the version used and when.

@@ -148,10 +148,8 @@ public sealed class ScoringService(CatalogDb db, LakeCatalog lake, JobScheduler 
         return next is { } n ? new DateTimeOffset(DateTime.SpecifyKind(n, DateTimeKind.Utc)) : null;
     }
 
-    public static ModelScheduleView ScheduleOf(Model m) => new(m.ScheduleCron, m.ScheduleRetrain, m.ScheduleCron is null ? null : m.ScheduleNextRunAt);
-
     public async Task<ModelScheduleView> GetScheduleAsync(string modelId, CancellationToken ct = default) =>
-        ScheduleOf(await db.Set<Model>().AsNoTracking().FirstOrDefaultAsync(m => m.Id == modelId, ct) ?? throw CatalogException.NotFound($"No model {modelId} in this sandbox."));
+        ModelScheduleView.Of(await db.Set<Model>().AsNoTracking().FirstOrDefaultAsync(m => m.Id == modelId, ct) ?? throw CatalogException.NotFound($"No model {modelId} in this sandbox."));
 
     /// <summary>
     /// Sets (or, with a null or blank <paramref name="cron"/>, clears) the model's recurring scoring in UTC. 422 with the reason for an
@@ -173,21 +171,21 @@ public sealed class ScoringService(CatalogDb db, LakeCatalog lake, JobScheduler 
         model.UpdatedAt = now;
         db.Add(new AuditEntry { Actor = actor ?? "system", Action = "model.schedule", Target = model.Id, Detail = $"{model.ScheduleCron}{(retrain ? " (retrain)" : "")}" });
         await db.SaveChangesAsync(ct);
-        return ScheduleOf(model);
+        return ModelScheduleView.Of(model);
     }
 
     /// <summary>Removes the model's recurring scoring (a no-op when there is none).</summary>
     public async Task<ModelScheduleView> ClearScheduleAsync(string modelId, string? actor = null, CancellationToken ct = default)
     {
         var model = await db.Set<Model>().FirstOrDefaultAsync(m => m.Id == modelId, ct) ?? throw CatalogException.NotFound($"No model {modelId} in this sandbox.");
-        if (model.ScheduleCron is null && model.ScheduleNextRunAt is null) return ScheduleOf(model);
+        if (model.ScheduleCron is null && model.ScheduleNextRunAt is null) return ModelScheduleView.Of(model);
         model.ScheduleCron = null;
         model.ScheduleRetrain = false;
         model.ScheduleNextRunAt = null;
         model.UpdatedAt = clock.GetUtcNow();
         db.Add(new AuditEntry { Actor = actor ?? "system", Action = "model.schedule.clear", Target = model.Id });
         await db.SaveChangesAsync(ct);
-        return ScheduleOf(model);
+        return ModelScheduleView.Of(model);
     }
 
     // ---------------------------------------------------------------- one profile

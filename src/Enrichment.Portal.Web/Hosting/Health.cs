@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Enrichment.Portal.Core;
 using Enrichment.Portal.Core.Catalog;
 using Hangfire;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Enrichment.Portal.Core;
 using Enrichment.Portal.Core.Auth;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Jobs;
@@ -50,7 +51,9 @@ public static class PortalHostingExtensions
         services.AddScoped<Enrichment.Portal.Core.Lake.LakeCatalog>();
         Enrichment.Portal.Core.Ingestion.IngestionServiceCollectionExtensions.AddIngestion(services);
         services.AddSingleton(new Enrichment.Portal.Core.Query.QueryService(null));
-        Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemasAndDatasets(services);
+        Enrichment.Portal.Core.Identity.IdentityServiceCollectionExtensions.AddIdentity(services);
+        Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemas(services);
+        Enrichment.Portal.Core.Datasets.DatasetServiceCollectionExtensions.AddDatasets(services);
         Enrichment.Portal.Core.Exploration.ExplorationServiceCollectionExtensions.AddQueryAndExploration(services);
         Enrichment.Portal.Core.Models.ModelServiceCollectionExtensions.AddModels(services);
         Enrichment.Portal.Core.Scoring.ScoringServiceCollectionExtensions.AddScoring(services);

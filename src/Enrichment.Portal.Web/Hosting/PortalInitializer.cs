@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core;
 using Enrichment.Portal.Core.Auth;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Jobs;

@@ -41,7 +41,7 @@ public sealed class CatalogFixture : IAsyncDisposable
     {
         var db = NewDb(sandboxId);
         var options = Options.Create(guardrails ?? new GuardrailOptions());
-        var namespaces = new IdentityNamespaceService(db);
+        var namespaces = new IdentityNamespaceService(db, [new SchemaNamespaceUsers(db)]);
         return (namespaces, new SchemaService(db, namespaces, options), new DatasetService(db, Hooks), new GuardrailUsage(db, options));
     }
 

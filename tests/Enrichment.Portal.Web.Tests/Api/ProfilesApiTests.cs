@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using DuckDB.NET.Data;
 using Enrichment.Portal.Core.Catalog;
+using Enrichment.Portal.Core.Query;
 using Enrichment.Portal.Core.Sandboxes;
 using Enrichment.Portal.Core.Tests;
 using Enrichment.Portal.Tests;

@@ -3,6 +3,8 @@ using Bunit;
 using Bunit.Rendering;
 using Enrichment.Portal.Core.Auth;
 using Enrichment.Portal.Core.Catalog;
+using Enrichment.Portal.Core.Datasets;
+using Enrichment.Portal.Core.Identity;
 using Enrichment.Portal.Core.Sandboxes;
 using Enrichment.Portal.Core.Schemas;
 using Microsoft.AspNetCore.Components;
@@ -33,7 +35,7 @@ public abstract class CatalogComponentTest : BunitContext
         var connection = $"Data Source={Path.Combine(_dir, "catalog.db")};Pooling=False";
         Services.AddCatalog(postgres: false, _ => connection);
         Services.AddSingleton(new SandboxContext { SandboxId = SandboxId });
-        Services.AddSchemasAndDatasets();
+        Services.AddIdentity().AddSchemas().AddDatasets();
         ConfigureServices(Services);
 
         var auth = AddAuthorization();

@@ -1,5 +1,6 @@
 using Bunit;
 using DuckDB.NET.Data;
+using Enrichment.Portal.Core;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
 using Enrichment.Portal.Core.Lake;

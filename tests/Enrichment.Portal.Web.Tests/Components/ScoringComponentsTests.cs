@@ -3,6 +3,7 @@ using Bunit;
 using Enrichment.Portal.Core.Identity;
 using Enrichment.Portal.Core.Insights;
 using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Models;
 using Enrichment.Portal.Core.Scoring;
 using Enrichment.Portal.Web.Components.Insights;
 using Enrichment.Portal.Web.Components.Scoring;

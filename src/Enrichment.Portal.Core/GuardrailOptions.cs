@@ -1,4 +1,4 @@
-namespace Enrichment.Portal.Core.Catalog;
+namespace Enrichment.Portal.Core;
 
 /// <summary>
 /// <c>Guardrails:*</c>: the limits of a deployment (ARCHITECTURE.md, Guardrail; docs/GUARDRAILS.md). Defaults are the
@@ -8,8 +8,11 @@ public sealed class GuardrailOptions
 {
     public const string Section = "Guardrails";
 
+    /// <summary>The default of <see cref="FieldsPerSchema"/> (AEP: 10,000).</summary>
+    public const int DefaultFieldsPerSchema = 10_000;
+
     /// <summary>Hard limit of fields in one schema (AEP: 10,000).</summary>
-    public int FieldsPerSchema { get; set; } = Schemas.SchemaRules.DefaultMaxFields;
+    public int FieldsPerSchema { get; set; } = DefaultFieldsPerSchema;
 
     /// <summary>Soft limit of datasets of profile schemas per sandbox (AEP: 20).</summary>
     public int ProfileDatasetsPerSandbox { get; set; } = 20;

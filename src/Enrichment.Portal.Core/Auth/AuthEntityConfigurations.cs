@@ -1,24 +1,8 @@
-using Enrichment.Portal.Core.Audit;
-using Enrichment.Portal.Core.Auth;
-using Enrichment.Portal.Core.Jobs;
 using Enrichment.Portal.Core.Sandboxes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace Enrichment.Portal.Core.Catalog;
-
-internal sealed class SandboxConfiguration : IEntityTypeConfiguration<Sandbox>
-{
-    public void Configure(EntityTypeBuilder<Sandbox> b)
-    {
-        b.ToTable("sandboxes");
-        b.HasKey(x => x.Id);
-        b.Property(x => x.Id).HasMaxLength(32);
-        b.Property(x => x.Name).HasMaxLength(64);
-        b.Property(x => x.Title).HasMaxLength(200);
-        b.HasIndex(x => x.Name).IsUnique();
-    }
-}
+namespace Enrichment.Portal.Core.Auth;
 
 internal sealed class AppUserConfiguration : IEntityTypeConfiguration<AppUser>
 {
@@ -59,29 +43,5 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         b.Property(x => x.Prefix).HasMaxLength(16);
         b.Property(x => x.Hash).HasMaxLength(64);
         b.HasIndex(x => x.Hash).IsUnique();
-    }
-}
-
-internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
-{
-    public void Configure(EntityTypeBuilder<AuditEntry> b)
-    {
-        b.ToTable("audit_log");
-        b.HasKey(x => x.Id);
-        b.Property(x => x.Action).HasMaxLength(100);
-        b.HasIndex(x => x.At);
-    }
-}
-
-internal sealed class JobRunConfiguration : IEntityTypeConfiguration<JobRun>
-{
-    public void Configure(EntityTypeBuilder<JobRun> b)
-    {
-        b.ToTable("job_runs");
-        b.HasKey(x => x.Id);
-        b.Property(x => x.Id).HasMaxLength(32);
-        b.Property(x => x.Kind).HasMaxLength(50);
-        b.Property(x => x.Status).HasMaxLength(20);
-        b.HasIndex(x => new { x.Status, x.CreatedAt });
     }
 }

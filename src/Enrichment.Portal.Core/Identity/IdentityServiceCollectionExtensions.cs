@@ -1,0 +1,14 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Enrichment.Portal.Core.Identity;
+
+public static class IdentityServiceCollectionExtensions
+{
+    /// <summary>Identity namespaces (built-in and custom).</summary>
+    public static IServiceCollection AddIdentity(this IServiceCollection services)
+    {
+        services.TryAddScoped<IdentityNamespaceService>();
+        return services;
+    }
+}
