@@ -198,9 +198,9 @@ public sealed class GuardrailService(CatalogDb db, GuardrailUsage usage, Guardra
 }
 
 /// <summary>Adds the soft-guardrail warnings to every committed batch (after the identity and profile stages). Never fails a batch.</summary>
-public sealed class GuardrailBatchHook(GuardrailService guardrails, GuardrailCache cache, Microsoft.Extensions.Logging.ILogger<GuardrailBatchHook> log) : IBatchCommittedHook
+public sealed class GuardrailBatchHook(GuardrailService guardrails, GuardrailCache cache, Microsoft.Extensions.Logging.ILogger<GuardrailBatchHook> log) : IBatchBookkeeping
 {
-    public async Task OnBatchCommittedAsync(Batch batch, Lake.LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct)
+    public async Task RunAsync(Batch batch, Lake.LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct)
     {
         try { await guardrails.WarnBatchAsync(batch.Id, ct); }
         catch (Exception ex) when (ex is not OperationCanceledException)

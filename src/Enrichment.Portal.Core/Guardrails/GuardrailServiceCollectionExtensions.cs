@@ -7,14 +7,14 @@ public static class GuardrailServiceCollectionExtensions
 {
     /// <summary>
     /// Guardrail readings and warnings, and ingestion latency (options <c>Guardrails:*</c>, bound by <c>AddSchemas</c> and <c>AddDatasets</c>).
-    /// Register after the profile area: the batch hook's warnings read the events the profile stage wrote.
+    /// The batch warnings run in the pipeline's bookkeeping slot, after the profile stage whose events they read.
     /// </summary>
     public static IServiceCollection AddGuardrails(this IServiceCollection services)
     {
         services.TryAddSingleton<GuardrailCache>();
         services.TryAddScoped<GuardrailService>();
         services.TryAddScoped<LatencyService>();
-        services.AddScoped<Ingestion.IBatchCommittedHook, GuardrailBatchHook>();
+        services.AddScoped<Ingestion.IBatchBookkeeping, GuardrailBatchHook>();
         return services;
     }
 }

@@ -59,7 +59,8 @@ public sealed class LatencyService(CatalogDb db, TimeProvider clock)
     public const int MaxSample = 10_000;
     public const double MaxHours = 24 * 31;
 
-    public static readonly IReadOnlyList<string> StageNames = [BatchStages.Upload, BatchStages.Validate, BatchStages.Lake, BatchStages.Identity, BatchStages.Profile];
+    /// <summary>The stages measured: those of <see cref="IngestionPipeline"/>, in its order.</summary>
+    public static IReadOnlyList<string> StageNames => IngestionPipeline.StageNames;
 
     /// <summary>Percentiles of the finished batches created in the last <paramref name="hours"/>.</summary>
     public async Task<LatencySummary> SummaryAsync(double hours, CancellationToken ct = default)

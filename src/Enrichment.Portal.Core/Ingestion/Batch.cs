@@ -27,7 +27,7 @@ public static class BatchSource
     public const string System = "system";
 }
 
-/// <summary>Stage names of a batch; the profile area adds <see cref="Identity"/> and <see cref="Profile"/> through <see cref="BatchStageRecorder"/>.</summary>
+/// <summary>Stage names of a batch, in the order of <see cref="IngestionPipeline"/>; the profile area records <see cref="Identity"/> and <see cref="Profile"/> through <see cref="BatchStageRecorder"/>.</summary>
 public static class BatchStages
 {
     public const string Upload = "upload";
@@ -36,8 +36,13 @@ public static class BatchStages
     public const string Identity = "identity";
     public const string Profile = "profile";
 
-    /// <summary>Display order.</summary>
-    public static int Order(string name) => name switch { Upload => 0, Validate => 1, Lake => 2, Identity => 3, Profile => 4, _ => 5 };
+    /// <summary>Display order: the order of <see cref="IngestionPipeline.StageNames"/>; other names after them.</summary>
+    public static int Order(string name)
+    {
+        for (var i = 0; i < IngestionPipeline.StageNames.Count; i++)
+            if (IngestionPipeline.StageNames[i] == name) return i;
+        return IngestionPipeline.StageNames.Count;
+    }
 }
 
 /// <summary>The options a batch was ingested with (API.md form fields), kept so a retry runs the same way.</summary>

@@ -5,7 +5,7 @@ namespace Enrichment.Portal.Core.Ingestion;
 
 /// <summary>
 /// Records the stages of a batch (one row per batch and stage name; recording a stage again replaces it, so re-runs stay
-/// idempotent). For the ingestion job and for <see cref="IBatchCommittedHook"/>s that add stages, e.g.
+/// idempotent). For the ingestion job and for the <see cref="IngestionPipeline"/> stages that add stages, e.g.
 /// <c>await stages.RunAsync(batch.Id, BatchStages.Identity, () => ...)</c>. Works in the current sandbox; each call
 /// uses its own short-lived context, so it is safe next to other work in a job.
 /// </summary>
@@ -62,19 +62,4 @@ public sealed class BatchStageRecorder(IDbContextFactory<CatalogDb> factory, Tim
         var rows = await db.Set<BatchStage>().AsNoTracking().Where(s => s.BatchId == batchId).ToListAsync(ct);
         return rows.OrderBy(s => BatchStages.Order(s.Name)).ThenBy(s => s.StartedAt).ToList();
     }
-}
-
-/// <summary>
-/// Called after a batch's data is committed to the lake (an upload's lake stage, or a streaming micro-batch), before the
-/// batch is marked <c>success</c>. The profile area registers one to feed the identity graph and the profile store
-/// (recording its stages with <see cref="BatchStageRecorder"/>). Runs in the batch's sandbox; must be idempotent (a batch
-/// can be re-run after a crash or a retry). Throwing fails the batch with the exception's message and un-commits its folder.
-/// Register with <c>services.AddScoped&lt;IBatchCommittedHook, X&gt;()</c>.
-/// </summary>
-public interface IBatchCommittedHook
-{
-    Task OnBatchCommittedAsync(Batch batch, Lake.LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct);
-
-    /// <summary>Called once the batch is marked successful (after every hook ran), e.g. to drop caches that count successful batches.</summary>
-    Task OnBatchSucceededAsync(Batch batch, CancellationToken ct) => Task.CompletedTask;
 }

@@ -10,12 +10,12 @@ namespace Enrichment.Portal.Core.Ingestion;
 /// <summary>
 /// The background job of one uploaded batch (kind <c>ingestion</c>, target = batch id): runs <see cref="BatchIngestor"/> from the
 /// kept raw file into the batch's lake folder, with live progress on the batch row and the job run, records the validate and
-/// lake stages, then the <see cref="IBatchCommittedHook"/>s. Idempotent: a re-run (crash, restart, retry) replaces the
+/// lake stages, then hands the batch to the <see cref="IngestionPipeline"/> for the stages after the lake. Idempotent: a re-run (crash, restart, retry) replaces the
 /// batch folder atomically, so rows are stored exactly once; a batch already successful is left alone.
 /// </summary>
 public sealed class IngestionJob(
     CatalogDb db, IDbContextFactory<CatalogDb> factory, LakeCatalog lake, IngestionService ingestion, BatchIngestor ingestor,
-    BatchStageRecorder stages, BatchCommitter committer, JobProgress progress, TimeProvider clock, ILogger<IngestionJob> log,
+    BatchStageRecorder stages, IngestionPipeline pipeline, DatasetCounts counts, JobProgress progress, TimeProvider clock, ILogger<IngestionJob> log,
     Microsoft.Extensions.Options.IOptions<GuardrailOptions> guardrails) : IPortalJob
 {
     public async Task RunAsync(string targetId, CancellationToken ct)
@@ -84,12 +84,12 @@ public sealed class IngestionJob(
         if (result.Failed)
         {
             await FailAsync(batch.Id, result.FailureReason ?? "The batch failed.");
-            await IngestionService.RecountAsync(db, batch.DatasetId, CancellationToken.None);
+            await counts.RecountAsync(batch.DatasetId, CancellationToken.None);
             throw new JobFailedException("The batch failed: " + result.FailureReason);
         }
         await progress.ReportAsync(0.99, $"{result.RecordsWritten:N0} records stored; finishing", force: true, ct: ct);
         var fresh = await db.Set<Batch>().AsNoTracking().FirstAsync(b => b.Id == batch.Id, ct);
-        await committer.CommitAsync(fresh, dataset, result.Files.Select(f => Path.Combine(folder, f.Name)).ToList(), ct);
+        await pipeline.CommitAsync(fresh, dataset, result.Files.Select(f => Path.Combine(folder, f.Name)).ToList(), ct);
         await progress.ReportAsync(1, $"{result.RecordsWritten:N0} records stored, {result.RecordsFailed:N0} rejected", force: true, ct: ct);
     }
 
@@ -128,40 +128,5 @@ public sealed class IngestionJob(
         private IngestProgress? value;
         public IngestProgress? Value => Volatile.Read(ref value);
         public void Report(IngestProgress p) => Volatile.Write(ref value, p);
-    }
-}
-
-/// <summary>
-/// The end of a batch whose data is in the lake: runs every <see cref="IBatchCommittedHook"/>, marks the batch successful and
-/// recounts the dataset. A hook failure fails the batch and un-commits its folder (readers stop seeing it).
-/// </summary>
-public sealed class BatchCommitter(CatalogDb db, IEnumerable<IBatchCommittedHook> hooks, TimeProvider clock, ILogger<BatchCommitter> log)
-{
-    public async Task CommitAsync(Batch batch, LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct)
-    {
-        try
-        {
-            foreach (var hook in hooks)
-                await hook.OnBatchCommittedAsync(batch, dataset, files, ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            log.LogWarning(ex, "A committed-batch hook failed for batch {BatchId}", batch.Id);
-            var folder = files.Count > 0 ? Path.GetDirectoryName(files[0]) : null;
-            if (folder is not null && File.Exists(Path.Combine(folder, LakeFolders.SuccessMarker)))
-                File.Move(Path.Combine(folder, LakeFolders.SuccessMarker), Path.Combine(folder, LakeFolders.FailedMarker), overwrite: true);
-            var reason = "Stored in the lake, but a later stage failed: " + ex.Message;
-            var failedAt = clock.GetUtcNow();
-            await db.Set<Batch>().Where(b => b.Id == batch.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Failed)
-                .SetProperty(b => b.FailureReason, reason).SetProperty(b => b.CompletedAt, failedAt), CancellationToken.None);
-            await IngestionService.RecountAsync(db, batch.DatasetId, CancellationToken.None);
-            throw new JobFailedException(reason);
-        }
-        var now = clock.GetUtcNow();
-        await db.Set<Batch>().Where(b => b.Id == batch.Id && b.Status != BatchStatus.Abandoned)
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Success).SetProperty(b => b.CompletedAt, now), ct);
-        await IngestionService.RecountAsync(db, batch.DatasetId, CancellationToken.None);
-        foreach (var hook in hooks)
-            await hook.OnBatchSucceededAsync(batch, CancellationToken.None);
     }
 }

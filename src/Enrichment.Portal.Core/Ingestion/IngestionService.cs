@@ -164,7 +164,7 @@ public sealed class IngestionService(
             catch (DbUpdateException) when (idempotencyKey is not null)
             {
                 db.ChangeTracker.Clear();
-                TryDeleteDir(rawDir);
+                LakeFolders.TryDelete(rawDir);
                 return new BatchCreated(await ByKeyAsync(datasetId, idempotencyKey, ct) ?? throw CatalogException.Conflict("The batch could not be created; try again."), false);
             }
             await EnqueueAsync(batch.Id, actor, ct);
@@ -326,17 +326,6 @@ public sealed class IngestionService(
         };
     }
 
-    /// <summary>Recomputes the dataset's record and batch counts from its successful batches (idempotent).</summary>
-    public static async Task RecountAsync(CatalogDb db, string datasetId, CancellationToken ct)
-    {
-        var ok = db.Set<Batch>().Where(b => b.DatasetId == datasetId && b.Status == BatchStatus.Success);
-        var count = await ok.CountAsync(ct);
-        var records = count == 0 ? 0 : await ok.SumAsync(b => b.RecordsWritten, ct);
-        var now = DateTimeOffset.UtcNow;
-        await db.Set<Dataset>().Where(d => d.Id == datasetId)
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.RecordCount, records).SetProperty(d => d.BatchCount, count).SetProperty(d => d.UpdatedAt, now), ct);
-    }
-
     private async Task EnqueueAsync(string batchId, string? actor, CancellationToken ct)
     {
         var run = await jobs.EnqueueAsync(JobKind, batchId, actor, ct);
@@ -403,10 +392,5 @@ public sealed class IngestionService(
     private static void TryDeleteFile(string path)
     {
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    internal static void TryDeleteDir(string path)
-    {
-        try { if (Directory.Exists(path)) Directory.Delete(path, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

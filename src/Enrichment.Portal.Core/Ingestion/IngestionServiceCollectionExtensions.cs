@@ -12,7 +12,7 @@ namespace Enrichment.Portal.Core.Ingestion;
 
 public static class IngestionServiceCollectionExtensions
 {
-    /// <summary>Batch and streaming ingestion: services, the <c>ingestion</c> job, the streaming flusher, the dataset deletion hook.</summary>
+    /// <summary>Batch and streaming ingestion: services, the pipeline, the <c>ingestion</c> job, the streaming flusher, the dataset deletion hook.</summary>
     public static IServiceCollection AddIngestion(this IServiceCollection services)
     {
         services.TryAddSingleton<BatchIngestor>();
@@ -20,30 +20,12 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddScoped<IngestionService>();
         services.TryAddScoped<StreamingIngestion>();
         services.TryAddScoped<BatchStageRecorder>();
-        services.TryAddScoped<BatchCommitter>();
+        services.TryAddScoped<DatasetCounts>();
+        services.TryAddScoped<IngestionPipeline>();
         services.AddScoped<IDatasetDeletionHook, BatchDeletionHook>();
         services.AddPortalJob<IngestionJob>(IngestionService.JobKind);
         services.AddSingleton<StreamingFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamingFlusher>());
         return services;
-    }
-}
-
-/// <summary>Deleting a dataset stops its running batches and removes its lake folder, raw uploads and batch rows.</summary>
-public sealed class BatchDeletionHook(CatalogDb db, LakeCatalog lake, JobScheduler jobs, IOptions<PortalOptions> portal) : IDatasetDeletionHook
-{
-    public async Task OnDatasetDeletingAsync(Dataset dataset, CancellationToken ct)
-    {
-        var batches = await db.Set<Batch>().AsNoTracking().Where(b => b.DatasetId == dataset.Id).Select(b => new { b.Id, b.Status, b.JobRunId }).ToListAsync(ct);
-        foreach (var b in batches.Where(b => !BatchStatus.IsFinal(b.Status) && b.JobRunId is not null))
-            await jobs.CancelAsync(b.JobRunId!, ct);
-        await db.Set<Batch>().Where(b => b.DatasetId == dataset.Id && (b.Status == BatchStatus.Queued || b.Status == BatchStatus.Processing))
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Abandoned), ct);
-        IngestionService.TryDeleteDir(lake.DatasetFolder(dataset.SandboxId, dataset.Id));
-        foreach (var b in batches)
-            IngestionService.TryDeleteDir(Path.Combine(portal.Value.UploadDirectory, dataset.SandboxId, b.Id));
-        var ids = batches.Select(b => b.Id).ToList();
-        await db.Set<BatchStage>().Where(s => ids.Contains(s.BatchId)).ExecuteDeleteAsync(ct);
-        await db.Set<Batch>().Where(b => b.DatasetId == dataset.Id).ExecuteDeleteAsync(ct);
     }
 }

@@ -98,7 +98,7 @@ public sealed class StreamingIngestion(IngestionService ingestion, StreamingBuff
 /// <summary>
 /// Flushes the <see cref="StreamingBuffer"/> to the lake at least every second: each dataset's pending records become one
 /// batch (source <c>streaming</c>) in its own folder, written atomically by <see cref="LakeWriter"/>, then the
-/// <see cref="IBatchCommittedHook"/>s run. Flushes what is left when the portal stops.
+/// <see cref="IngestionPipeline"/> runs the stages after the lake. Flushes what is left when the portal stops.
 /// </summary>
 public sealed class StreamingFlusher(StreamingBuffer buffer, IServiceScopeFactory scopes, IConfiguration config, ILogger<StreamingFlusher> log) : BackgroundService
 {
@@ -149,6 +149,6 @@ public sealed class StreamingFlusher(StreamingBuffer buffer, IServiceScopeFactor
         await db.Set<Batch>().Where(b => b.Id == batch.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.RecordsWritten, p.Records.Count).SetProperty(b => b.FilesJson, filesJson), ct);
         batch.RecordsWritten = p.Records.Count;
         batch.FilesJson = filesJson;
-        await sp.GetRequiredService<BatchCommitter>().CommitAsync(batch, dataset, files.Select(f => Path.Combine(folder, f.Name)).ToList(), ct);
+        await sp.GetRequiredService<IngestionPipeline>().CommitAsync(batch, dataset, files.Select(f => Path.Combine(folder, f.Name)).ToList(), ct);
     }
 }

@@ -52,7 +52,8 @@ public static class LakeFolders
     /// <summary>Whether the folder is a complete, accepted batch.</summary>
     public static bool IsComplete(string lakeFolder) => File.Exists(Path.Combine(lakeFolder, SuccessMarker));
 
-    internal static void TryDelete(string dir)
+    /// <summary>Deletes a folder and everything in it; a folder that is gone or busy is left (best effort).</summary>
+    public static void TryDelete(string dir)
     {
         try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
         catch (IOException) { }

@@ -108,7 +108,7 @@ public static class ProfileServiceCollectionExtensions
         services.AddScoped<ProfileSnapshots>();
         services.AddScoped<ProfileSnapshotScheduler>();
         services.AddScoped<Datasets.IDatasetDeletionHook, ProfileDatasetDeletionHook>();
-        services.AddScoped<Ingestion.IBatchCommittedHook, ProfileBatchCommittedHook>();
+        services.AddScoped<Ingestion.IIdentityAndProfileStage, IdentityAndProfileStage>();
         services.AddPortalJob<ProfileBatchJob>(ProfileBatchJob.Kind);
         services.AddPortalJob<ProfilePrivacyJob>(ProfilePrivacyJob.Kind);
         services.AddPortalJob<ProfileSnapshotJob>(ProfileSnapshotJob.Kind);

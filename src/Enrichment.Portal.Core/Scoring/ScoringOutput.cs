@@ -27,7 +27,7 @@ internal sealed record ReplacedResults(int BatchesRemoved, int StaleFragments, l
 /// previous results once the new batch has reached the profiles.
 /// </summary>
 public sealed class ScoringOutput(CatalogDb db, LakeCatalog lake, SchemaService schemas, DatasetService datasets, IServiceScopeFactory scopes,
-    IOptions<PortalOptions> options, TimeProvider clock, ProfileStoreLocks locks)
+    IOptions<PortalOptions> options, TimeProvider clock, ProfileStoreLocks locks, DatasetCounts counts)
 {
     /// <summary>The model's output dataset, created (schema enabled for profile, dataset enabled for profile) when missing.</summary>
     internal async Task<LakeDataset> EnsureDatasetAsync(Model model, ResolvedTarget target, CancellationToken ct)
@@ -174,7 +174,7 @@ public sealed class ScoringOutput(CatalogDb db, LakeCatalog lake, SchemaService 
         foreach (var id in old) LakeFolders.TryDelete(Path.Combine(options.Value.UploadDirectory, sandbox, id));
         await db.Set<BatchStage>().Where(s => old.Contains(s.BatchId)).ExecuteDeleteAsync(ct);
         await db.Set<Batch>().Where(b => old.Contains(b.Id)).ExecuteDeleteAsync(ct);
-        await IngestionService.RecountAsync(db, dataset.Id, ct);
+        await counts.RecountAsync(dataset.Id, ct);
         return new ReplacedResults(old.Count, stale, remerged);
     }
 

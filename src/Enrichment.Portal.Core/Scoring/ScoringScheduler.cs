@@ -81,9 +81,9 @@ public sealed class ScoringScheduleService(IServiceScopeFactory scopes, IConfigu
 /// Fault injection for tests (off unless <see cref="ScoringJob.FailPointKey"/> is <c>after-lake:&lt;modelId&gt;</c>): fails the model's
 /// scores batch after its lake stage and before the identity and profile stages, as a crash there would.
 /// </summary>
-public sealed class ScoringFaultHook(IConfiguration config, CatalogDb db) : IBatchCommittedHook
+public sealed class ScoringFaultHook(IConfiguration config, CatalogDb db) : IAfterLakeCheck
 {
-    public async Task OnBatchCommittedAsync(Batch batch, LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct)
+    public async Task RunAsync(Batch batch, LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct)
     {
         if (config[ScoringJob.FailPointKey] is not { } fp || !fp.StartsWith("after-lake:", StringComparison.Ordinal) || !dataset.System) return;
         var modelId = fp["after-lake:".Length..];
@@ -96,8 +96,8 @@ public sealed class ScoringFaultHook(IConfiguration config, CatalogDb db) : IBat
 public static class ScoringServiceCollectionExtensions
 {
     /// <summary>
-    /// Scoring: the service, the <c>scoring</c> job, the schedule checker and the output writer. Call before the profile area is
-    /// added, so that the test fault hook runs before the profile stage.
+    /// Scoring: the service, the <c>scoring</c> job, the schedule checker and the output writer. The test fault hook runs in the
+    /// pipeline's after-lake slot, before the identity and profile stages.
     /// </summary>
     public static IServiceCollection AddScoring(this IServiceCollection services)
     {
@@ -106,7 +106,7 @@ public static class ScoringServiceCollectionExtensions
         services.AddScoped<ScoringService>();
         services.AddScoped<ScoringOutput>();
         services.AddScoped<ScoringScheduler>();
-        services.AddScoped<IBatchCommittedHook, ScoringFaultHook>();
+        services.AddScoped<IAfterLakeCheck, ScoringFaultHook>();
         services.AddPortalJob<ScoringJob>(ScoringService.JobKind);
         services.AddHostedService<ScoringScheduleService>();
         return services;

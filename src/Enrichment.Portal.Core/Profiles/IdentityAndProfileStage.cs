@@ -8,9 +8,9 @@ namespace Enrichment.Portal.Core.Profiles;
 /// (an upload or a streaming micro-batch), it is stitched into the identity graph and merged into the profiles, and the
 /// two stages are recorded on the batch with their times. Idempotent, as <see cref="ProfileStage"/> is.
 /// </summary>
-public sealed class ProfileBatchCommittedHook(ProfileStage stage, BatchStageRecorder stages, TimeProvider clock) : IBatchCommittedHook
+public sealed class IdentityAndProfileStage(ProfileStage stage, BatchStageRecorder stages, TimeProvider clock) : IIdentityAndProfileStage
 {
-    public async Task OnBatchCommittedAsync(Batch batch, LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct)
+    public async Task RunAsync(Batch batch, LakeDataset dataset, IReadOnlyList<string> files, CancellationToken ct)
     {
         if (!dataset.ProfileEnabled) return;
         var started = clock.GetUtcNow();
