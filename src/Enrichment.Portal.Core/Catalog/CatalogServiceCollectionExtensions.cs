@@ -15,6 +15,7 @@ public static class CatalogServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCatalog(this IServiceCollection services, bool postgres, Func<IServiceProvider, string> connectionString)
     {
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         services.TryAddScoped<SandboxContext>();
         if (postgres)
             Register<PostgresCatalogDb>(services, (sp, o) => o.UseNpgsql(connectionString(sp), n => n.MigrationsHistoryTable("__ef_migrations")));

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Enrichment.Portal.Core.Jobs;
@@ -23,15 +22,4 @@ public sealed class JobKindRegistry(IOptions<JobKindOptions> options)
 {
     public bool Contains(string kind) => options.Value.Kinds.Contains(kind);
     public IReadOnlyCollection<string> Kinds => options.Value.Kinds;
-}
-
-public static class JobServiceCollectionExtensions
-{
-    /// <summary>Registers a job kind: <see cref="JobScheduler.EnqueueAsync"/> with that kind runs <typeparamref name="TJob"/>.</summary>
-    public static IServiceCollection AddPortalJob<TJob>(this IServiceCollection services, string kind) where TJob : class, IPortalJob
-    {
-        services.AddKeyedScoped<IPortalJob, TJob>(kind);
-        services.Configure<JobKindOptions>(o => o.Kinds.Add(kind));
-        return services;
-    }
 }

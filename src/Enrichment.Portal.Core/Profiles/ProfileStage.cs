@@ -94,7 +94,7 @@ public sealed class ProfileBatchJob(ProfileStage stage, JobProgress progress) : 
 
 public static class ProfileServiceCollectionExtensions
 {
-    /// <summary>The profile store services, stage and jobs (profile-batch, profile-privacy-delete, profile-snapshot).</summary>
+    /// <summary>The profile store services, stage and jobs (profile-batch, profile-privacy-delete, profile-snapshot), and the daily snapshot's registration at start.</summary>
     public static IServiceCollection AddProfiles(this IServiceCollection services)
     {
         services.TryAddSingleton<ProfileStoreLocks>();
@@ -112,6 +112,7 @@ public static class ProfileServiceCollectionExtensions
         services.AddPortalJob<ProfileBatchJob>(ProfileBatchJob.Kind);
         services.AddPortalJob<ProfilePrivacyJob>(ProfilePrivacyJob.Kind);
         services.AddPortalJob<ProfileSnapshotJob>(ProfileSnapshotJob.Kind);
+        services.AddScoped<IStartupTask, ProfileSnapshotStartup>();
         return services;
     }
 }

@@ -31,37 +31,18 @@ public static class PortalHostingExtensions
         if (string.Equals(config["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
             builder.Logging.ClearProviders().AddJsonConsole();
 
-        services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section);
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section);
-        services.AddSingleton(TimeProvider.System);
 
         // The provider is chosen at start (environment or appsettings); everything else is read when first needed,
         // so that hosts configured late (tests) get their own data directory and connection string.
         var database = config.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        services.AddCatalog(database.IsPostgres, sp => CatalogConnectionString(sp.GetRequiredService<IConfiguration>(), database.IsPostgres));
+        services.AddPortalCore(database.IsPostgres, sp => CatalogConnectionString(sp.GetRequiredService<IConfiguration>(), database.IsPostgres));
 
-        services.AddScoped<ApiKeyService>();
-        services.AddScoped<UserService>();
-        services.AddScoped<Enrichment.Portal.Core.Auth.SandboxService>();
         services.AddSingleton<LoginThrottle>();
         services.AddScoped<PortalInitializer>();
         services.AddScoped<Enrichment.Portal.Web.Components.SandboxOverviewService>();
-        services.AddScoped<Enrichment.Portal.Core.Lake.LakeCatalog>();
-        Enrichment.Portal.Core.Ingestion.IngestionServiceCollectionExtensions.AddIngestion(services);
-        services.AddSingleton(new Enrichment.Portal.Core.Query.QueryService(null));
-        Enrichment.Portal.Core.Identity.IdentityServiceCollectionExtensions.AddIdentity(services);
-        Enrichment.Portal.Core.Schemas.SchemaServiceCollectionExtensions.AddSchemas(services);
-        Enrichment.Portal.Core.Datasets.DatasetServiceCollectionExtensions.AddDatasets(services);
-        Enrichment.Portal.Core.Exploration.ExplorationServiceCollectionExtensions.AddQueryAndExploration(services);
-        Enrichment.Portal.Core.Models.ModelServiceCollectionExtensions.AddModels(services);
-        Enrichment.Portal.Core.Scoring.ScoringServiceCollectionExtensions.AddScoring(services);
-        Enrichment.Portal.Core.Insights.InsightServiceCollectionExtensions.AddInsights(services);
         services.AddPortalAuth();
-        Enrichment.Portal.Web.Hosting.ProfileSnapshotStartup.AddProfilesArea(services);
-        // After the profile area: the guardrail batch hook reads what the profile stage wrote.
-        Enrichment.Portal.Core.Guardrails.GuardrailServiceCollectionExtensions.AddGuardrails(services);
 
         services.AddPortalJobs(database.IsPostgres, config);
 
@@ -92,13 +73,6 @@ public static class PortalHostingExtensions
 
     private static void AddPortalJobs(this IServiceCollection services, bool postgres, IConfiguration config)
     {
-        services.AddSingleton<JobKindRegistry>();
-        services.AddScoped<JobScheduler>();
-        services.AddScoped<JobDispatcher>();
-        services.AddScoped<JobProgress>();
-        services.AddScoped<JobRecovery>();
-        services.AddSingleton<JobRunFilter>();
-        services.AddPortalJob<DiagnosticJob>(DiagnosticJob.Kind);
         services.AddHangfire((sp, h) =>
         {
             h.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();

@@ -1,7 +1,7 @@
-using Enrichment.Portal.Core.Profiles;
+using Enrichment.Portal.Core.Jobs;
 using Hangfire;
 
-namespace Enrichment.Portal.Web.Hosting;
+namespace Enrichment.Portal.Core.Profiles;
 
 /// <summary>Registers the daily profile snapshot (<see cref="ProfileSnapshotScheduler.Cron"/>) with Hangfire at start.</summary>
 public sealed class ProfileSnapshotStartup(IRecurringJobManager recurring) : IStartupTask
@@ -11,12 +11,5 @@ public sealed class ProfileSnapshotStartup(IRecurringJobManager recurring) : ISt
         recurring.AddOrUpdate<ProfileSnapshotScheduler>(ProfileSnapshotScheduler.RecurringId, s => s.EnqueueAllAsync(CancellationToken.None),
             ProfileSnapshotScheduler.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         return Task.CompletedTask;
-    }
-
-    /// <summary>The profile store services, jobs and this startup task.</summary>
-    public static void AddProfilesArea(IServiceCollection services)
-    {
-        services.AddProfiles();
-        services.AddScoped<IStartupTask, ProfileSnapshotStartup>();
     }
 }
