@@ -30,7 +30,8 @@ public sealed class IngestionJob(
         await Update(batch.Id, s => s.SetProperty(b => b.Status, BatchStatus.Processing).SetProperty(b => b.StartedAt, now)
             .SetProperty(b => b.CompletedAt, (DateTimeOffset?)null).SetProperty(b => b.FailureReason, (string?)null)
             .SetProperty(b => b.RecordsRead, 0L).SetProperty(b => b.RecordsWritten, 0L).SetProperty(b => b.RecordsFailed, 0L)
-            .SetProperty(b => b.RecordsWithoutIdentity, 0L).SetProperty(b => b.BytesRead, 0L).SetProperty(b => b.Attempts, b => b.Attempts + 1));
+            .SetProperty(b => b.RecordsWithoutIdentity, 0L).SetProperty(b => b.BytesRead, 0L).SetProperty(b => b.Attempts, b => b.Attempts + 1)
+            .SetProperty(b => b.CommitStartedAt, (DateTimeOffset?)null));
         await stages.ResetAsync(batch.Id, ct);
         await stages.StartAsync(batch.Id, BatchStages.Validate, ct);
         await progress.ReportAsync(0, "Reading " + batch.FileName, force: true, ct: ct);
@@ -87,6 +88,13 @@ public sealed class IngestionJob(
             await IngestionService.RecountAsync(db, batch.DatasetId, CancellationToken.None);
             throw new JobFailedException("The batch failed: " + result.FailureReason);
         }
+        // The commit point: from here a cancel is too late. One conditional update, so a cancel and the commit never both win.
+        if (!await ClaimCommitAsync(batch.Id))
+        {
+            LakeFolders.Uncommit(folder);
+            await stages.FinishAsync(batch.Id, BatchStages.Lake, BatchStatus.Abandoned, "cancelled before the profile stages", CancellationToken.None);
+            return;
+        }
         await progress.ReportAsync(0.99, $"{result.RecordsWritten:N0} records stored; finishing", force: true, ct: ct);
         var fresh = await db.Set<Batch>().AsNoTracking().FirstAsync(b => b.Id == batch.Id, ct);
         await committer.CommitAsync(fresh, dataset, result.Files.Select(f => Path.Combine(folder, f.Name)).ToList(), ct);
@@ -103,6 +111,14 @@ public sealed class IngestionJob(
             await progress.ReportAsync(fraction, $"{p.RecordsRead:N0} records read, {p.RecordsFailed:N0} rejected", ct: ct);
         }
         return await StatusAsync(batchId) == BatchStatus.Abandoned;
+    }
+
+    private async Task<bool> ClaimCommitAsync(string batchId)
+    {
+        var now = clock.GetUtcNow();
+        await using var c = factory.CreateDbContext();
+        return await c.Set<Batch>().Where(b => b.Id == batchId && b.Status == BatchStatus.Processing && b.CommitStartedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.CommitStartedAt, now), CancellationToken.None) == 1;
     }
 
     private async Task<string?> StatusAsync(string batchId)
@@ -147,9 +163,7 @@ public sealed class BatchCommitter(CatalogDb db, IEnumerable<IBatchCommittedHook
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             log.LogWarning(ex, "A committed-batch hook failed for batch {BatchId}", batch.Id);
-            var folder = files.Count > 0 ? Path.GetDirectoryName(files[0]) : null;
-            if (folder is not null && File.Exists(Path.Combine(folder, LakeFolders.SuccessMarker)))
-                File.Move(Path.Combine(folder, LakeFolders.SuccessMarker), Path.Combine(folder, LakeFolders.FailedMarker), overwrite: true);
+            if (files.Count > 0 && Path.GetDirectoryName(files[0]) is { } folder) LakeFolders.Uncommit(folder);
             var reason = "Stored in the lake, but a later stage failed: " + ex.Message;
             var failedAt = clock.GetUtcNow();
             await db.Set<Batch>().Where(b => b.Id == batch.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Failed)

@@ -17,7 +17,7 @@ public static class ExplorationServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<SandboxQueries>();
         services.AddScoped<ExplorationService>();
-        services.AddPortalJob<DatasetStatsJob>(DatasetStatsJob.Kind);
+        services.AddPortalJob<DatasetStatsJob>(DatasetStatsJob.Kind, Auth.Policies.Scientist);
         return services;
     }
 }

@@ -13,9 +13,30 @@ public interface IPortalJob
     Task RunAsync(string targetId, CancellationToken ct);
 }
 
+/// <summary>
+/// Stops the work of one job kind whose job run has its own record (a batch, say), so that the two never disagree:
+/// the record and the run end cancelled together, or the cancel comes too late and changes neither.
+/// Registered keyed by kind; kinds without one are cancelled by marking the run (see <see cref="JobScheduler.CancelAsync"/>).
+/// </summary>
+public interface IJobCanceller
+{
+    Task<JobCancelResult> CancelAsync(JobRun run, string actor, CancellationToken ct);
+}
+
+public enum JobCancelOutcome { Cancelled, AlreadyFinished, TooLate }
+
+/// <summary>What a cancel did, with a sentence for people.</summary>
+public sealed record JobCancelResult(JobCancelOutcome Outcome, string Message)
+{
+    public static readonly JobCancelResult Done = new(JobCancelOutcome.Cancelled, "The job is cancelled.");
+    public static JobCancelResult Finished(string status) => new(JobCancelOutcome.AlreadyFinished, $"The job has already finished ({status}).");
+}
+
 public sealed class JobKindOptions
 {
     public HashSet<string> Kinds { get; } = new(StringComparer.Ordinal);
+    /// <summary>Kind -> the authorization policy (<see cref="Auth.Policies"/>) of the roles that may start it, and so cancel it.</summary>
+    public Dictionary<string, string> StartPolicies { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>Registered job kinds: kind name to implementation, resolved as keyed scoped services.</summary>
@@ -23,15 +44,25 @@ public sealed class JobKindRegistry(IOptions<JobKindOptions> options)
 {
     public bool Contains(string kind) => options.Value.Kinds.Contains(kind);
     public IReadOnlyCollection<string> Kinds => options.Value.Kinds;
+
+    /// <summary>The policy of the roles that start jobs of this kind (admins only for unknown kinds).</summary>
+    public string StartPolicy(string kind) => options.Value.StartPolicies.GetValueOrDefault(kind, Auth.Policies.Admin);
 }
 
 public static class JobServiceCollectionExtensions
 {
-    /// <summary>Registers a job kind: <see cref="JobScheduler.EnqueueAsync"/> with that kind runs <typeparamref name="TJob"/>.</summary>
-    public static IServiceCollection AddPortalJob<TJob>(this IServiceCollection services, string kind) where TJob : class, IPortalJob
+    /// <summary>
+    /// Registers a job kind: <see cref="JobScheduler.EnqueueAsync"/> with that kind runs <typeparamref name="TJob"/>.
+    /// <paramref name="startPolicy"/>: the policy of the roles that may start (and therefore cancel) it.
+    /// </summary>
+    public static IServiceCollection AddPortalJob<TJob>(this IServiceCollection services, string kind, string startPolicy) where TJob : class, IPortalJob
     {
         services.AddKeyedScoped<IPortalJob, TJob>(kind);
-        services.Configure<JobKindOptions>(o => o.Kinds.Add(kind));
+        services.Configure<JobKindOptions>(o => { o.Kinds.Add(kind); o.StartPolicies[kind] = startPolicy; });
         return services;
     }
+
+    /// <summary>Registers how jobs of a kind are cancelled when their work has a record of its own (see <see cref="IJobCanceller"/>).</summary>
+    public static IServiceCollection AddJobCanceller<TCanceller>(this IServiceCollection services, string kind) where TCanceller : class, IJobCanceller =>
+        services.AddKeyedScoped<IJobCanceller, TCanceller>(kind);
 }

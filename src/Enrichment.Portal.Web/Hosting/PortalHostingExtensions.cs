@@ -27,6 +27,7 @@ public static class PortalHostingExtensions
         // Serve package assets (_content/MudBlazor/...) from the build output in every environment when run unpublished
         // (`dotnet run`); a published app has them in wwwroot and this is a no-op.
         builder.WebHost.UseStaticWebAssets();
+        OwnerOnlyFiles.RestrictNewFiles();
         if (string.Equals(config["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
             builder.Logging.ClearProviders().AddJsonConsole();
 
@@ -43,8 +44,10 @@ public static class PortalHostingExtensions
 
         services.AddScoped<ApiKeyService>();
         services.AddScoped<UserService>();
+        services.AddScoped<UserAdministration>();
         services.AddScoped<Enrichment.Portal.Core.Sandboxes.SandboxService>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<LoginBackoff>();
         services.AddScoped<PortalInitializer>();
         services.AddScoped<Enrichment.Portal.Web.Components.SandboxOverviewService>();
         services.AddScoped<Enrichment.Portal.Core.Lake.LakeCatalog>();
@@ -95,7 +98,7 @@ public static class PortalHostingExtensions
         services.AddScoped<JobProgress>();
         services.AddScoped<JobRecovery>();
         services.AddSingleton<JobRunFilter>();
-        services.AddPortalJob<DiagnosticJob>(DiagnosticJob.Kind);
+        services.AddPortalJob<DiagnosticJob>(DiagnosticJob.Kind, Policies.Admin);
         services.AddHangfire((sp, h) =>
         {
             h.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
@@ -118,7 +121,7 @@ public static class PortalHostingExtensions
         if (!string.IsNullOrWhiteSpace(configured)) return configured;
         if (postgres) throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:Catalog is not set.");
         var portal = config.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
-        Directory.CreateDirectory(portal.FullDataDirectory);
+        OwnerOnlyFiles.Secure(portal.FullDataDirectory);
         return $"Data Source={Path.Combine(portal.FullDataDirectory, "catalog.db")};Default Timeout=60";
     }
 
