@@ -49,11 +49,13 @@ public sealed record BatchOptions
     public Dictionary<string, string>? Constants { get; init; }
     public string? DateFormat { get; init; }
     public string? TimestampFormat { get; init; }
+    /// <summary>Text encoding of the file (<see cref="TextDecoding.Names"/>); null: UTF-8.</summary>
+    public string? Encoding { get; init; }
 
     public IngestOptions ToIngestOptions() => new()
     {
         Delimiter = Delimiter, ErrorThresholdPercent = ErrorThreshold, Mapping = Mapping, Constants = Constants,
-        DateFormat = DateFormat, TimestampFormat = TimestampFormat,
+        DateFormat = DateFormat, TimestampFormat = TimestampFormat, Encoding = Encoding,
     };
 }
 

@@ -272,10 +272,10 @@ public sealed class IngestionService(
     }
 
     /// <summary>The first rows of an upload with a mapping suggested for the dataset's schema.</summary>
-    public async Task<PreviewResult> PreviewAsync(string datasetId, string filePath, string fileName, char delimiter = ',', int maxRows = 20, CancellationToken ct = default)
+    public async Task<PreviewResult> PreviewAsync(string datasetId, string filePath, string fileName, char delimiter = ',', int maxRows = 20, CancellationToken ct = default, string? encoding = null)
     {
         var dataset = await DatasetAsync(datasetId, ct);
-        return await IngestPreview.PreviewAsync(filePath, fileName, delimiter, maxRows, dataset.Schema, ct);
+        return await IngestPreview.PreviewAsync(filePath, fileName, delimiter, maxRows, dataset.Schema, ct, encoding);
     }
 
     /// <summary>The preview's rows as they will be stored with this mapping and these options: typed values per field, or the reasons a row would be rejected.</summary>
@@ -324,9 +324,11 @@ public sealed class IngestionService(
     /// Parses the API's text form fields into options; 400 (<see cref="CatalogException"/> with per-field errors) for bad values.
     /// <paramref name="mapping"/> and <paramref name="constants"/> are JSON objects of strings.
     /// </summary>
-    public static BatchOptions ParseOptions(string? delimiter, string? errorThreshold, string? mapping, string? constants, string? dateFormat, string? timestampFormat)
+    public static BatchOptions ParseOptions(string? delimiter, string? errorThreshold, string? mapping, string? constants, string? dateFormat, string? timestampFormat, string? encoding = null)
     {
         var errors = new Dictionary<string, string[]>();
+        var enc = TextDecoding.Canonical(encoding);
+        if (enc is null) errors["encoding"] = [$"encoding must be one of {string.Join(", ", TextDecoding.Names)}."];
         var d = ',';
         if (!string.IsNullOrEmpty(delimiter))
         {
@@ -346,6 +348,7 @@ public sealed class IngestionService(
             Delimiter = d, ErrorThreshold = threshold, Mapping = map, Constants = consts,
             DateFormat = string.IsNullOrWhiteSpace(dateFormat) ? null : dateFormat.Trim(),
             TimestampFormat = string.IsNullOrWhiteSpace(timestampFormat) ? null : timestampFormat.Trim(),
+            Encoding = enc == TextDecoding.Utf8 ? null : enc,
         };
     }
 

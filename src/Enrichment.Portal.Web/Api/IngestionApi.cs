@@ -111,7 +111,7 @@ public static class IngestionApi
             {
                 if (form.File is null) return ApiProblems.Validation("file", "A file is required (multipart form field 'file').");
                 var options = IngestionService.ParseOptions(f.GetValueOrDefault("delimiter"), f.GetValueOrDefault("errorThreshold"), f.GetValueOrDefault("mapping"),
-                    f.GetValueOrDefault("constants"), f.GetValueOrDefault("dateFormat"), f.GetValueOrDefault("timestampFormat"));
+                    f.GetValueOrDefault("constants"), f.GetValueOrDefault("dateFormat"), f.GetValueOrDefault("timestampFormat"), f.GetValueOrDefault("encoding"));
                 var created = await service.CreateBatchAsync(id, form.File, options, f.GetValueOrDefault("idempotencyKey"), user.Actor(), ct);
                 var warning = created.Created ? await guardrails.BatchesPerDayWarningAsync(ct) : null;
                 var body = new { id = created.Batch.Id, datasetId = created.Batch.DatasetId, status = created.Batch.Status, warnings = warning is null ? created.Batch.Warnings : [warning] };
@@ -138,8 +138,8 @@ public static class IngestionApi
             try
             {
                 if (form!.File is null) return ApiProblems.Validation("file", "A file is required (multipart form field 'file').");
-                var options = IngestionService.ParseOptions(form.Fields.GetValueOrDefault("delimiter"), null, null, null, null, null);
-                var preview = await service.PreviewAsync(id, form.File.Path, form.File.FileName, options.Delimiter, 20, ct);
+                var options = IngestionService.ParseOptions(form.Fields.GetValueOrDefault("delimiter"), null, null, null, null, null, form.Fields.GetValueOrDefault("encoding"));
+                var preview = await service.PreviewAsync(id, form.File.Path, form.File.FileName, options.Delimiter, 20, ct, options.Encoding);
                 return Results.Ok(new { format = preview.Format?.ToString().ToLowerInvariant(), preview.Columns, preview.Rows, suggestedMapping = preview.SuggestedMapping, preview.Error });
             }
             finally
