@@ -53,22 +53,32 @@ public sealed class UserAdministration(CatalogDb db, UserService users)
         return created.Memberships[0];
     }
 
-    /// <summary>Gives an existing user a role in the actor's sandbox: instance admins only.</summary>
-    public async Task<SandboxMembership> AddExistingAsync(UserActor actor, string? userName, string? role, CancellationToken ct = default)
+    /// <summary>
+    /// Gives an existing user a role in a sandbox (by name; default the actor's): instance admins only. The answer tells
+    /// only that it was done, so it leaks nothing to an instance admin that they could not list anyway.
+    /// </summary>
+    public async Task<SandboxMembership> AddExistingAsync(UserActor actor, string? userName, string? role, string? sandboxName = null, CancellationToken ct = default)
     {
         RequireAdmin(actor);
         if (!actor.InstanceAdmin)
             throw CatalogException.Forbidden("Only an instance administrator (an admin of sandbox prod) adds an existing user to a sandbox.");
         CheckRole(role);
+        var sandboxId = actor.SandboxId;
+        if (!string.IsNullOrWhiteSpace(sandboxName))
+            sandboxId = await db.Set<Sandbox>().Where(x => x.Name == sandboxName.Trim().ToLower()).Select(x => x.Id).FirstOrDefaultAsync(ct)
+                        ?? throw CatalogException.Invalid("sandbox", $"No sandbox named '{sandboxName}'.");
         var name = userName?.Trim().ToLowerInvariant() ?? "";
-        var user = await db.Set<AppUser>().Include(u => u.Memberships).FirstOrDefaultAsync(u => u.UserName == name, ct)
+        var user = await db.Set<AppUser>().FirstOrDefaultAsync(u => u.UserName == name, ct)
                    ?? throw CatalogException.NotFound($"No user named '{name}'.");
-        if (user.Memberships.Any(m => m.SandboxId == actor.SandboxId))
-            throw CatalogException.Conflict($"User '{name}' is already a member of this sandbox.");
-        var membership = new SandboxMembership { UserId = user.Id, SandboxId = actor.SandboxId, Role = role!, User = user };
+        if (await db.Set<SandboxMembership>().IgnoreQueryFilters().AnyAsync(m => m.UserId == user.Id && m.SandboxId == sandboxId, ct))
+            throw CatalogException.Conflict($"User '{name}' is already a member of that sandbox.");
+        var membership = new SandboxMembership { UserId = user.Id, SandboxId = sandboxId, Role = role!, User = user };
         db.Add(membership);
-        Audit(actor, "user.add", user.UserName, $"role {role}");
-        await db.SaveChangesAsync(ct);
+        Audit(actor, "user.add", user.UserName, $"role {role} in sandbox {sandboxName ?? "(own)"}");
+        var current = db.Sandbox.SandboxId;
+        db.Sandbox.SandboxId = null; // a write into the target sandbox, allowed above
+        try { await db.SaveChangesAsync(ct); }
+        finally { db.Sandbox.SandboxId = current; }
         return membership;
     }
 

@@ -21,7 +21,8 @@ public sealed record CreatedApiKeyDto(string Id, string Name, string Role, strin
 public sealed record UserDto(string Id, string UserName, string DisplayName, string Role, bool Disabled, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt);
 public sealed record CreateUserRequest(string? UserName, string? DisplayName, string? Password, string? Role);
 public sealed record UpdateUserRequest(string? Role, bool? Disabled, string? Password, string? CurrentPassword);
-public sealed record AddMemberRequest(string? UserName, string? Role);
+/// <summary><c>sandbox</c>: the name of the sandbox to add the user to (default the caller's).</summary>
+public sealed record AddMemberRequest(string? UserName, string? Role, string? Sandbox);
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
 
 /// <summary>Sandboxes, API keys and users. Admins of sandbox <c>prod</c> administer the whole portal.</summary>
@@ -113,7 +114,7 @@ public static class AdminApi
         users.MapPost("/memberships", async (AddMemberRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
             await CatalogApiSupport.Guard(async () =>
             {
-                var added = await admin.AddExistingAsync(await ActorAsync(user, db, ct), req.UserName, req.Role, ct);
+                var added = await admin.AddExistingAsync(await ActorAsync(user, db, ct), req.UserName, req.Role, req.Sandbox, ct);
                 return Results.Created($"/api/v1/users/{added.UserId}", ToDto(added));
             }))
             .RequireAuthorization(Policies.Admin).WithName("AddUserToSandbox")
