@@ -34,7 +34,7 @@ public static class IngestionApi
     {
         var datasets = v1.MapGroup("/datasets").WithTags("Batch ingestion");
         datasets.MapPost("/{id}/batches", UploadAsync).RequireAuthorization(Policies.Engineer).WithName("CreateBatch")
-            .WithSummary("Upload a file (multipart: file, delimiter, errorThreshold, mapping, constants, dateFormat, timestampFormat, idempotencyKey) -> 202 { id, datasetId, status }");
+            .WithSummary("Upload a file (multipart: file, delimiter, errorThreshold, mapping, constants, dateFormat, timestampFormat, encoding (utf-8 | latin1 | windows-1252 | utf-16), idempotencyKey) -> 202 { id, datasetId, status }");
         datasets.MapPost("/{id}/preview", PreviewAsync).RequireAuthorization(Policies.Engineer).WithName("PreviewUpload")
             .WithSummary("Columns, first rows and a suggested mapping of a file (multipart: file, delimiter); nothing is stored");
         datasets.MapGet("/{id}/records", (string id, int? limit, IngestionService service, CancellationToken ct) => Guard(async () =>
