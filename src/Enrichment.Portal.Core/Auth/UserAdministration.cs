@@ -158,8 +158,4 @@ public sealed class UserAdministration(CatalogDb db, UserService users)
 
     private void Audit(UserActor actor, string action, string target, string? detail) =>
         db.Add(new AuditEntry { SandboxId = actor.SandboxId, Actor = actor.Name, Action = action, Target = target, Detail = detail });
-
-    /// <summary>Whether a role in a sandbox makes its holder an instance admin (admin of sandbox <c>prod</c>).</summary>
-    public static Task<bool> IsInstanceAdminAsync(CatalogDb db, string? role, string? sandboxId, CancellationToken ct) =>
-        SandboxService.IsPortalAdminAsync(db, role, sandboxId, ct);
 }

@@ -49,14 +49,7 @@ public static class TextDecoding
     public static Stream AsUtf8(Stream stream, string? encoding) =>
         Canonical(encoding) is null or Utf8 ? stream : Encoding.CreateTranscodingStream(stream, For(encoding), Encoding.UTF8, leaveOpen: false);
 
-    private static readonly Encoding EscapingUtf8 = new UTF8Encoding(false, false).Clone() is UTF8Encoding e
-        ? SetFallback(e) : throw new InvalidOperationException();
-
-    private static Encoding SetFallback(UTF8Encoding e)
-    {
-        e.DecoderFallback = new EscapeFallback();
-        return e;
-    }
+    private static readonly Encoding EscapingUtf8 = Encoding.GetEncoding("utf-8", EncoderFallback.ReplacementFallback, new EscapeFallback());
 
     // U+10FF80..U+10FFFF in UTF-16: the high surrogate U+DBFF, then U+DF80..U+DFFF (the byte is the low 7 bits + 0x80).
     private const char MarkerHigh = '\uDBFF';
