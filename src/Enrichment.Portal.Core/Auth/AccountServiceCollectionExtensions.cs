@@ -9,6 +9,7 @@ public static class AccountServiceCollectionExtensions
     {
         services.AddScoped<ApiKeyService>();
         services.AddScoped<UserService>();
+        services.AddScoped<UserAdministration>();
         services.AddScoped<SandboxService>();
         return services;
     }

@@ -10,11 +10,9 @@ public sealed record LoginResult(AppUser? User, string? Error)
     public bool Succeeded => User is not null;
 }
 
-/// <summary>Users and their roles per sandbox; password checks with lockout after repeated failures.</summary>
+/// <summary>Users and their roles per sandbox; password checks (see <see cref="LoginBackoff"/> for repeated failures).</summary>
 public sealed class UserService(CatalogDb db, TimeProvider clock)
 {
-    public const int MaxFailedLogins = 5;
-    public static readonly TimeSpan LockoutTime = TimeSpan.FromMinutes(5);
     public const int MinPasswordLength = 8;
     private static readonly PasswordHasher<AppUser> Hasher = new();
 
@@ -22,29 +20,37 @@ public sealed class UserService(CatalogDb db, TimeProvider clock)
         string.IsNullOrEmpty(password) || password.Length < MinPasswordLength
             ? $"A password needs at least {MinPasswordLength} characters." : null;
 
+    /// <summary>Whether the password is the user's (no lockout bookkeeping: for re-authentication of a signed-in user).</summary>
+    public static bool Verify(AppUser user, string password) =>
+        Hasher.VerifyHashedPassword(user, user.PasswordHash, password) != PasswordVerificationResult.Failed;
+
+    /// <summary>
+    /// Checks a user name and password. Unknown, disabled and wrong answers are alike (same message, a hash is verified in
+    /// each case), so a caller learns nothing about which names exist. Repeated failures are slowed down per client address
+    /// and name by <see cref="LoginBackoff"/>, not by locking the account (which would let anyone lock anyone out).
+    /// </summary>
     public async Task<LoginResult> CheckLoginAsync(string userName, string password, CancellationToken ct = default)
     {
         const string generic = "Unknown user name or wrong password.";
-        var user = await db.Set<AppUser>().FirstOrDefaultAsync(u => u.UserName == userName.Trim().ToLower(), ct);
-        if (user is null || user.Disabled) return new(null, generic);
-        var now = clock.GetUtcNow();
-        if (user.LockedUntil > now)
-            return new(null, $"Too many failed attempts: this user is locked until {user.LockedUntil:HH:mm} UTC.");
-        var verdict = Hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? "");
-        if (verdict == PasswordVerificationResult.Failed)
+        var name = (userName ?? "").Trim().ToLowerInvariant();
+        var user = await db.Set<AppUser>().FirstOrDefaultAsync(u => u.UserName == name, ct);
+        if (user is null)
         {
-            user.FailedLogins++;
-            if (user.FailedLogins >= MaxFailedLogins) { user.LockedUntil = now + LockoutTime; user.FailedLogins = 0; }
-            await db.SaveChangesAsync(ct);
+            Hasher.VerifyHashedPassword(Dummy, DummyHash, password ?? "");
             return new(null, generic);
         }
+        var verdict = Hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? "");
+        if (verdict == PasswordVerificationResult.Failed || user.Disabled) return new(null, generic);
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded) user.PasswordHash = Hasher.HashPassword(user, password!);
         user.FailedLogins = 0;
         user.LockedUntil = null;
-        user.LastLoginAt = now;
+        user.LastLoginAt = clock.GetUtcNow();
         await db.SaveChangesAsync(ct);
         return new(user, null);
     }
+
+    private static readonly AppUser Dummy = new() { UserName = "-" };
+    private static readonly string DummyHash = Hasher.HashPassword(Dummy, Guid.NewGuid().ToString());
 
     public async Task<AppUser> CreateAsync(string userName, string displayName, string password, string sandboxId, string role, CancellationToken ct = default)
     {

@@ -11,6 +11,8 @@ public enum CatalogErrorKind
     Conflict,
     /// <summary>Well-formed input that breaks a rule (HTTP 422).</summary>
     Rule,
+    /// <summary>The caller's role does not allow this (HTTP 403).</summary>
+    Forbidden,
 }
 
 /// <summary>A refused catalog operation: a sentence for people, and per-field messages when there are some.</summary>
@@ -26,5 +28,6 @@ public sealed class CatalogException(CatalogErrorKind kind, string message, IRea
 
     public static CatalogException NotFound(string message) => new(CatalogErrorKind.NotFound, message);
     public static CatalogException Conflict(string message, IReadOnlyDictionary<string, string[]>? errors = null) => new(CatalogErrorKind.Conflict, message, errors);
+    public static CatalogException Forbidden(string message) => new(CatalogErrorKind.Forbidden, message);
     public static CatalogException Rule(string message, IReadOnlyDictionary<string, string[]>? errors = null) => new(CatalogErrorKind.Rule, message, errors);
 }

@@ -16,8 +16,9 @@ public static class ExplorationServiceCollectionExtensions
         services.TryAddSingleton(new QueryService());
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<SandboxQueries>();
+        services.AddSingleton<QueryAdmission>();
         services.AddScoped<ExplorationService>();
-        services.AddPortalJob<DatasetStatsJob>(DatasetStatsJob.Kind);
+        services.AddPortalJob<DatasetStatsJob>(DatasetStatsJob.Kind, Auth.Policies.Scientist);
         return services;
     }
 }

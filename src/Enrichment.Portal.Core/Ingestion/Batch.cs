@@ -54,11 +54,13 @@ public sealed record BatchOptions
     public Dictionary<string, string>? Constants { get; init; }
     public string? DateFormat { get; init; }
     public string? TimestampFormat { get; init; }
+    /// <summary>Text encoding of the file (<see cref="TextDecoding.Names"/>); null: UTF-8.</summary>
+    public string? Encoding { get; init; }
 
     public IngestOptions ToIngestOptions() => new()
     {
         Delimiter = Delimiter, ErrorThresholdPercent = ErrorThreshold, Mapping = Mapping, Constants = Constants,
-        DateFormat = DateFormat, TimestampFormat = TimestampFormat,
+        DateFormat = DateFormat, TimestampFormat = TimestampFormat, Encoding = Encoding,
     };
 }
 
@@ -103,6 +105,12 @@ public sealed class Batch : ISandboxScoped
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
+    /// <summary>
+    /// When the batch's job began applying it past the lake (identity, profile): from then on a cancel comes too late and
+    /// the batch ends as success or failed. Set and checked by one conditional update each, so a cancel and the commit
+    /// never both win. Null while queued or validating (and again when a retry starts).
+    /// </summary>
+    public DateTimeOffset? CommitStartedAt { get; set; }
 
     public BatchOptions Options => JsonSerializer.Deserialize<BatchOptions>(OptionsJson, Json) ?? new BatchOptions();
     public IReadOnlyList<ErrorSummaryItem> ErrorSummary => JsonSerializer.Deserialize<List<ErrorSummaryItem>>(ErrorSummaryJson, Json) ?? [];

@@ -14,7 +14,7 @@ public sealed class BatchDeletionHook(CatalogDb db, LakeCatalog lake, JobSchedul
     {
         var batches = await db.Set<Batch>().AsNoTracking().Where(b => b.DatasetId == dataset.Id).Select(b => new { b.Id, b.Status, b.JobRunId }).ToListAsync(ct);
         foreach (var b in batches.Where(b => !BatchStatus.IsFinal(b.Status) && b.JobRunId is not null))
-            await jobs.CancelAsync(b.JobRunId!, ct);
+            await jobs.MarkCancelledAsync(b.JobRunId!, "dataset deletion", ct);
         await db.Set<Batch>().Where(b => b.DatasetId == dataset.Id && (b.Status == BatchStatus.Queued || b.Status == BatchStatus.Processing))
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Abandoned), ct);
         LakeFolders.TryDelete(lake.DatasetFolder(dataset.SandboxId, dataset.Id));
@@ -23,5 +23,15 @@ public sealed class BatchDeletionHook(CatalogDb db, LakeCatalog lake, JobSchedul
         var ids = batches.Select(b => b.Id).ToList();
         await db.Set<BatchStage>().Where(s => ids.Contains(s.BatchId)).ExecuteDeleteAsync(ct);
         await db.Set<Batch>().Where(b => b.DatasetId == dataset.Id).ExecuteDeleteAsync(ct);
+    }
+}
+
+/// <summary>Cancelling an ingestion job cancels its batch (in time or too late, never half): see <see cref="IngestionService.CancelAsync"/>.</summary>
+public sealed class BatchJobCanceller(CatalogDb db, IngestionService ingestion) : IJobCanceller
+{
+    public async Task<JobCancelResult> CancelAsync(JobRun run, string actor, CancellationToken ct)
+    {
+        var batch = await db.Set<Batch>().AsNoTracking().FirstOrDefaultAsync(b => b.Id == run.TargetId, ct);
+        return batch is null ? JobCancelResult.Finished(run.Status) : await ingestion.CancelBatchAsync(batch, actor, ct);
     }
 }

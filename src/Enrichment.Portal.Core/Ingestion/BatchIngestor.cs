@@ -75,6 +75,9 @@ public sealed class BatchIngestor
 
                 var validateEnd = DateTimeOffset.UtcNow;
                 var reason = fatal ?? ErrorThreshold.Check(run.Read, run.Failed, request.Options.ErrorThresholdPercent);
+                if (reason is not null && fatal is null && run.EncodingErrors > 0)
+                    reason += $"; {run.EncodingErrors:N0} of them hold bytes that are not valid {TextDecoding.Canonical(request.Options.Encoding) ?? TextDecoding.Utf8}" +
+                              (run.Latin1Like * 2 >= run.EncodingErrors ? " and the file looks like Latin-1 / Windows-1252: upload it again with encoding=windows-1252" : "");
                 ct.ThrowIfCancellationRequested();
                 if (reason is null) lake.FlushData(); else lake.DropDataFiles();
                 lake.FlushErrors();
@@ -121,6 +124,8 @@ public sealed class BatchIngestor
         public LakePartWriter Lake = null!;
         public IngestResult? Result;
         public long Read, Written, Failed, WithoutIdentity;
+        /// <summary>Records rejected for bytes not valid in the file's encoding, and how many of them look like Latin-1 text.</summary>
+        public long EncodingErrors, Latin1Like;
         /// <summary>Guardrail figures of the accepted records: the largest (bytes) and the one with the longest array, with their rows.</summary>
         public long LargestBytes, LargestRow, MostArrayItemsRow;
         public int MostArrayItems;
@@ -222,13 +227,15 @@ public sealed class BatchIngestor
         public void Csv(bool gzip)
         {
             using var stream = InputOpener.Open(req.FilePath, gzip, OpenFile());
-            using var text = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, 1 << 16);
+            using var text = TextDecoding.Reader(stream, O.Encoding);
             var parser = new CsvRecordReader(text, O.Delimiter, O.Quote) { MaxRecordChars = 4 << 20 };
             var header = new List<string>();
             if (!parser.TryRead(header, out var hs)) throw new IngestFailureException("the file is empty");
             if (hs != CsvRecordStatus.Ok) throw new IngestFailureException("the header row is malformed (" + (hs == CsvRecordStatus.TooLarge ? "longer than 4 MB" : "unterminated quote") + ")");
             if (header.Count > O.MaxColumns) throw new IngestFailureException($"the header has {header.Count:N0} columns, more than the limit of {O.MaxColumns:N0}");
+            if (TextDecoding.HasInvalidBytes(header)) throw new IngestFailureException("the header row has " + TextDecoding.Describe(header, null).Message);
             var cols = header.Select(h => h.Trim()).ToList();
+            CsvHeader.RejectDuplicates(cols);
             Init();
             var source = ResolveMapping(cols);
             var colIndex = source.Select(s => s is null ? -1 : cols.FindIndex(c => string.Equals(c, s, StringComparison.OrdinalIgnoreCase))).ToArray();
@@ -237,7 +244,7 @@ public sealed class BatchIngestor
             parser.MaxRecordChars = maxBytes;
             // The parse (decompress, decode, split) runs on its own thread, one chunk of records ahead of validation.
             string[] fields = [];
-            string Raw() => CsvRecordReader.Format(fields, O.Delimiter, O.Quote, RawMaxChars);
+            string Raw() => TextDecoding.Visible(CsvRecordReader.Format(fields, O.Delimiter, O.Quote, RawMaxChars), RawMaxChars);
             foreach (var (row, status, chars) in Pipelined(parser))
             {
                 fields = row;
@@ -254,6 +261,14 @@ public sealed class BatchIngestor
                         if (fields.Length != cols.Count)
                         {
                             RejectOne(ErrorCodes.ParseError, $"expected {cols.Count} fields, found {fields.Length}", Raw());
+                            break;
+                        }
+                        if (TextDecoding.HasInvalidBytes(fields))
+                        {
+                            var (message, latin1) = TextDecoding.Describe(fields, cols);
+                            EncodingErrors++;
+                            if (latin1) Latin1Like++;
+                            RejectOne(ErrorCodes.InvalidEncoding, message, Raw());
                             break;
                         }
                         for (var i = 0; i < colIndex.Length; i++) cells[i] = colIndex[i] >= 0 ? fields[colIndex[i]] : constants[i];
@@ -310,7 +325,7 @@ public sealed class BatchIngestor
 
         public void Json(bool gzip, InputFormat fmt)
         {
-            using var stream = InputOpener.Open(req.FilePath, gzip, OpenFile());
+            using var stream = TextDecoding.AsUtf8(InputOpener.Open(req.FilePath, gzip, OpenFile()), O.Encoding);
             Init();
             var source = ResolveMapping(null);
             var constants = Validator.Plans.Select(p => Constant(p.Field.Path)).ToArray();

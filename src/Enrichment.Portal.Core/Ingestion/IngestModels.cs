@@ -24,6 +24,8 @@ public static class ErrorCodes
     public const string RecordTooLarge = "RECORD_TOO_LARGE";
     /// <summary>An identity value does not normalize (e.g. an email without '@', a phone without digits).</summary>
     public const string InvalidIdentity = "INVALID_IDENTITY";
+    /// <summary>The record holds bytes that are not valid in the file's encoding (option <c>encoding</c>, default UTF-8).</summary>
+    public const string InvalidEncoding = "INVALID_ENCODING";
 }
 
 /// <summary>Options of one ingestion (API.md: delimiter, errorThreshold, mapping, dateFormat, timestampFormat).</summary>
@@ -31,6 +33,8 @@ public sealed record IngestOptions
 {
     /// <summary>CSV field delimiter (default <c>,</c>).</summary>
     public char Delimiter { get; init; } = ',';
+    /// <summary>Text encoding of CSV and JSON files: <see cref="TextDecoding.Names"/> (default UTF-8; a byte order mark wins).</summary>
+    public string? Encoding { get; init; }
     /// <summary>CSV quote character (default <c>"</c>, doubled inside a quoted field).</summary>
     public char Quote { get; init; } = '"';
     /// <summary>The batch fails when the rejected share (percent of records read) is strictly above this.</summary>

@@ -22,10 +22,10 @@ public static class IngestPreview
     /// Never throws for bad input: returns a result with <see cref="PreviewResult.Error"/>.
     /// </summary>
     public static Task<PreviewResult> PreviewAsync(string filePath, string fileName, char delimiter = ',', int maxRows = 20,
-        SchemaDefinition? schema = null, CancellationToken ct = default) =>
-        Task.Run(() => Preview(filePath, fileName, delimiter, maxRows, schema), ct);
+        SchemaDefinition? schema = null, CancellationToken ct = default, string? encoding = null) =>
+        Task.Run(() => Preview(filePath, fileName, delimiter, maxRows, schema, encoding), ct);
 
-    private static PreviewResult Preview(string filePath, string fileName, char delimiter, int maxRows, SchemaDefinition? schema)
+    private static PreviewResult Preview(string filePath, string fileName, char delimiter, int maxRows, SchemaDefinition? schema, string? encoding)
     {
         InputFormat? format = null;
         try
@@ -35,9 +35,9 @@ public static class IngestPreview
             if (fmt != InputFormat.Parquet) InputOpener.RejectBinary(filePath, gzip);
             var (cols, rows) = fmt switch
             {
-                InputFormat.Csv => Csv(filePath, gzip, delimiter, maxRows),
+                InputFormat.Csv => Csv(filePath, gzip, delimiter, maxRows, encoding),
                 InputFormat.Parquet => Parquet(filePath, maxRows),
-                _ => Json(filePath, gzip, fmt, maxRows),
+                _ => Json(filePath, gzip, fmt, maxRows, encoding),
             };
             var mapping = schema is null ? new Dictionary<string, string>() : MappingSuggester.Suggest(cols, schema);
             return new PreviewResult(fmt, cols, rows, mapping, null);
@@ -48,17 +48,20 @@ public static class IngestPreview
         }
     }
 
-    private static (List<string>, List<IReadOnlyList<string?>>) Csv(string path, bool gzip, char delimiter, int maxRows)
+    private static (List<string>, List<IReadOnlyList<string?>>) Csv(string path, bool gzip, char delimiter, int maxRows, string? encoding)
     {
         using var s = InputOpener.Open(path, gzip);
-        using var text = new StreamReader(s, new UTF8Encoding(false, true), true);
+        using var text = TextDecoding.Reader(s, encoding);
         var p = new CsvRecordReader(text, delimiter, '"') { MaxRecordChars = 4 << 20 };
         var header = new List<string>();
         if (!p.TryRead(header, out _)) throw new IngestFailureException("the file is empty");
+        if (TextDecoding.HasInvalidBytes(header)) throw new IngestFailureException("the header row has " + TextDecoding.Describe(header, null).Message);
+        var columns = header.Select(h => h.Trim()).ToList();
+        CsvHeader.RejectDuplicates(columns);
         var rows = new List<IReadOnlyList<string?>>();
         var f = new List<string>();
-        while (rows.Count < maxRows && p.TryRead(f, out _)) rows.Add(f.Cast<string?>().ToList());
-        return (header.Select(h => h.Trim()).ToList(), rows);
+        while (rows.Count < maxRows && p.TryRead(f, out _)) rows.Add(f.Select(v => (string?)TextDecoding.Visible(v, int.MaxValue)).ToList());
+        return (columns, rows);
     }
 
     private static (List<string>, List<IReadOnlyList<string?>>) Parquet(string path, int maxRows)
@@ -75,9 +78,9 @@ public static class IngestPreview
         return (cols, rows);
     }
 
-    private static (List<string>, List<IReadOnlyList<string?>>) Json(string path, bool gzip, InputFormat fmt, int maxRows)
+    private static (List<string>, List<IReadOnlyList<string?>>) Json(string path, bool gzip, InputFormat fmt, int maxRows, string? encoding)
     {
-        using var s = InputOpener.Open(path, gzip);
+        using var s = TextDecoding.AsUtf8(InputOpener.Open(path, gzip), encoding);
         var lines = fmt == InputFormat.JsonLines ? new JsonLinesReader(s, 1 << 20) : null;
         var array = fmt == InputFormat.JsonArray ? new JsonArrayReader(s, 64 << 20) : null;
         var cols = new List<string>();

@@ -30,7 +30,8 @@ public sealed class IngestionJob(
         await Update(batch.Id, s => s.SetProperty(b => b.Status, BatchStatus.Processing).SetProperty(b => b.StartedAt, now)
             .SetProperty(b => b.CompletedAt, (DateTimeOffset?)null).SetProperty(b => b.FailureReason, (string?)null)
             .SetProperty(b => b.RecordsRead, 0L).SetProperty(b => b.RecordsWritten, 0L).SetProperty(b => b.RecordsFailed, 0L)
-            .SetProperty(b => b.RecordsWithoutIdentity, 0L).SetProperty(b => b.BytesRead, 0L).SetProperty(b => b.Attempts, b => b.Attempts + 1));
+            .SetProperty(b => b.RecordsWithoutIdentity, 0L).SetProperty(b => b.BytesRead, 0L).SetProperty(b => b.Attempts, b => b.Attempts + 1)
+            .SetProperty(b => b.CommitStartedAt, (DateTimeOffset?)null));
         await stages.ResetAsync(batch.Id, ct);
         await stages.StartAsync(batch.Id, BatchStages.Validate, ct);
         await progress.ReportAsync(0, "Reading " + batch.FileName, force: true, ct: ct);
@@ -87,6 +88,13 @@ public sealed class IngestionJob(
             await counts.RecountAsync(batch.DatasetId, CancellationToken.None);
             throw new JobFailedException("The batch failed: " + result.FailureReason);
         }
+        // The commit point: from here a cancel is too late. One conditional update, so a cancel and the commit never both win.
+        if (!await ClaimCommitAsync(batch.Id))
+        {
+            LakeFolders.Uncommit(folder);
+            await stages.FinishAsync(batch.Id, BatchStages.Lake, BatchStatus.Abandoned, "cancelled before the profile stages", CancellationToken.None);
+            return;
+        }
         await progress.ReportAsync(0.99, $"{result.RecordsWritten:N0} records stored; finishing", force: true, ct: ct);
         var fresh = await db.Set<Batch>().AsNoTracking().FirstAsync(b => b.Id == batch.Id, ct);
         await pipeline.CommitAsync(fresh, dataset, result.Files.Select(f => Path.Combine(folder, f.Name)).ToList(), ct);
@@ -103,6 +111,14 @@ public sealed class IngestionJob(
             await progress.ReportAsync(fraction, $"{p.RecordsRead:N0} records read, {p.RecordsFailed:N0} rejected", ct: ct);
         }
         return await StatusAsync(batchId) == BatchStatus.Abandoned;
+    }
+
+    private async Task<bool> ClaimCommitAsync(string batchId)
+    {
+        var now = clock.GetUtcNow();
+        await using var c = factory.CreateDbContext();
+        return await c.Set<Batch>().Where(b => b.Id == batchId && b.Status == BatchStatus.Processing && b.CommitStartedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.CommitStartedAt, now), CancellationToken.None) == 1;
     }
 
     private async Task<string?> StatusAsync(string batchId)

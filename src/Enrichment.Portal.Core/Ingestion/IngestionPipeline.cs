@@ -47,8 +47,7 @@ public sealed class IngestionPipeline(
         {
             log.LogWarning(ex, "A stage after the lake failed for batch {BatchId}", batch.Id);
             var folder = files.Count > 0 ? Path.GetDirectoryName(files[0]) : null;
-            if (folder is not null && File.Exists(Path.Combine(folder, LakeFolders.SuccessMarker)))
-                File.Move(Path.Combine(folder, LakeFolders.SuccessMarker), Path.Combine(folder, LakeFolders.FailedMarker), overwrite: true);
+            if (folder is not null) LakeFolders.Uncommit(folder);
             var reason = "Stored in the lake, but a later stage failed: " + ex.Message;
             var failedAt = clock.GetUtcNow();
             await db.Set<Batch>().Where(b => b.Id == batch.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Failed)

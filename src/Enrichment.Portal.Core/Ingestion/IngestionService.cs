@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.Ingestion.Readers;
 using System.Globalization;
 using System.Text.Json;
 using Enrichment.Portal.Core.Audit;
@@ -195,19 +196,40 @@ public sealed class IngestionService(
         return await GetAsync(batchId, ct);
     }
 
-    /// <summary>Stops a queued or processing batch: it ends abandoned and its partial output is removed. Finished batches: 409.</summary>
+    /// <summary>
+    /// Stops a queued or processing batch: it ends abandoned, its job cancelled, and its partial output is removed by the job.
+    /// Finished batches: 409. A batch whose job is already applying it to the identity graph and profiles: 409 "too late"
+    /// (it ends as success or failed). The batch and its job never disagree.
+    /// </summary>
     public async Task<Batch> CancelAsync(string batchId, string? actor, CancellationToken ct = default)
     {
         var batch = await GetAsync(batchId, ct);
-        if (BatchStatus.IsFinal(batch.Status)) throw CatalogException.Conflict($"The batch is already {batch.Status}.");
-        await db.Set<Batch>().Where(b => b.Id == batchId && (b.Status == BatchStatus.Queued || b.Status == BatchStatus.Processing))
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Abandoned)
-                .SetProperty(b => b.FailureReason, "Cancelled by " + (actor ?? "a user"))
-                .SetProperty(b => b.CompletedAt, clock.GetUtcNow()), ct);
-        if (batch.JobRunId is not null) await jobs.CancelAsync(batch.JobRunId, ct);
-        db.Add(new AuditEntry { Actor = actor ?? "system", Action = "batch.cancel", Target = batchId });
-        await db.SaveChangesAsync(ct);
+        var result = await CancelBatchAsync(batch, actor ?? "a user", ct);
+        if (result.Outcome != JobCancelOutcome.Cancelled) throw CatalogException.Conflict(result.Message);
         return await GetAsync(batchId, ct);
+    }
+
+    /// <summary>The cancel of <see cref="CancelAsync"/> as a result (also the ingestion job kind's <see cref="IJobCanceller"/>).</summary>
+    internal async Task<JobCancelResult> CancelBatchAsync(Batch batch, string actor, CancellationToken ct)
+    {
+        var reason = "Cancelled by " + actor;
+        var now = clock.GetUtcNow();
+        var n = await db.Set<Batch>()
+            .Where(b => b.Id == batch.Id && (b.Status == BatchStatus.Queued || b.Status == BatchStatus.Processing) && b.CommitStartedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Abandoned).SetProperty(b => b.FailureReason, reason)
+                .SetProperty(b => b.CompletedAt, now), ct);
+        if (n == 0)
+        {
+            var status = await db.Set<Batch>().Where(b => b.Id == batch.Id).Select(b => b.Status).FirstAsync(ct);
+            return BatchStatus.IsFinal(status)
+                ? new JobCancelResult(JobCancelOutcome.AlreadyFinished, $"The batch is already {status}.")
+                : new JobCancelResult(JobCancelOutcome.TooLate,
+                    "Too late to cancel: the batch is stored in the lake and is being applied to the identity graph and profiles; it will end as success or failed.");
+        }
+        if (batch.JobRunId is not null) await jobs.MarkCancelledAsync(batch.JobRunId, actor, ct);
+        db.Add(new AuditEntry { Actor = actor, Action = "batch.cancel", Target = batch.Id });
+        await db.SaveChangesAsync(ct);
+        return JobCancelResult.Done;
     }
 
     /// <summary>The batch's folder in the lake.</summary>
@@ -249,10 +271,10 @@ public sealed class IngestionService(
     }
 
     /// <summary>The first rows of an upload with a mapping suggested for the dataset's schema.</summary>
-    public async Task<PreviewResult> PreviewAsync(string datasetId, string filePath, string fileName, char delimiter = ',', int maxRows = 20, CancellationToken ct = default)
+    public async Task<PreviewResult> PreviewAsync(string datasetId, string filePath, string fileName, char delimiter = ',', int maxRows = 20, CancellationToken ct = default, string? encoding = null)
     {
         var dataset = await DatasetAsync(datasetId, ct);
-        return await IngestPreview.PreviewAsync(filePath, fileName, delimiter, maxRows, dataset.Schema, ct);
+        return await IngestPreview.PreviewAsync(filePath, fileName, delimiter, maxRows, dataset.Schema, ct, encoding);
     }
 
     /// <summary>The preview's rows as they will be stored with this mapping and these options: typed values per field, or the reasons a row would be rejected.</summary>
@@ -301,9 +323,11 @@ public sealed class IngestionService(
     /// Parses the API's text form fields into options; 400 (<see cref="CatalogException"/> with per-field errors) for bad values.
     /// <paramref name="mapping"/> and <paramref name="constants"/> are JSON objects of strings.
     /// </summary>
-    public static BatchOptions ParseOptions(string? delimiter, string? errorThreshold, string? mapping, string? constants, string? dateFormat, string? timestampFormat)
+    public static BatchOptions ParseOptions(string? delimiter, string? errorThreshold, string? mapping, string? constants, string? dateFormat, string? timestampFormat, string? encoding = null)
     {
         var errors = new Dictionary<string, string[]>();
+        var enc = TextDecoding.Canonical(encoding);
+        if (enc is null) errors["encoding"] = [$"encoding must be one of {string.Join(", ", TextDecoding.Names)}."];
         var d = ',';
         if (!string.IsNullOrEmpty(delimiter))
         {
@@ -323,6 +347,7 @@ public sealed class IngestionService(
             Delimiter = d, ErrorThreshold = threshold, Mapping = map, Constants = consts,
             DateFormat = string.IsNullOrWhiteSpace(dateFormat) ? null : dateFormat.Trim(),
             TimestampFormat = string.IsNullOrWhiteSpace(timestampFormat) ? null : timestampFormat.Trim(),
+            Encoding = enc == TextDecoding.Utf8 ? null : enc,
         };
     }
 

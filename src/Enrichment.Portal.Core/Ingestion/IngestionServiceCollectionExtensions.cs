@@ -23,7 +23,8 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddScoped<DatasetCounts>();
         services.TryAddScoped<IngestionPipeline>();
         services.AddScoped<IDatasetDeletionHook, BatchDeletionHook>();
-        services.AddPortalJob<IngestionJob>(IngestionService.JobKind);
+        services.AddPortalJob<IngestionJob>(IngestionService.JobKind, Auth.Policies.Engineer);
+        services.AddJobCanceller<BatchJobCanceller>(IngestionService.JobKind);
         services.AddSingleton<StreamingFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamingFlusher>());
         return services;

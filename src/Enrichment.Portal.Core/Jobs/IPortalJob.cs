@@ -12,9 +12,30 @@ public interface IPortalJob
     Task RunAsync(string targetId, CancellationToken ct);
 }
 
+/// <summary>
+/// Stops the work of one job kind whose job run has its own record (a batch, say), so that the two never disagree:
+/// the record and the run end cancelled together, or the cancel comes too late and changes neither.
+/// Registered keyed by kind; kinds without one are cancelled by marking the run (see <see cref="JobScheduler.CancelAsync"/>).
+/// </summary>
+public interface IJobCanceller
+{
+    Task<JobCancelResult> CancelAsync(JobRun run, string actor, CancellationToken ct);
+}
+
+public enum JobCancelOutcome { Cancelled, AlreadyFinished, TooLate }
+
+/// <summary>What a cancel did, with a sentence for people.</summary>
+public sealed record JobCancelResult(JobCancelOutcome Outcome, string Message)
+{
+    public static readonly JobCancelResult Done = new(JobCancelOutcome.Cancelled, "The job is cancelled.");
+    public static JobCancelResult Finished(string status) => new(JobCancelOutcome.AlreadyFinished, $"The job has already finished ({status}).");
+}
+
 public sealed class JobKindOptions
 {
     public HashSet<string> Kinds { get; } = new(StringComparer.Ordinal);
+    /// <summary>Kind -> the authorization policy (<see cref="Auth.Policies"/>) of the roles that may start it, and so cancel it.</summary>
+    public Dictionary<string, string> StartPolicies { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>Registered job kinds: kind name to implementation, resolved as keyed scoped services.</summary>
@@ -22,4 +43,7 @@ public sealed class JobKindRegistry(IOptions<JobKindOptions> options)
 {
     public bool Contains(string kind) => options.Value.Kinds.Contains(kind);
     public IReadOnlyCollection<string> Kinds => options.Value.Kinds;
+
+    /// <summary>The policy of the roles that start jobs of this kind (admins only for unknown kinds).</summary>
+    public string StartPolicy(string kind) => options.Value.StartPolicies.GetValueOrDefault(kind, Auth.Policies.Admin);
 }

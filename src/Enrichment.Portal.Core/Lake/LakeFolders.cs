@@ -50,6 +50,13 @@ public static class LakeFolders
     }
 
     /// <summary>Whether the folder is a complete, accepted batch.</summary>
+    /// <summary>Takes a published batch folder out of what readers see (its <c>_SUCCESS</c> becomes <c>_FAILED</c>); no-op otherwise.</summary>
+    public static void Uncommit(string lakeFolder)
+    {
+        var ok = Path.Combine(lakeFolder, SuccessMarker);
+        if (File.Exists(ok)) File.Move(ok, Path.Combine(lakeFolder, FailedMarker), overwrite: true);
+    }
+
     public static bool IsComplete(string lakeFolder) => File.Exists(Path.Combine(lakeFolder, SuccessMarker));
 
     /// <summary>Deletes a folder and everything in it; a folder that is gone or busy is left (best effort).</summary>

@@ -9,7 +9,7 @@ public static class ModelServiceCollectionExtensions
     public static IServiceCollection AddModels(this IServiceCollection services)
     {
         services.AddScoped<ModelService>();
-        services.AddPortalJob<TrainingJob>(ModelService.JobKind);
+        services.AddPortalJob<TrainingJob>(ModelService.JobKind, Auth.Policies.Scientist);
         return services;
     }
 }

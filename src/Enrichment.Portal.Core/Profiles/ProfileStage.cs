@@ -109,9 +109,9 @@ public static class ProfileServiceCollectionExtensions
         services.AddScoped<ProfileSnapshotScheduler>();
         services.AddScoped<Datasets.IDatasetDeletionHook, ProfileDatasetDeletionHook>();
         services.AddScoped<Ingestion.IIdentityAndProfileStage, IdentityAndProfileStage>();
-        services.AddPortalJob<ProfileBatchJob>(ProfileBatchJob.Kind);
-        services.AddPortalJob<ProfilePrivacyJob>(ProfilePrivacyJob.Kind);
-        services.AddPortalJob<ProfileSnapshotJob>(ProfileSnapshotJob.Kind);
+        services.AddPortalJob<ProfileBatchJob>(ProfileBatchJob.Kind, Auth.Policies.Engineer);
+        services.AddPortalJob<ProfilePrivacyJob>(ProfilePrivacyJob.Kind, Auth.Policies.Engineer);
+        services.AddPortalJob<ProfileSnapshotJob>(ProfileSnapshotJob.Kind, Auth.Policies.Engineer);
         services.AddScoped<IStartupTask, ProfileSnapshotStartup>();
         return services;
     }

@@ -80,7 +80,70 @@ internal sealed class LockedDownDatabase : IDisposable
         var count = root.TryGetProperty("statements", out var statements) ? statements.GetArrayLength() : 0;
         if (count == 0) throw new QueryRejectedException("The query is empty.");
         if (count > 1) throw new QueryRejectedException($"Exactly one statement is allowed; found {count}.");
+        RejectInternals(statements);
     }
+
+    /// <summary>Table functions a query may use: generators and JSON/list unnesting, nothing that reads files or the catalog.</summary>
+    private static readonly HashSet<string> AllowedTableFunctions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "range", "generate_series", "unnest", "json_each", "json_tree",
+    };
+
+    /// <summary>Scalar functions that show the server's settings, paths or environment.</summary>
+    private static readonly HashSet<string> ForbiddenFunctions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "current_setting", "getvariable", "getenv", "which_secret", "query", "query_table", "glob", "read_text", "read_blob",
+        "current_database", "current_catalog", "current_schema", "current_schemas", "enable_logging", "disable_logging",
+    };
+
+    /// <summary>
+    /// Walks the parsed statement (DuckDB's own JSON of it) and refuses what would show the service's internals: the catalog
+    /// functions and views (<c>duckdb_views()</c>, <c>duckdb_settings()</c>, <c>information_schema</c>, <c>pg_catalog</c>,
+    /// <c>sqlite_master</c>, <c>pragma_*</c>), <c>query()</c> / <c>query_table()</c>, <c>current_setting()</c>, and every table
+    /// function that reads files (the sandbox's tables are the only way to its data).
+    /// </summary>
+    private static void RejectInternals(JsonElement node)
+    {
+        switch (node.ValueKind)
+        {
+            case JsonValueKind.Array:
+                foreach (var item in node.EnumerateArray()) RejectInternals(item);
+                return;
+            case JsonValueKind.Object:
+                break;
+            default:
+                return;
+        }
+        var type = node.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        if (type == "TABLE_FUNCTION" && node.TryGetProperty("function", out var fn) && Name(fn, "function_name") is { } tableFunction
+            && !AllowedTableFunctions.Contains(tableFunction))
+            throw new QueryRejectedException(Internal(tableFunction + "()"));
+        if (Name(node, "function_name") is { } function && (ForbiddenFunctions.Contains(function) || IsInternalName(function)))
+            throw new QueryRejectedException(Internal(function + "()"));
+        if (type == "BASE_TABLE")
+        {
+            var table = Name(node, "table_name") ?? "";
+            var schema = Name(node, "schema_name") ?? "";
+            var catalog = Name(node, "catalog_name") ?? "";
+            if (IsInternalName(table) || IsInternalSchema(schema) || IsInternalSchema(catalog))
+                throw new QueryRejectedException(Internal(string.Join('.', new[] { catalog, schema, table }.Where(x => x.Length > 0))));
+        }
+        foreach (var property in node.EnumerateObject()) RejectInternals(property.Value);
+    }
+
+    private static string? Name(JsonElement node, string property) =>
+        node.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static bool IsInternalName(string name) =>
+        name.StartsWith("duckdb_", StringComparison.OrdinalIgnoreCase) || name.StartsWith("pragma_", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("sqlite_", StringComparison.OrdinalIgnoreCase) || name.StartsWith("pg_", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("information_schema", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsInternalSchema(string name) =>
+        name.Length > 0 && !name.Equals("main", StringComparison.OrdinalIgnoreCase) && !name.Equals("memory", StringComparison.OrdinalIgnoreCase);
+
+    private static string Internal(string what) =>
+        $"{what} is not available: it shows the query service's internals or reads outside the sandbox's tables. Query the sandbox's tables by name.";
 
     /// <summary>The columns of a validated query, with their DuckDB SQL types (binds the query, does not run it).</summary>
     public List<QueryColumn>? DescribeOrNull(string validatedSql)

@@ -91,3 +91,10 @@ public sealed class QueryTimeoutException(TimeSpan timeout)
 {
     public TimeSpan Timeout { get; } = timeout;
 }
+
+/// <summary>Too many queries of the sandbox are running at once (<c>Query:MaxConcurrentPerSandbox</c>): an HTTP 429.</summary>
+public sealed class QueryBusyException(int limit)
+    : Exception($"{limit} queries of this sandbox are running already, the most at a time. Try again when one has finished.")
+{
+    public int Limit { get; } = limit;
+}

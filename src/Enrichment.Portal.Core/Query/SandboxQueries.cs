@@ -17,6 +17,34 @@ public sealed class QueryOptions
     public int SaveTimeoutSeconds { get; set; } = 600;
     /// <summary>Rows returned when the request names no limit.</summary>
     public int DefaultLimit { get; set; } = 1000;
+    /// <summary>Queries (and saves) of one sandbox that may run at once in this process (default 4); more are refused with 429.</summary>
+    public int MaxConcurrentPerSandbox { get; set; } = 4;
+}
+
+/// <summary>Counts the running queries per sandbox (a singleton), so that one sandbox cannot take every core and all memory.</summary>
+public sealed class QueryAdmission
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> running = new(StringComparer.Ordinal);
+
+    /// <summary>A slot for one query, released on dispose; throws <see cref="QueryBusyException"/> when the sandbox has none free.</summary>
+    public IDisposable Enter(string sandboxId, int limit)
+    {
+        limit = Math.Max(1, limit);
+        while (true)
+        {
+            var n = running.GetOrAdd(sandboxId, 0);
+            if (n >= limit) throw new QueryBusyException(limit);
+            if (running.TryUpdate(sandboxId, n + 1, n)) return new Slot(this, sandboxId);
+        }
+    }
+
+    private void Leave(string sandboxId) => running.AddOrUpdate(sandboxId, 0, (_, n) => Math.Max(0, n - 1));
+
+    private sealed class Slot(QueryAdmission owner, string sandboxId) : IDisposable
+    {
+        private int disposed;
+        public void Dispose() { if (Interlocked.Exchange(ref disposed, 1) == 0) owner.Leave(sandboxId); }
+    }
 }
 
 /// <summary>Who runs a query: the history is kept per principal.</summary>
@@ -35,7 +63,7 @@ public sealed record SavedQuery(Dataset Dataset, Schema Schema, long RowCount, s
 /// <see cref="QueryService"/>, keeps the history, and saves results as datasets.
 /// </summary>
 public sealed class SandboxQueries(CatalogDb db, LakeCatalog lake, QueryService queries, SchemaService schemas, DatasetService datasets,
-    IOptions<QueryOptions> options, TimeProvider clock)
+    IOptions<QueryOptions> options, TimeProvider clock, QueryAdmission admission)
 {
     public const string SnapshotTable = "profile_snapshot";
 
@@ -51,6 +79,7 @@ public sealed class SandboxQueries(CatalogDb db, LakeCatalog lake, QueryService 
     public async Task<QueryResult> RunAsync(string? sql, int? limit, int? timeoutSeconds, QueryCaller caller, CancellationToken ct = default)
     {
         var entry = new QueryHistoryEntry { Principal = caller.Principal, Actor = caller.Name, Sql = Clip(sql ?? "", 100_000), At = clock.GetUtcNow() };
+        using var slot = admission.Enter(db.CurrentSandboxId ?? "", options.Value.MaxConcurrentPerSandbox);
         try
         {
             var timeout = Timeout(timeoutSeconds);
@@ -98,6 +127,7 @@ public sealed class SandboxQueries(CatalogDb db, LakeCatalog lake, QueryService 
             throw CatalogException.Conflict($"A dataset named '{name}' already exists in this sandbox.");
 
         var sandboxId = db.Sandbox.Require();
+        using var slot = admission.Enter(sandboxId, options.Value.MaxConcurrentPerSandbox);
         var batchId = Ids.New();
         var staging = LakeFolders.CreateTemp(Path.Combine(lake.LakeRoot, sandboxId, "query-save-" + batchId));
         try

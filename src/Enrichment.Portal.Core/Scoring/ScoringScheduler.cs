@@ -107,7 +107,7 @@ public static class ScoringServiceCollectionExtensions
         services.AddScoped<ScoringOutput>();
         services.AddScoped<ScoringScheduler>();
         services.AddScoped<IAfterLakeCheck, ScoringFaultHook>();
-        services.AddPortalJob<ScoringJob>(ScoringService.JobKind);
+        services.AddPortalJob<ScoringJob>(ScoringService.JobKind, Auth.Policies.Scientist);
         services.AddHostedService<ScoringScheduleService>();
         return services;
     }

@@ -20,7 +20,10 @@ public sealed record CreateApiKeyRequest(string? Name, string? Role, string? San
 public sealed record CreatedApiKeyDto(string Id, string Name, string Role, string SandboxId, string Key, DateTimeOffset CreatedAt);
 public sealed record UserDto(string Id, string UserName, string DisplayName, string Role, bool Disabled, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt);
 public sealed record CreateUserRequest(string? UserName, string? DisplayName, string? Password, string? Role);
-public sealed record UpdateUserRequest(string? Role, bool? Disabled, string? Password);
+public sealed record UpdateUserRequest(string? Role, bool? Disabled, string? Password, string? CurrentPassword);
+/// <summary><c>sandbox</c>: the name of the sandbox to add the user to (default the caller's).</summary>
+public sealed record AddMemberRequest(string? UserName, string? Role, string? Sandbox);
+public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
 
 /// <summary>Sandboxes, API keys and users. Admins of sandbox <c>prod</c> administer the whole portal.</summary>
 public static class AdminApi
@@ -94,65 +97,48 @@ public static class AdminApi
             return Results.NoContent();
         }).WithName("RevokeApiKey");
 
-        var users = v1.MapGroup("/users").WithTags("Admin").RequireAuthorization(Policies.Admin);
-        users.MapGet("/", async (CatalogDb db, CancellationToken ct) =>
-        {
-            var rows = await db.Set<SandboxMembership>().AsNoTracking().Include(m => m.User).OrderBy(m => m.User!.UserName).ToListAsync(ct);
-            return Results.Ok(new Page<UserDto>(rows.Select(ToDto).ToList(), null));
-        }).WithName("ListUsers");
+        var users = v1.MapGroup("/users").WithTags("Admin");
+        users.MapGet("/", async (UserAdministration admin, CancellationToken ct) =>
+            Results.Ok(new Page<UserDto>((await admin.MembersAsync(ct)).Select(ToDto).ToList(), null)))
+            .RequireAuthorization(Policies.Admin).WithName("ListUsers").WithSummary("The members of this sandbox");
 
-        users.MapPost("/", async (CreateUserRequest req, ClaimsPrincipal user, CatalogDb db, UserService service, CancellationToken ct) =>
-        {
-            if (!Roles.IsValid(req.Role)) return ApiProblems.Validation("role", $"role must be one of {string.Join(", ", Roles.All)}.");
-            var sandboxId = user.SandboxId()!;
-            var name = req.UserName?.Trim().ToLowerInvariant() ?? "";
-            var existing = await db.Set<AppUser>().Include(u => u.Memberships).FirstOrDefaultAsync(u => u.UserName == name, ct);
-            if (existing is not null)
+        users.MapPost("/", async (CreateUserRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
+            await CatalogApiSupport.Guard(async () =>
             {
-                if (existing.Memberships.Any(m => m.SandboxId == sandboxId)) return ApiProblems.Conflict($"User '{name}' is already a member of this sandbox.");
-                var m = new SandboxMembership { UserId = existing.Id, SandboxId = sandboxId, Role = req.Role! };
-                db.Add(m);
-                await db.SaveChangesAsync(ct);
-                m.User = existing;
-                return Results.Created($"/api/v1/users/{existing.Id}", ToDto(m));
-            }
-            try
-            {
-                var created = await service.CreateAsync(name, req.DisplayName ?? name, req.Password ?? "", sandboxId, req.Role!, ct);
-                db.Add(new AuditEntry { Actor = user.Actor(), Action = "user.create", Target = created.UserName, Detail = $"role {req.Role}" });
-                await db.SaveChangesAsync(ct);
-                return Results.Created($"/api/v1/users/{created.Id}", ToDto(created.Memberships[0]));
-            }
-            catch (ArgumentException ex)
-            {
-                return ApiProblems.Validation(ex.ParamName ?? "user", ex.Message.Split(" (Parameter")[0]);
-            }
-        }).WithName("CreateUser");
+                var created = await admin.CreateAsync(await ActorAsync(user, db, ct), req.UserName, req.DisplayName, req.Password, req.Role, ct);
+                return Results.Created($"/api/v1/users/{created.UserId}", ToDto(created));
+            }))
+            .RequireAuthorization(Policies.Admin).WithName("CreateUser")
+            .WithSummary("Create a new user with a role in this sandbox; an existing name is a 409 that tells nothing about that user");
 
-        users.MapPatch("/{id}", async (string id, UpdateUserRequest req, ClaimsPrincipal user, CatalogDb db, UserService service, CancellationToken ct) =>
-        {
-            var m = await db.Set<SandboxMembership>().Include(x => x.User).FirstOrDefaultAsync(x => x.UserId == id, ct);
-            if (m is null) return ApiProblems.NotFound($"No user {id} in this sandbox.");
-            if (req.Role is not null)
+        users.MapPost("/memberships", async (AddMemberRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
+            await CatalogApiSupport.Guard(async () =>
             {
-                if (!Roles.IsValid(req.Role)) return ApiProblems.Validation("role", $"role must be one of {string.Join(", ", Roles.All)}.");
-                m.Role = req.Role;
-            }
-            if (req.Disabled is { } disabled)
+                var added = await admin.AddExistingAsync(await ActorAsync(user, db, ct), req.UserName, req.Role, req.Sandbox, ct);
+                return Results.Created($"/api/v1/users/{added.UserId}", ToDto(added));
+            }))
+            .RequireAuthorization(Policies.Admin).WithName("AddUserToSandbox")
+            .WithSummary("Give an existing user a role in this sandbox (instance administrators only)");
+
+        users.MapPatch("/{id}", async (string id, UpdateUserRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
+            await CatalogApiSupport.Guard(async () =>
+                Results.Ok(ToDto(await admin.UpdateAsync(await ActorAsync(user, db, ct), id, req.Role, req.Disabled, req.Password, req.CurrentPassword, ct)))))
+            .RequireAuthorization(Policies.Read).WithName("UpdateUser")
+            .WithSummary("Change a member's role, disabled flag or password (admins); your own password with currentPassword");
+
+        v1.MapPost("/account/password", async (ChangePasswordRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
+            await CatalogApiSupport.Guard(async () =>
             {
-                if (disabled && id == user.UserId()) return ApiProblems.Unprocessable("You cannot disable yourself.");
-                m.User!.Disabled = disabled;
-            }
-            if (req.Password is not null)
-            {
-                if (UserService.CheckPassword(req.Password) is { } problem) return ApiProblems.Validation("password", problem);
-                await service.SetPasswordAsync(m.User!, req.Password, ct);
-            }
-            db.Add(new AuditEntry { Actor = user.Actor(), Action = "user.update", Target = m.User!.UserName });
-            await db.SaveChangesAsync(ct);
-            return Results.Ok(ToDto(m));
-        }).WithName("UpdateUser");
+                await admin.ChangeOwnPasswordAsync(await ActorAsync(user, db, ct), req.CurrentPassword, req.NewPassword, ct);
+                return Results.NoContent();
+            }))
+            .WithTags("Admin").WithName("ChangeOwnPassword").WithSummary("A signed-in user changes their own password with the current one");
     }
+
+    /// <summary>The caller as <see cref="UserAdministration"/> sees them.</summary>
+    public static async Task<UserActor> ActorAsync(ClaimsPrincipal user, CatalogDb db, CancellationToken ct) =>
+        new(user.Actor(), user.FindFirstValue(PortalClaims.ApiKeyId) is null ? user.UserId() : null, user.PortalRole() ?? Roles.Viewer,
+            user.SandboxId() ?? "", await IsPortalAdminAsync(user, db, ct));
 
     private static UserDto ToDto(SandboxMembership m) =>
         new(m.UserId, m.User!.UserName, m.User.DisplayName, m.Role, m.User.Disabled, m.User.CreatedAt, m.User.LastLoginAt);

@@ -14,6 +14,7 @@ public static class CatalogApiSupport
         return e.Kind switch
         {
             CatalogErrorKind.NotFound => ApiProblems.NotFound(e.Message),
+            CatalogErrorKind.Forbidden => TypedResults.Problem(statusCode: 403, title: "Forbidden", detail: e.Message),
             CatalogErrorKind.Invalid => ApiProblems.Validation(errors.Count > 0 ? errors : new() { ["request"] = [e.Message] }, e.Message, 400),
             CatalogErrorKind.Rule => errors.Count > 0 ? ApiProblems.Validation(errors, e.Message, 422) : ApiProblems.Unprocessable(e.Message),
             _ => TypedResults.Problem(new Microsoft.AspNetCore.Mvc.ProblemDetails

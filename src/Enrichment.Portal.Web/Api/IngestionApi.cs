@@ -33,7 +33,7 @@ public static class IngestionApi
     {
         var datasets = v1.MapGroup("/datasets").WithTags("Batch ingestion");
         datasets.MapPost("/{id}/batches", UploadAsync).RequireAuthorization(Policies.Engineer).WithName("CreateBatch")
-            .WithSummary("Upload a file (multipart: file, delimiter, errorThreshold, mapping, constants, dateFormat, timestampFormat, idempotencyKey) -> 202 { id, datasetId, status }");
+            .WithSummary("Upload a file (multipart: file, delimiter, errorThreshold, mapping, constants, dateFormat, timestampFormat, encoding (utf-8 | latin1 | windows-1252 | utf-16), idempotencyKey) -> 202 { id, datasetId, status }");
         datasets.MapPost("/{id}/preview", PreviewAsync).RequireAuthorization(Policies.Engineer).WithName("PreviewUpload")
             .WithSummary("Columns, first rows and a suggested mapping of a file (multipart: file, delimiter); nothing is stored");
         datasets.MapGet("/{id}/records", (string id, int? limit, IngestionService service, CancellationToken ct) => Guard(async () =>
@@ -110,7 +110,7 @@ public static class IngestionApi
             {
                 if (form.File is null) return ApiProblems.Validation("file", "A file is required (multipart form field 'file').");
                 var options = IngestionService.ParseOptions(f.GetValueOrDefault("delimiter"), f.GetValueOrDefault("errorThreshold"), f.GetValueOrDefault("mapping"),
-                    f.GetValueOrDefault("constants"), f.GetValueOrDefault("dateFormat"), f.GetValueOrDefault("timestampFormat"));
+                    f.GetValueOrDefault("constants"), f.GetValueOrDefault("dateFormat"), f.GetValueOrDefault("timestampFormat"), f.GetValueOrDefault("encoding"));
                 var created = await service.CreateBatchAsync(id, form.File, options, f.GetValueOrDefault("idempotencyKey"), user.Actor(), ct);
                 var warning = created.Created ? await guardrails.BatchesPerDayWarningAsync(ct) : null;
                 var body = new { id = created.Batch.Id, datasetId = created.Batch.DatasetId, status = created.Batch.Status, warnings = warning is null ? created.Batch.Warnings : [warning] };
@@ -137,8 +137,8 @@ public static class IngestionApi
             try
             {
                 if (form!.File is null) return ApiProblems.Validation("file", "A file is required (multipart form field 'file').");
-                var options = IngestionService.ParseOptions(form.Fields.GetValueOrDefault("delimiter"), null, null, null, null, null);
-                var preview = await service.PreviewAsync(id, form.File.Path, form.File.FileName, options.Delimiter, 20, ct);
+                var options = IngestionService.ParseOptions(form.Fields.GetValueOrDefault("delimiter"), null, null, null, null, null, form.Fields.GetValueOrDefault("encoding"));
+                var preview = await service.PreviewAsync(id, form.File.Path, form.File.FileName, options.Delimiter, 20, ct, options.Encoding);
                 return Results.Ok(new { format = preview.Format?.ToString().ToLowerInvariant(), preview.Columns, preview.Rows, suggestedMapping = preview.SuggestedMapping, preview.Error });
             }
             finally

@@ -1,6 +1,8 @@
 using Enrichment.Portal.Core.Auth;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Jobs;
+using System.Security.Claims;
+using Enrichment.Portal.Web.Auth;
 using Microsoft.EntityFrameworkCore;
 
 namespace Enrichment.Portal.Web.Api;
@@ -32,12 +34,19 @@ public static class JobsApi
                 : ApiProblems.NotFound($"No job {id} in this sandbox."))
             .WithName("GetJob").WithSummary("One job with its status and progress");
 
-        jobs.MapPost("/{id}/cancel", async (string id, JobScheduler scheduler, CatalogDb db, CancellationToken ct) =>
+        jobs.MapPost("/{id}/cancel", async (string id, ClaimsPrincipal user, JobScheduler scheduler, JobKindRegistry kinds, CatalogDb db, CancellationToken ct) =>
         {
-            if (!await db.Set<JobRun>().AnyAsync(r => r.Id == id, ct)) return ApiProblems.NotFound($"No job {id} in this sandbox.");
-            return await scheduler.CancelAsync(id, ct)
+            var run = await db.Set<JobRun>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
+            if (run is null) return ApiProblems.NotFound($"No job {id} in this sandbox.");
+            var policy = kinds.StartPolicy(run.Kind);
+            if (!user.HasPolicy(policy))
+                return TypedResults.Problem(statusCode: 403, title: "Forbidden",
+                    detail: $"Only the roles that start {run.Kind} jobs ({string.Join(", ", Policies.RolesFor[policy])}) may cancel them.");
+            var result = await scheduler.CancelAsync(id, user.Actor(), ct);
+            return result.Outcome == JobCancelOutcome.Cancelled
                 ? Results.Accepted($"/api/v1/jobs/{id}", new { id, status = JobStatus.Cancelled })
-                : ApiProblems.Conflict("The job has already finished.");
-        }).RequireAuthorization(Policies.Write).WithName("CancelJob").WithSummary("Stop a queued or running job");
+                : ApiProblems.Conflict(result.Message);
+        }).RequireAuthorization(Policies.Write).WithName("CancelJob")
+            .WithSummary("Stop a queued or running job (the roles that start its kind); 409 when it has finished or is past its commit point");
     }
 }

@@ -21,7 +21,7 @@ public sealed record QueryTableColumnDto(string Name, string Type);
 
 /// <summary>API.md "Query service and exploration".</summary>
 /// <remarks>
-/// Refused queries and queries past their time limit both answer 400 (<c>title</c> "Query rejected" or "Query timed out",
+/// Refused queries answer 400 (<c>title</c> "Query rejected"), queries past their time limit 504 ("Query timed out"), a sandbox with too many running queries 429 ("Too many queries") (all with
 /// <c>detail</c> the reason, <c>errors.sql</c>); they never reach a 500. Statistics: <c>GET .../stats</c> answers 200 from the
 /// cache, computes right away for small datasets (<c>Exploration:SyncMaxBytes</c>, default 64 MB of Parquet), and otherwise
 /// starts (or reports) the background job with 202 <c>{ jobId, status: "computing" }</c>: poll the same URL or
@@ -52,9 +52,10 @@ public static class QueriesApi
                 return Results.Ok(new QueryResultDto(r.Columns, r.Rows, r.RowCount, r.Truncated, r.ElapsedMs));
             }
             catch (QueryRejectedException e) { return QueryProblem("Query rejected", e.Reason, "rejected"); }
-            catch (QueryTimeoutException e) { return QueryProblem("Query timed out", e.Message, "timeout"); }
+            catch (QueryTimeoutException e) { return QueryProblem("Query timed out", e.Message, "timeout", 504); }
+            catch (QueryBusyException e) { return QueryProblem("Too many queries", e.Message, "busy", 429); }
         }).RequireAuthorization(Policies.Scientist).WithName("RunQuery")
-          .WithSummary("Run one read-only SELECT over the sandbox's datasets { sql, limit (default 1000), timeoutSeconds (capped by Query:TimeoutSeconds) }; refused or timed out: 400");
+          .WithSummary("Run one read-only SELECT over the sandbox's datasets { sql, limit (default 1000), timeoutSeconds (capped by Query:TimeoutSeconds) }; refused: 400, timed out: 504, too many running: 429");
 
         queries.MapGet("/history", async (int? limit, string? cursor, ClaimsPrincipal user, SandboxQueries service, CancellationToken ct) =>
         {
@@ -87,7 +88,8 @@ public static class QueriesApi
                 });
             }
             catch (QueryRejectedException e) { return QueryProblem("Query rejected", e.Reason, "rejected"); }
-            catch (QueryTimeoutException e) { return QueryProblem("Query timed out", e.Message, "timeout"); }
+            catch (QueryTimeoutException e) { return QueryProblem("Query timed out", e.Message, "timeout", 504); }
+            catch (QueryBusyException e) { return QueryProblem("Too many queries", e.Message, "busy", 429); }
         })).RequireAuthorization(Policies.Scientist).WithName("SaveQueryAsDataset")
           .WithSummary("Save the full result of a query as a new dataset { sql, datasetName } with a derived schema, as one committed batch: 201 { datasetId, rowCount }");
 
@@ -115,10 +117,10 @@ public static class QueriesApi
     private static IResult Computing(string datasetId, string jobId) =>
         Results.Accepted($"/api/v1/jobs/{jobId}", new { jobId, datasetId, status = StatsCacheStatus.Computing });
 
-    private static ProblemHttpResult QueryProblem(string title, string reason, string kind) =>
+    private static ProblemHttpResult QueryProblem(string title, string reason, string kind, int status = 400) =>
         TypedResults.Problem(new Microsoft.AspNetCore.Mvc.ProblemDetails
         {
-            Status = 400, Title = title, Detail = reason,
+            Status = status, Title = title, Detail = reason,
             Extensions = { ["reason"] = kind, ["errors"] = new Dictionary<string, string[]> { ["sql"] = [reason] } },
         });
 

@@ -49,7 +49,7 @@ public static class AuthServiceCollectionExtensions
     private static Task ApiAware(RedirectContext<CookieAuthenticationOptions> ctx, int status)
     {
         var path = ctx.Request.Path;
-        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/hangfire") || path.StartsWithSegments("/openapi"))
+        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/openapi"))
         {
             ctx.Response.StatusCode = status;
             return Task.CompletedTask;

@@ -28,6 +28,7 @@ public static class PortalHostingExtensions
         // Serve package assets (_content/MudBlazor/...) from the build output in every environment when run unpublished
         // (`dotnet run`); a published app has them in wwwroot and this is a no-op.
         builder.WebHost.UseStaticWebAssets();
+        OwnerOnlyFiles.RestrictNewFiles();
         if (string.Equals(config["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
             builder.Logging.ClearProviders().AddJsonConsole();
 
@@ -40,6 +41,7 @@ public static class PortalHostingExtensions
         services.AddPortalCore(database.IsPostgres, sp => CatalogConnectionString(sp.GetRequiredService<IConfiguration>(), database.IsPostgres));
 
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<LoginBackoff>();
         services.AddScoped<PortalInitializer>();
         services.AddScoped<Enrichment.Portal.Web.Components.SandboxOverviewService>();
         services.AddPortalAuth();
@@ -95,7 +97,7 @@ public static class PortalHostingExtensions
         if (!string.IsNullOrWhiteSpace(configured)) return configured;
         if (postgres) throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:Catalog is not set.");
         var portal = config.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
-        Directory.CreateDirectory(portal.FullDataDirectory);
+        OwnerOnlyFiles.Secure(portal.FullDataDirectory);
         return $"Data Source={Path.Combine(portal.FullDataDirectory, "catalog.db")};Default Timeout=60";
     }
 

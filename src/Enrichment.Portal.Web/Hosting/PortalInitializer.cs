@@ -23,7 +23,7 @@ public sealed class PortalInitializer(
 
     public async Task InitializeAsync(CancellationToken ct)
     {
-        Directory.CreateDirectory(portal.Value.FullDataDirectory);
+        OwnerOnlyFiles.Secure(portal.Value.FullDataDirectory);
         if (db.Database.IsSqlite())
         {
             await db.Database.OpenConnectionAsync(ct);

@@ -40,7 +40,7 @@ public sealed class SnapshotTableTests
         WriteBatch(lake.BatchFolder("sb-a", crm.Id, "b1"), 2);
         WriteBatch(lake.BatchFolder("sb-a", crm.Id, "b2"), 5);
 
-        var queries = new SandboxQueries(db, lake, new QueryService(), schemas, datasets, Options.Create(new QueryOptions()), TimeProvider.System);
+        var queries = new SandboxQueries(db, lake, new QueryService(), schemas, datasets, Options.Create(new QueryOptions()), TimeProvider.System, new QueryAdmission());
         var tables = await queries.TablesAsync(Ct);
         var snapTable = Assert.Single(tables, t => t.DatasetId == snapshot.Id && !t.IsSnapshot);
         var profileSnapshot = Assert.Single(tables, t => t.Name == SandboxQueries.SnapshotTable);

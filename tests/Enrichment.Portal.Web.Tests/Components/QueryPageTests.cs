@@ -25,6 +25,7 @@ public sealed class QueryPageTests : CatalogComponentTest
         services.AddSingleton(new QueryService());
         services.AddScoped<LakeCatalog>();
         services.AddScoped<SandboxQueries>();
+        services.AddSingleton<QueryAdmission>();
     }
 
     private async Task<string> CitiesAsync()

@@ -32,7 +32,7 @@ public static class BatchErrors
         var glob = Glob(lakeFolder);
         if (glob is null) return false;
         using var c = DuckDbLake.Open();
-        DuckDbLake.Exec(c, $"COPY (SELECT \"row\", field, code, message, raw FROM read_parquet('{glob}') ORDER BY \"row\", code, field) TO '{DuckDbLake.Esc(csvPath)}' (FORMAT csv, HEADER true)");
+        DuckDbLake.Exec(c, $"COPY (SELECT \"row\", {CsvSafety.NeutralizeSql("field")} AS field, code, {CsvSafety.NeutralizeSql("message")} AS message, {CsvSafety.NeutralizeSql("raw")} AS raw FROM read_parquet('{glob}') ORDER BY \"row\", code, field) TO '{DuckDbLake.Esc(csvPath)}' (FORMAT csv, HEADER true)");
         return true;
     }
 

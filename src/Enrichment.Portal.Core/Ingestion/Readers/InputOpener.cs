@@ -55,6 +55,7 @@ internal static class InputOpener
         int m;
         try { m = s.ReadAtLeast(b, b.Length, throwOnEndOfStream: false); }
         catch (InvalidDataException ex) { throw new IngestFailureException("the gzip data is corrupt: " + ex.Message, ex); }
+        if (m >= 2 && (b[0], b[1]) is (0xFF, 0xFE) or (0xFE, 0xFF)) return; // UTF-16 (its BOM): NULs are part of the text
         var nul = b.AsSpan(0, m).IndexOf((byte)0);
         if (nul >= 0) throw new IngestFailureException($"the file is binary, not text (a NUL byte at byte {nul:N0} of the content)");
         if (m == 0) throw new IngestFailureException(gzip ? "the file is empty (after decompression)" : "the file is empty");

@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.Ingestion.Readers;
 using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Sandboxes;
@@ -28,6 +29,7 @@ public sealed partial class UploadPanel : IDisposable
     private List<string> fields = [];
     private List<string> required = [];
     private string delimiter = ",";
+    private string encoding = TextDecoding.Utf8;
     private double threshold = 5;
     private string? dateFormat, timestampFormat, error, busyText, batchId;
     private bool busy;
@@ -75,14 +77,14 @@ public sealed partial class UploadPanel : IDisposable
     {
         busyText = "Reading the first rows…";
         var options = Options();
-        preview = await service.PreviewAsync(DatasetId, staged!.Path, staged.FileName, options.Delimiter);
+        preview = await service.PreviewAsync(DatasetId, staged!.Path, staged.FileName, options.Delimiter, encoding: options.Encoding);
         if (resetMapping || !mapping.Keys.All(preview.Columns.Contains))
             mapping = new Dictionary<string, string>(preview.SuggestedMapping, StringComparer.Ordinal);
         // A delimiter that leaves one column while ';' would split it is a likely mistake: suggest ';'.
         if (resetMapping && preview.Columns.Count == 1 && preview.Columns[0].Contains(';'))
         {
             delimiter = ";";
-            preview = await service.PreviewAsync(DatasetId, staged.Path, staged.FileName, ';');
+            preview = await service.PreviewAsync(DatasetId, staged.Path, staged.FileName, ';', encoding: options.Encoding);
             mapping = new Dictionary<string, string>(preview.SuggestedMapping, StringComparer.Ordinal);
         }
         await MapAsync(service);
@@ -109,6 +111,14 @@ public sealed partial class UploadPanel : IDisposable
         await PreviewAsync(scope.ServiceProvider.GetRequiredService<IngestionService>(), resetMapping: false);
     }
 
+    private async Task OnEncodingAsync(string value)
+    {
+        encoding = value;
+        if (staged is null) return;
+        await using var scope = Scopes.CreateSandboxScope(Sandbox.SandboxId);
+        await PreviewAsync(scope.ServiceProvider.GetRequiredService<IngestionService>(), resetMapping: false);
+    }
+
     private async Task OnMapAsync(string column, string field)
     {
         if (string.IsNullOrEmpty(field)) mapping.Remove(column);
@@ -128,7 +138,7 @@ public sealed partial class UploadPanel : IDisposable
 
     private BatchOptions Options()
     {
-        var parsed = IngestionService.ParseOptions(delimiter, null, null, null, dateFormat, timestampFormat);
+        var parsed = IngestionService.ParseOptions(delimiter, null, null, null, dateFormat, timestampFormat, encoding);
         return parsed with { ErrorThreshold = Math.Clamp(threshold, 0, 100) };
     }
 

@@ -197,6 +197,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.Property<long>("BytesRead")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTimeOffset?>("CommitStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone");
 

@@ -189,6 +189,9 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.Property<long>("BytesRead")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("CommitStartedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("CompletedAt")
                         .HasColumnType("INTEGER");
 

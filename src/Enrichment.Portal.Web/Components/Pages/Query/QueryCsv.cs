@@ -1,19 +1,20 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Enrichment.Portal.Core.Lake;
 using Enrichment.Portal.Core.Query;
 
 namespace Enrichment.Portal.Web.Components.Pages.Query;
 
-/// <summary>Query results as text: a cell for the grid, and RFC 4180 CSV for the download.</summary>
+/// <summary>Query results as text: a cell for the grid, and RFC 4180 CSV for the download (formula cells neutralized: <see cref="CsvSafety"/>).</summary>
 public static class QueryCsv
 {
     public static string Write(QueryResult result)
     {
         var sb = new StringBuilder();
-        sb.AppendJoin(',', result.Columns.Select(c => Escape(c.Name))).Append("\r\n");
+        sb.AppendJoin(',', result.Columns.Select(c => Escape(CsvSafety.Neutralize(c.Name)))).Append("\r\n");
         foreach (var row in result.Rows)
-            sb.AppendJoin(',', row.Select(v => Escape(Text(v)))).Append("\r\n");
+            sb.AppendJoin(',', row.Select(v => Escape(v is string s ? CsvSafety.Neutralize(s) : Text(v)))).Append("\r\n");
         return sb.ToString();
     }
 

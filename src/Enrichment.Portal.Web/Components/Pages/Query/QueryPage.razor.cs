@@ -65,6 +65,7 @@ public partial class QueryPage
             }
             catch (QueryRejectedException e) { (errorTitle, error, result) = ("Query rejected:", e.Reason, null); }
             catch (QueryTimeoutException e) { (errorTitle, error, result) = ("Query timed out:", e.Message, null); }
+            catch (QueryBusyException e) { (errorTitle, error, result) = ("Too many queries:", e.Message, null); }
             history = await queries.History(user.Caller().Principal).Take(20).ToListAsync(leaving.Token);
         }
         catch (OperationCanceledException) { }
