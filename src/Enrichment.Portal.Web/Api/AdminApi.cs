@@ -103,35 +103,31 @@ public static class AdminApi
             .RequireAuthorization(Policies.Admin).WithName("ListUsers").WithSummary("The members of this sandbox");
 
         users.MapPost("/", async (CreateUserRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
-            await CatalogApiSupport.Guard(async () =>
-            {
+                        {
                 var created = await admin.CreateAsync(await ActorAsync(user, db, ct), req.UserName, req.DisplayName, req.Password, req.Role, ct);
                 return Results.Created($"/api/v1/users/{created.UserId}", ToDto(created));
-            }))
+            })
             .RequireAuthorization(Policies.Admin).WithName("CreateUser")
             .WithSummary("Create a new user with a role in this sandbox; an existing name is a 409 that tells nothing about that user");
 
         users.MapPost("/memberships", async (AddMemberRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
-            await CatalogApiSupport.Guard(async () =>
-            {
+                        {
                 var added = await admin.AddExistingAsync(await ActorAsync(user, db, ct), req.UserName, req.Role, req.Sandbox, ct);
                 return Results.Created($"/api/v1/users/{added.UserId}", ToDto(added));
-            }))
+            })
             .RequireAuthorization(Policies.Admin).WithName("AddUserToSandbox")
             .WithSummary("Give an existing user a role in this sandbox (instance administrators only)");
 
         users.MapPatch("/{id}", async (string id, UpdateUserRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
-            await CatalogApiSupport.Guard(async () =>
-                Results.Ok(ToDto(await admin.UpdateAsync(await ActorAsync(user, db, ct), id, req.Role, req.Disabled, req.Password, req.CurrentPassword, ct)))))
+                            Results.Ok(ToDto(await admin.UpdateAsync(await ActorAsync(user, db, ct), id, req.Role, req.Disabled, req.Password, req.CurrentPassword, ct))))
             .RequireAuthorization(Policies.Read).WithName("UpdateUser")
             .WithSummary("Change a member's role, disabled flag or password (admins); your own password with currentPassword");
 
         v1.MapPost("/account/password", async (ChangePasswordRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
-            await CatalogApiSupport.Guard(async () =>
-            {
+                        {
                 await admin.ChangeOwnPasswordAsync(await ActorAsync(user, db, ct), req.CurrentPassword, req.NewPassword, ct);
                 return Results.NoContent();
-            }))
+            })
             .WithTags("Admin").WithName("ChangeOwnPassword").WithSummary("A signed-in user changes their own password with the current one");
     }
 

@@ -25,13 +25,6 @@ public static class CatalogApiSupport
         };
     }
 
-    /// <summary>Runs an endpoint body and answers its <see cref="CatalogException"/> as a problem.</summary>
-    public static async Task<IResult> Guard(Func<Task<IResult>> body)
-    {
-        try { return await body(); }
-        catch (CatalogException e) { return e.ToProblem(); }
-    }
-
     /// <summary>Reads the request body as a JSON object; a problem (400) when it is not one.</summary>
     public static async Task<(JsonElement Body, IResult? Problem)> ReadObjectAsync(HttpRequest request, CancellationToken ct)
     {

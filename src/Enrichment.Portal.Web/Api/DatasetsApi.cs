@@ -41,14 +41,14 @@ public static class DatasetsApi
             return Results.Ok(new Page<DatasetDto>(page.Items.Select(d => DatasetDto.From(d, byId.GetValueOrDefault(d.SchemaId))).ToList(), page.NextCursor));
         }).WithName("ListDatasets").WithSummary("Datasets of the sandbox with record and batch counts (?search, ?schemaId, ?profileEnabled, ?system)");
 
-        group.MapGet("/{id}", (string id, DatasetService service, SchemaService schemas, CancellationToken ct) => Guard(async () =>
+        group.MapGet("/{id}", async (string id, DatasetService service, SchemaService schemas, CancellationToken ct) =>
         {
             var d = await service.GetAsync(id, ct);
             return Results.Ok(DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)));
-        })).WithName("GetDataset");
+        }).WithName("GetDataset");
 
-        group.MapPost("/", (HttpRequest request, ClaimsPrincipal user, DatasetService service, SchemaService schemas, Enrichment.Portal.Core.Guardrails.GuardrailService guardrails,
-            CancellationToken ct) => Guard(async () =>
+        group.MapPost("/", async (HttpRequest request, ClaimsPrincipal user, DatasetService service, SchemaService schemas, Enrichment.Portal.Core.Guardrails.GuardrailService guardrails,
+            CancellationToken ct) =>
         {
             var (body, problem) = await ReadObjectAsync(request, ct);
             if (problem is not null) return problem;
@@ -60,21 +60,21 @@ public static class DatasetsApi
             var d = await service.CreateAsync(name, schemaId, description, user.Actor(), ct);
             var warnings = await guardrails.DatasetWarningsAsync(d.SchemaId, ct);
             return Results.Created($"/api/v1/datasets/{d.Id}", DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)) with { Warnings = warnings });
-        })).RequireAuthorization(Policies.Engineer).WithName("CreateDataset")
+        }).RequireAuthorization(Policies.Engineer).WithName("CreateDataset")
           .WithSummary("Create a dataset { name, schemaId[, description] } -> 201 with warnings: [] (soft guardrails crossed, e.g. more than 20 profile datasets)");
 
-        group.MapDelete("/{id}", (string id, ClaimsPrincipal user, DatasetService service, CancellationToken ct) => Guard(async () =>
+        group.MapDelete("/{id}", async (string id, ClaimsPrincipal user, DatasetService service, CancellationToken ct) =>
         {
             await service.DeleteAsync(id, user.Actor(), ct);
             return Results.Accepted(null, new { id, status = "deleted" });
-        })).RequireAuthorization(Policies.Engineer).WithName("DeleteDataset")
+        }).RequireAuthorization(Policies.Engineer).WithName("DeleteDataset")
           .WithSummary("Delete a dataset with its lake files and profile fragments (202); system datasets: 409");
 
-        group.MapPost("/{id}/enable-profile", (string id, ClaimsPrincipal user, DatasetService service, SchemaService schemas, CancellationToken ct) => Guard(async () =>
+        group.MapPost("/{id}/enable-profile", async (string id, ClaimsPrincipal user, DatasetService service, SchemaService schemas, CancellationToken ct) =>
         {
             var d = await service.EnableProfileAsync(id, user.Actor(), ct: ct);
             return Results.Ok(DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)));
-        })).RequireAuthorization(Policies.Engineer).WithName("EnableDatasetForProfile")
+        }).RequireAuthorization(Policies.Engineer).WithName("EnableDatasetForProfile")
           .WithSummary("One-way; 422 when its schema is not enabled for profile");
     }
 }

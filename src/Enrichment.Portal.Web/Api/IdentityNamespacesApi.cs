@@ -32,7 +32,7 @@ public static class IdentityNamespacesApi
             await service.FindAsync(code, ct) is { } ns ? Results.Ok(NamespaceDto.From(ns)) : ApiProblems.NotFound($"No identity namespace '{code}' in this sandbox."))
             .WithName("GetIdentityNamespace");
 
-        group.MapPost("/", (HttpRequest request, ClaimsPrincipal user, IdentityNamespaceService service, CancellationToken ct) => Guard(async () =>
+        group.MapPost("/", async (HttpRequest request, ClaimsPrincipal user, IdentityNamespaceService service, CancellationToken ct) =>
         {
             var (body, problem) = await ReadObjectAsync(request, ct);
             if (problem is not null) return problem;
@@ -45,14 +45,14 @@ public static class IdentityNamespacesApi
             if (errors.Count > 0) return ApiProblems.Validation(errors);
             var created = await service.CreateAsync(code, name ?? code, type, normalizer, description, user.Actor(), ct);
             return Results.Created($"/api/v1/identity-namespaces/{created.Code}", NamespaceDto.From(created));
-        })).RequireAuthorization(Policies.Engineer).WithName("CreateIdentityNamespace")
+        }).RequireAuthorization(Policies.Engineer).WithName("CreateIdentityNamespace")
           .WithSummary("Create a custom namespace { code, name, type[, normalizer] }");
 
-        group.MapDelete("/{code}", (string code, ClaimsPrincipal user, IdentityNamespaceService service, CancellationToken ct) => Guard(async () =>
+        group.MapDelete("/{code}", async (string code, ClaimsPrincipal user, IdentityNamespaceService service, CancellationToken ct) =>
         {
             await service.DeleteAsync(code, user.Actor(), ct);
             return Results.NoContent();
-        })).RequireAuthorization(Policies.Engineer).WithName("DeleteIdentityNamespace")
+        }).RequireAuthorization(Policies.Engineer).WithName("DeleteIdentityNamespace")
           .WithSummary("Delete a custom namespace; 409 while a schema uses it");
     }
 

@@ -36,8 +36,8 @@ public static class IngestionApi
             .WithSummary("Upload a file (multipart: file, delimiter, errorThreshold, mapping, constants, dateFormat, timestampFormat, encoding (utf-8 | latin1 | windows-1252 | utf-16), idempotencyKey) -> 202 { id, datasetId, status }");
         datasets.MapPost("/{id}/preview", PreviewAsync).RequireAuthorization(Policies.Engineer).WithName("PreviewUpload")
             .WithSummary("Columns, first rows and a suggested mapping of a file (multipart: file, delimiter); nothing is stored");
-        datasets.MapGet("/{id}/records", (string id, int? limit, IngestionService service, CancellationToken ct) => Guard(async () =>
-                Results.Ok(await service.StoredRecordsAsync(id, Math.Clamp(limit ?? 20, 1, 1000), ct))))
+        datasets.MapGet("/{id}/records", async (string id, int? limit, IngestionService service, CancellationToken ct) =>
+                Results.Ok(await service.StoredRecordsAsync(id, Math.Clamp(limit ?? 20, 1, 1000), ct)))
             .WithName("PreviewStoredRecords").WithSummary("The first stored records of the dataset's committed batches ({ columns, rows })");
 
         var batches = v1.MapGroup("/batches").WithTags("Batch ingestion");
@@ -52,10 +52,10 @@ public static class IngestionApi
             return Results.Ok(page);
         }).WithName("ListBatches").WithSummary("Batches of the sandbox, newest first (?datasetId, ?status)");
 
-        batches.MapGet("/{id}", (string id, IngestionService service, CancellationToken ct) => Guard(async () =>
-            Results.Ok(BatchDto.From(await service.GetAsync(id, ct), await service.StagesAsync(id, ct))))).WithName("GetBatch");
+        batches.MapGet("/{id}", async (string id, IngestionService service, CancellationToken ct) =>
+            Results.Ok(BatchDto.From(await service.GetAsync(id, ct), await service.StagesAsync(id, ct)))).WithName("GetBatch");
 
-        batches.MapGet("/{id}/errors", (string id, string? format, int? limit, string? cursor, IngestionService service, CancellationToken ct) => Guard(async () =>
+        batches.MapGet("/{id}/errors", async (string id, string? format, int? limit, string? cursor, IngestionService service, CancellationToken ct) =>
         {
             if (string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase))
             {
@@ -69,24 +69,24 @@ public static class IngestionApi
             var page = await service.ErrorsAsync(id, paging.Offset, paging.Limit, ct);
             var next = paging.Offset + page.Items.Count < page.Total ? Paging.Encode(paging.Offset + paging.Limit) : null;
             return Results.Ok(new { items = page.Items, nextCursor = next, total = page.Total });
-        })).WithName("GetBatchErrors").WithSummary("Rejected records { row, field, code, message, raw } (paged); ?format=csv downloads them all");
+        }).WithName("GetBatchErrors").WithSummary("Rejected records { row, field, code, message, raw } (paged); ?format=csv downloads them all");
 
-        batches.MapPost("/{id}/retry", (string id, ClaimsPrincipal user, IngestionService service, CancellationToken ct) => Guard(async () =>
+        batches.MapPost("/{id}/retry", async (string id, ClaimsPrincipal user, IngestionService service, CancellationToken ct) =>
         {
             var b = await service.RetryAsync(id, user.Actor(), ct);
             return Results.Accepted($"/api/v1/batches/{b.Id}", new { id = b.Id, datasetId = b.DatasetId, status = b.Status });
-        })).RequireAuthorization(Policies.Engineer).WithName("RetryBatch").WithSummary("Re-run a failed batch from its kept raw file (202); other states: 409");
+        }).RequireAuthorization(Policies.Engineer).WithName("RetryBatch").WithSummary("Re-run a failed batch from its kept raw file (202); other states: 409");
 
-        batches.MapPost("/{id}/cancel", (string id, ClaimsPrincipal user, IngestionService service, CancellationToken ct) => Guard(async () =>
-            Results.Ok(BatchDto.From(await service.CancelAsync(id, user.Actor(), ct)))))
+        batches.MapPost("/{id}/cancel", async (string id, ClaimsPrincipal user, IngestionService service, CancellationToken ct) =>
+            Results.Ok(BatchDto.From(await service.CancelAsync(id, user.Actor(), ct))))
             .RequireAuthorization(Policies.Engineer).WithName("CancelBatch").WithSummary("Stop a queued or processing batch: it ends abandoned");
 
-        batches.MapGet("/{id}/files", (string id, IngestionService service, CancellationToken ct) => Guard(async () =>
-            Results.Ok(new { items = await service.FilesAsync(id, ct), nextCursor = (string?)null }))).WithName("ListBatchFiles")
+        batches.MapGet("/{id}/files", async (string id, IngestionService service, CancellationToken ct) =>
+            Results.Ok(new { items = await service.FilesAsync(id, ct), nextCursor = (string?)null })).WithName("ListBatchFiles")
             .WithSummary("The batch's Parquet files { name, bytes, records }");
 
-        batches.MapGet("/{id}/files/{name}", (string id, string name, IngestionService service, CancellationToken ct) => Guard(async () =>
-            Results.File(await service.FilePathAsync(id, name, ct), "application/vnd.apache.parquet", name))).WithName("DownloadBatchFile")
+        batches.MapGet("/{id}/files/{name}", async (string id, string name, IngestionService service, CancellationToken ct) =>
+            Results.File(await service.FilePathAsync(id, name, ct), "application/vnd.apache.parquet", name)).WithName("DownloadBatchFile")
             .WithSummary("Download one Parquet file of the batch");
 
         v1.MapPost("/collection/{datasetId}", CollectAsync).WithTags("Streaming ingestion").RequireAuthorization(Policies.Engineer).WithName("CollectRecords")
@@ -121,7 +121,6 @@ public static class IngestionApi
                 if (form.File is { } staged && File.Exists(staged.Path)) IngestionService.Discard(staged);
             }
         }
-        catch (CatalogException e) { return e.ToProblem(); }
         catch (UploadTooLargeException e) { return ApiProblems.TooLarge(e.Message); }
     }
 
@@ -146,7 +145,6 @@ public static class IngestionApi
                 if (form?.File is { } staged) IngestionService.Discard(staged);
             }
         }
-        catch (CatalogException e) { return e.ToProblem(); }
         catch (UploadTooLargeException e) { return ApiProblems.TooLarge(e.Message); }
     }
 
@@ -233,7 +231,6 @@ public static class IngestionApi
                 });
             }
         }
-        catch (CatalogException e) { return e.ToProblem(); }
         catch (BadHttpRequestException e) { return ApiProblems.Validation("body", e.Message); }
     }
 }

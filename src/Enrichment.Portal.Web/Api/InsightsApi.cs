@@ -67,7 +67,6 @@ public static class InsightsApi
             }
             finally { IngestionService.Discard(staged); }
         }
-        catch (CatalogException e) { return e.ToProblem(); }
         catch (UploadTooLargeException e) { return ApiProblems.TooLarge(e.Message); }
     }
 

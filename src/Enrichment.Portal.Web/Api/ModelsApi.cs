@@ -27,7 +27,7 @@ public static class ModelsApi
             return Results.Ok(page);
         }).WithName("ListModels").WithSummary("Models of the sandbox (?search, ?recipe)");
 
-        group.MapPost("/", (HttpRequest request, ClaimsPrincipal user, ModelService service, CancellationToken ct) => Guard(async () =>
+        group.MapPost("/", async (HttpRequest request, ClaimsPrincipal user, ModelService service, CancellationToken ct) =>
         {
             var (body, problem) = await ReadObjectAsync(request, ct);
             if (problem is not null) return problem;
@@ -36,19 +36,19 @@ public static class ModelsApi
             if (errors.Count > 0) return ApiProblems.Validation(errors);
             var m = await service.CreateAsync(definition, user.Actor(), ct);
             return Results.Created($"/api/v1/models/{m.Id}", ModelView.From(m));
-        })).RequireAuthorization(Policies.Scientist).WithName("CreateModel")
+        }).RequireAuthorization(Policies.Scientist).WithName("CreateModel")
           .WithSummary("Create a model { name, recipe, source: { datasetId } | { snapshot: true }, label: { field, positive }, features, excludeFeatures, parameters }");
 
-        group.MapGet("/{id}", (string id, ModelService service, CancellationToken ct) => Guard(async () =>
-            Results.Ok(await service.ViewAsync(id, ct)))).WithName("GetModel").WithSummary("A model with its versions (newest first) and latest training run");
+        group.MapGet("/{id}", async (string id, ModelService service, CancellationToken ct) =>
+            Results.Ok(await service.ViewAsync(id, ct))).WithName("GetModel").WithSummary("A model with its versions (newest first) and latest training run");
 
-        group.MapPost("/{id}/train", (string id, ClaimsPrincipal user, ModelService service, CancellationToken ct) => Guard(async () =>
+        group.MapPost("/{id}/train", async (string id, ClaimsPrincipal user, ModelService service, CancellationToken ct) =>
         {
             var run = await service.TrainAsync(id, user.Actor(), ct);
             return Results.Accepted($"/api/v1/training-runs/{run.Id}", new { runId = run.Id, jobId = run.JobRunId, status = run.Status });
-        })).RequireAuthorization(Policies.Scientist).WithName("TrainModel").WithSummary("Start a training run (202 { runId }); poll GET /training-runs/{runId}");
+        }).RequireAuthorization(Policies.Scientist).WithName("TrainModel").WithSummary("Start a training run (202 { runId }); poll GET /training-runs/{runId}");
 
-        group.MapGet("/{id}/runs", (string id, int? limit, string? cursor, ModelService service, CancellationToken ct) => Guard(async () =>
+        group.MapGet("/{id}/runs", async (string id, int? limit, string? cursor, ModelService service, CancellationToken ct) =>
         {
             if (!Paging.TryParse(limit, cursor, out var paging, out var problem)) return problem!;
             await service.GetAsync(id, ct);
@@ -56,22 +56,22 @@ public static class ModelsApi
             var ordered = runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip(paging.Offset).Take(paging.Limit + 1).ToList();
             return Results.Ok(new Page<TrainingRunView>(ordered.Take(paging.Limit).Select(TrainingRunView.From).ToList(),
                 ordered.Count > paging.Limit ? Paging.Encode(paging.Offset + paging.Limit) : null));
-        })).WithName("ListTrainingRuns").WithSummary("Training runs of a model, newest first");
+        }).WithName("ListTrainingRuns").WithSummary("Training runs of a model, newest first");
 
-        group.MapGet("/{id}/versions/compare", (string id, string? a, string? b, ModelService service, CancellationToken ct) => Guard(async () =>
-            Results.Ok(await service.CompareAsync(id, a, b, ct)))).WithName("CompareModelVersions").WithSummary("Two versions side by side (?a=&b=)");
+        group.MapGet("/{id}/versions/compare", async (string id, string? a, string? b, ModelService service, CancellationToken ct) =>
+            Results.Ok(await service.CompareAsync(id, a, b, ct))).WithName("CompareModelVersions").WithSummary("Two versions side by side (?a=&b=)");
 
-        group.MapGet("/{id}/versions/{versionId}", (string id, string versionId, ModelService service, CancellationToken ct) => Guard(async () =>
-            Results.Ok(await service.GetVersionAsync(id, versionId, ct)))).WithName("GetModelVersion");
+        group.MapGet("/{id}/versions/{versionId}", async (string id, string versionId, ModelService service, CancellationToken ct) =>
+            Results.Ok(await service.GetVersionAsync(id, versionId, ct))).WithName("GetModelVersion");
 
-        group.MapPost("/{id}/versions/{versionId}/activate", (string id, string versionId, ClaimsPrincipal user, ModelService service, CancellationToken ct) => Guard(async () =>
+        group.MapPost("/{id}/versions/{versionId}/activate", async (string id, string versionId, ClaimsPrincipal user, ModelService service, CancellationToken ct) =>
         {
             await service.ActivateAsync(id, versionId, user.Actor(), ct);
             return Results.Ok(await service.ViewAsync(id, ct));
-        })).RequireAuthorization(Policies.Scientist).WithName("ActivateModelVersion").WithSummary("Make a version the one scoring uses");
+        }).RequireAuthorization(Policies.Scientist).WithName("ActivateModelVersion").WithSummary("Make a version the one scoring uses");
 
-        v1.MapGet("/training-runs/{runId}", (string runId, ModelService service, CancellationToken ct) => Guard(async () =>
-            Results.Ok(await service.GetRunAsync(runId, ct)))).WithTags("Models").WithName("GetTrainingRun")
+        v1.MapGet("/training-runs/{runId}", async (string runId, ModelService service, CancellationToken ct) =>
+            Results.Ok(await service.GetRunAsync(runId, ct))).WithTags("Models").WithName("GetTrainingRun")
           .WithSummary("status, progress, metrics, fittedParameters, baseline, grade, featureImportance, versionId, charts, log, error");
 
         v1.MapGet("/recipes", () => Results.Ok(new { items = RecipeCatalog.All })).WithTags("Models").WithName("ListRecipes")

@@ -98,7 +98,7 @@ public static class ProfilesApi
         }).RequireAuthorization(Policies.Engineer).WithName("SnapshotProfiles")
           .WithSummary("Write the profile snapshot now ({ mergePolicyId } optional) -> 202 { jobId }");
 
-        v1.MapPost("/datasets/{id}/reprocess-profile", (string id, ClaimsPrincipal user, LakeCatalog lake, JobScheduler jobs, CancellationToken ct) => Guard(async () =>
+        v1.MapPost("/datasets/{id}/reprocess-profile", async (string id, ClaimsPrincipal user, LakeCatalog lake, JobScheduler jobs, CancellationToken ct) =>
         {
             var dataset = await lake.FindAsync(id, ct) ?? throw CatalogException.NotFound($"No dataset {id} in this sandbox.");
             if (!dataset.ProfileEnabled) throw CatalogException.Rule($"The dataset '{dataset.Name}' is not enabled for profile.");
@@ -106,7 +106,7 @@ public static class ProfilesApi
             foreach (var batch in ProfileStage.CommittedBatches(dataset))
                 ids.Add((await jobs.EnqueueAsync(ProfileBatchJob.Kind, ProfileBatchJob.Target(dataset.Id, batch), user.Actor(), ct)).Id);
             return Results.Accepted(null, new { datasetId = dataset.Id, jobIds = ids });
-        })).RequireAuthorization(Policies.Engineer).WithTags("Datasets").WithName("ReprocessDatasetProfile")
+        }).RequireAuthorization(Policies.Engineer).WithTags("Datasets").WithName("ReprocessDatasetProfile")
           .WithSummary("Run the identity and profile stages again for every committed batch (idempotent) -> 202 { jobIds }");
 
         var mergePolicies = v1.MapGroup("/merge-policies").WithTags("Merge policies");

@@ -70,7 +70,7 @@ public static class QueriesApi
                     t.Columns.Select(c => new QueryTableColumnDto(c.Path, c.Type.ToString().ToLowerInvariant())).ToList())).ToList(),
             })).WithName("QueryTables").WithSummary("The tables a query can read: datasets with committed data and profile_snapshot");
 
-        queries.MapPost("/save", (HttpRequest request, ClaimsPrincipal user, SandboxQueries service, CancellationToken ct) => Guard(async () =>
+        queries.MapPost("/save", async (HttpRequest request, ClaimsPrincipal user, SandboxQueries service, CancellationToken ct) =>
         {
             var (body, problem) = await ReadObjectAsync(request, ct);
             if (problem is not null) return problem;
@@ -90,27 +90,27 @@ public static class QueriesApi
             catch (QueryRejectedException e) { return QueryProblem("Query rejected", e.Reason, "rejected"); }
             catch (QueryTimeoutException e) { return QueryProblem("Query timed out", e.Message, "timeout", 504); }
             catch (QueryBusyException e) { return QueryProblem("Too many queries", e.Message, "busy", 429); }
-        })).RequireAuthorization(Policies.Scientist).WithName("SaveQueryAsDataset")
+        }).RequireAuthorization(Policies.Scientist).WithName("SaveQueryAsDataset")
           .WithSummary("Save the full result of a query as a new dataset { sql, datasetName } with a derived schema, as one committed batch: 201 { datasetId, rowCount }");
 
         var datasets = v1.MapGroup("/datasets").WithTags("Exploration");
 
-        datasets.MapGet("/{id}/stats", (string id, string? target, string? positive, ClaimsPrincipal user, ExplorationService exploration, CancellationToken ct) => Guard(async () =>
+        datasets.MapGet("/{id}/stats", async (string id, string? target, string? positive, ClaimsPrincipal user, ExplorationService exploration, CancellationToken ct) =>
         {
             var found = await exploration.LookupAsync(id, target, positive, ct);
             if (found.Report is not null) return Results.Ok(found.Report);
             if (found.JobRunId is not null) return Computing(id, found.JobRunId);
             if (found.Small) return Results.Ok(await exploration.ComputeAsync(id, target, positive, null, ct));
             return Computing(id, await exploration.StartAsync(id, target, positive, user.Actor(), ct));
-        })).RequireAuthorization(Policies.Scientist).WithName("DatasetStats")
+        }).RequireAuthorization(Policies.Scientist).WithName("DatasetStats")
           .WithSummary("Column statistics, data-quality warnings and target signal (?target=&positive=); cached per dataset version; large datasets: 202 { jobId } while computing");
 
-        datasets.MapPost("/{id}/stats", (string id, string? target, string? positive, ClaimsPrincipal user, ExplorationService exploration, CancellationToken ct) => Guard(async () =>
+        datasets.MapPost("/{id}/stats", async (string id, string? target, string? positive, ClaimsPrincipal user, ExplorationService exploration, CancellationToken ct) =>
         {
             var found = await exploration.LookupAsync(id, target, positive, ct);
             if (found.Report is not null) return Results.Ok(found.Report);
             return Computing(id, found.JobRunId ?? await exploration.StartAsync(id, target, positive, user.Actor(), ct));
-        })).RequireAuthorization(Policies.Scientist).WithName("ComputeDatasetStats")
+        }).RequireAuthorization(Policies.Scientist).WithName("ComputeDatasetStats")
           .WithSummary("Compute the statistics in a background job: 202 { jobId } (200 with the statistics when already cached)");
     }
 

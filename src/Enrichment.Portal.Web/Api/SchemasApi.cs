@@ -47,10 +47,10 @@ public static class SchemasApi
             return Results.Ok(await paging.ApplyAsync(q.OrderBy(s => s.Name).ThenBy(s => s.Id), SchemaDto.From, ct));
         }).WithName("ListSchemas").WithSummary("Schemas of the sandbox by name (?search, ?class, ?profileEnabled)");
 
-        group.MapGet("/{id}", (string id, SchemaService service, CancellationToken ct) => Guard(async () =>
-            Results.Ok(SchemaDto.From(await service.GetAsync(id, ct))))).WithName("GetSchema");
+        group.MapGet("/{id}", async (string id, SchemaService service, CancellationToken ct) =>
+            Results.Ok(SchemaDto.From(await service.GetAsync(id, ct)))).WithName("GetSchema");
 
-        group.MapPost("/", (HttpRequest request, ClaimsPrincipal user, SchemaService service, CancellationToken ct) => Guard(async () =>
+        group.MapPost("/", async (HttpRequest request, ClaimsPrincipal user, SchemaService service, CancellationToken ct) =>
         {
             var (body, problem) = await ReadObjectAsync(request, ct);
             if (problem is not null) return problem;
@@ -67,10 +67,10 @@ public static class SchemasApi
             if (errors.Count > 0) return ApiProblems.Validation(errors);
             var schema = await service.CreateAsync(new SchemaDraft(name, cls, fields, description), user.Actor(), ct);
             return Results.Created($"/api/v1/schemas/{schema.Id}", SchemaDto.From(schema));
-        })).RequireAuthorization(Policies.Engineer).WithName("CreateSchema")
+        }).RequireAuthorization(Policies.Engineer).WithName("CreateSchema")
           .WithSummary("Create a schema { name, class, fields[, description] }; event schemas get timestamp and eventType");
 
-        group.MapPatch("/{id}", (string id, HttpRequest request, ClaimsPrincipal user, SchemaService service, CancellationToken ct) => Guard(async () =>
+        group.MapPatch("/{id}", async (string id, HttpRequest request, ClaimsPrincipal user, SchemaService service, CancellationToken ct) =>
         {
             await service.GetAsync(id, ct); // 404 before 400 for another sandbox's id
             var (body, problem) = await ReadObjectAsync(request, ct);
@@ -90,15 +90,15 @@ public static class SchemasApi
             if (replace is not null) schema = await service.ReplaceFieldsAsync(id, replace, expected, user.Actor(), ct);
             if (hasDescription) schema = await service.UpdateDescriptionAsync(id, description, user.Actor(), ct);
             return Results.Ok(SchemaDto.From(schema));
-        })).RequireAuthorization(Policies.Engineer).WithName("UpdateSchema")
+        }).RequireAuthorization(Policies.Engineer).WithName("UpdateSchema")
           .WithSummary("{ addFields: [...] } adds fields (version + 1); profile-enabled schemas take additive changes only (409)");
 
-        group.MapPost("/{id}/enable-profile", (string id, ClaimsPrincipal user, SchemaService service, CancellationToken ct) => Guard(async () =>
-            Results.Ok(SchemaDto.From(await service.EnableProfileAsync(id, user.Actor(), ct)))))
+        group.MapPost("/{id}/enable-profile", async (string id, ClaimsPrincipal user, SchemaService service, CancellationToken ct) =>
+            Results.Ok(SchemaDto.From(await service.EnableProfileAsync(id, user.Actor(), ct))))
             .RequireAuthorization(Policies.Engineer).WithName("EnableSchemaForProfile")
             .WithSummary("One-way; 422 with the reason when there is no primary identity");
 
-        group.MapPost("/import-xdm", (HttpRequest request, ClaimsPrincipal user, SchemaService service, IOptions<JsonOptions> json, CancellationToken ct) => Guard(async () =>
+        group.MapPost("/import-xdm", async (HttpRequest request, ClaimsPrincipal user, SchemaService service, IOptions<JsonOptions> json, CancellationToken ct) =>
         {
             if (!request.HasFormContentType) return ApiProblems.Validation("file", "Send multipart/form-data with a file (.zip of the schema and its components, or one .json schema).");
             var form = await request.ReadFormAsync(ct);
@@ -129,10 +129,10 @@ public static class SchemasApi
             var answer = JsonSerializer.SerializeToNode(SchemaDto.From(imported.Schema), json.Value.SerializerOptions)!.AsObject();
             answer["warnings"] = new JsonArray([.. imported.Warnings.Select(w => (JsonNode)JsonValue.Create(w))]);
             return Results.Json(answer, statusCode: 201);
-        })).RequireAuthorization(Policies.Engineer).DisableAntiforgery().WithName("ImportXdmSchema")
+        }).RequireAuthorization(Policies.Engineer).DisableAntiforgery().WithName("ImportXdmSchema")
           .WithSummary("multipart: file (.zip or .json), optional entry (path in the zip), name, description -> 201 schema + warnings");
 
-        group.MapGet("/{id}/export", (string id, bool? download, HttpContext http, SchemaService service, CancellationToken ct) => Guard(async () =>
+        group.MapGet("/{id}/export", async (string id, bool? download, HttpContext http, SchemaService service, CancellationToken ct) =>
         {
             var doc = await service.ExportAsync(id, $"{http.Request.Scheme}://{http.Request.Host}", ct);
             if (download == true)
@@ -141,7 +141,7 @@ public static class SchemasApi
                 http.Response.Headers.ContentDisposition = $"attachment; filename=\"{file}\"";
             }
             return Results.Text(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), "application/schema+json", Encoding.UTF8);
-        })).WithName("ExportSchema").WithSummary("The schema as a JSON Schema (draft 2020-12) document; ?download=true for a file");
+        }).WithName("ExportSchema").WithSummary("The schema as a JSON Schema (draft 2020-12) document; ?download=true for a file");
     }
 
     public static SchemaClass? ParseClass(string? text) => text?.Trim().ToLowerInvariant() switch
