@@ -25,6 +25,10 @@ public sealed record NamespaceInfo(string Code, string Name, IdentityType Type, 
 
 public static class BuiltInNamespaces
 {
+    /// <summary>The namespace info for a code: the lookup's answer, else a built-in, else a person namespace with the id normalizer.</summary>
+    public static NamespaceInfo Resolve(Func<string, NamespaceInfo?>? lookup, string code) =>
+        (lookup ?? Find)(code) ?? Find(code) ?? new NamespaceInfo(code, code, IdentityType.Person, NormalizerKind.Id, false);
+
     public static readonly IReadOnlyList<NamespaceInfo> All =
     [
         new("Email", "Email", IdentityType.Person, NormalizerKind.Email, true),

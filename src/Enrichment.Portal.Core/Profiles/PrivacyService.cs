@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.ProfileStore;
 using Enrichment.Portal.Core.Catalog;
 using Microsoft.EntityFrameworkCore;
 using Enrichment.Portal.Core.Identity;
@@ -19,8 +20,8 @@ public sealed class PrivacyService(CatalogDb db, Func<string, NamespaceInfo?>? n
     /// request (without the values).</summary>
     public async Task<PrivacyDeleteResult?> DeleteAsync(string sandboxId, string @namespace, string id, CancellationToken ct = default)
     {
-        var info = ProfileIdentityNormalizer.Resolve(namespaces, @namespace);
-        var value = ProfileIdentityNormalizer.Normalize(info.Normalizer, id);
+        var info = BuiltInNamespaces.Resolve(namespaces, @namespace);
+        var value = IdentityNormalizer.Normalize(info.Normalizer, id);
         if (value is null) return null;
         var sql = await ProfileSql.OpenAsync(db, ct);
         try

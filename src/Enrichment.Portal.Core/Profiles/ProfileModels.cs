@@ -3,15 +3,6 @@ using Enrichment.Portal.Core.Schemas;
 
 namespace Enrichment.Portal.Core.Profiles;
 
-/// <summary>Options of the profile store.</summary>
-public sealed class ProfileStoreOptions
-{
-    /// <summary>Most identities one graph (profile) keeps; past that, the oldest cookie/device identities are evicted first.</summary>
-    public int MaxIdentitiesPerGraph { get; set; } = 50;
-    /// <summary>Records per chunk (one transaction per chunk).</summary>
-    public int ChunkSize { get; set; } = 10_000;
-}
-
 /// <summary>An accepted batch of a profile-enabled dataset, as Parquet files of the lake.</summary>
 /// <param name="BatchTime">The time fragments are written at when the schema has no <c>timestamp</c>.</param>
 public sealed record ProfileBatch(

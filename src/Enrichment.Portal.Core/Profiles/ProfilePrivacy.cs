@@ -66,7 +66,7 @@ public sealed class ProfilePrivacy(CatalogDb db, ProfileService profiles, Privac
             var normalizers = new Dictionary<string, NormalizerKind>(StringComparer.Ordinal);
             foreach (var field in dataset.Schema.IdentityFields)
             {
-                var info = ProfileIdentityNormalizer.Resolve(namespaces.Lookup, field.Identity!.Namespace);
+                var info = BuiltInNamespaces.Resolve(namespaces.Lookup, field.Identity!.Namespace);
                 var values = identities.Where(i => string.Equals(i.Namespace, info.Code, StringComparison.OrdinalIgnoreCase)).Select(i => i.Id).ToList();
                 if (values.Count == 0) continue;
                 columns[field.Path] = values;

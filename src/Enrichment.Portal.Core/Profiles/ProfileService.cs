@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.ProfileStore;
 using System.Text.Json.Nodes;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Identity;
@@ -42,8 +43,8 @@ public sealed class ProfileService(CatalogDb db, Func<string, NamespaceInfo?>? n
     {
         if (mergePolicyId is null)
         {
-            var info = ProfileIdentityNormalizer.Resolve(namespaces, @namespace);
-            var value = ProfileIdentityNormalizer.Normalize(info.Normalizer, id);
+            var info = BuiltInNamespaces.Resolve(namespaces, @namespace);
+            var value = IdentityNormalizer.Normalize(info.Normalizer, id);
             return value is null ? null : await LookupMaterializedAsync(info.Code, value, ct);
         }
         var pid = await FindProfileIdAsync(@namespace, id, ct);
@@ -105,8 +106,8 @@ public sealed class ProfileService(CatalogDb db, Func<string, NamespaceInfo?>? n
     /// <summary>The profile id of an identity, or null.</summary>
     public async Task<string?> FindProfileIdAsync(string @namespace, string id, CancellationToken ct = default)
     {
-        var info = ProfileIdentityNormalizer.Resolve(namespaces, @namespace);
-        var value = ProfileIdentityNormalizer.Normalize(info.Normalizer, id);
+        var info = BuiltInNamespaces.Resolve(namespaces, @namespace);
+        var value = IdentityNormalizer.Normalize(info.Normalizer, id);
         if (value is null) return null;
         var s = Sandbox;
         return await db.Set<ProfileIdentity>().IgnoreQueryFilters().AsNoTracking()
@@ -225,7 +226,7 @@ public sealed class ProfileService(CatalogDb db, Func<string, NamespaceInfo?>? n
         var ids = await db.Set<ProfileIdentity>().IgnoreQueryFilters().AsNoTracking().Where(i => i.SandboxId == s && i.ProfileId == pid).ToListAsync(ct);
         var links = await db.Set<ProfileLink>().IgnoreQueryFilters().AsNoTracking().Where(l => l.SandboxId == s && l.ProfileId == pid).ToListAsync(ct);
         var evicted = await db.Set<IdentityEviction>().IgnoreQueryFilters().AsNoTracking().Where(e => e.SandboxId == s && e.ProfileId == pid).ToListAsync(ct);
-        string Type(string ns) => ProfileIdentityNormalizer.Resolve(namespaces, ns).Type.ToString();
+        string Type(string ns) => BuiltInNamespaces.Resolve(namespaces, ns).Type.ToString();
         return new ProfileGraph(pid,
             ids.OrderBy(i => i.FirstSeen).Select(i => new ProfileGraphNode(i.Namespace, i.Value, Type(i.Namespace), i.FirstSeen)).ToList(),
             links.Select(l => new ProfileGraphEdge(l.FromNamespace, l.FromValue, l.ToNamespace, l.ToValue, l.DatasetId, l.BatchId, l.CreatedAt)).ToList(),

@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.ProfileStore;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using DuckDB.NET.Data;

@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.ProfileStore;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Identity;
 using Enrichment.Portal.Core.Jobs;
@@ -38,8 +39,7 @@ public sealed class ProfileNamespaces(CatalogDb db)
 /// The identity and profile stages of ingestion: applies one committed lake batch of a profile-enabled dataset to the
 /// identity graph and profile store. Idempotent (a re-run adds no fragments or events). Works in the current sandbox.
 /// </summary>
-public sealed class ProfileStage(CatalogDb db, LakeCatalog lake, ProfileNamespaces namespaces, ProfileStoreLocks locks, TimeProvider clock,
-    Microsoft.Extensions.Options.IOptions<GuardrailOptions>? guardrails = null)
+public sealed class ProfileStage(LakeCatalog lake, ProfileNamespaces namespaces, ProfileIngestor ingestor, TimeProvider clock)
 {
     public async Task<ProfileStageResult> ApplyCommittedBatchAsync(string datasetId, string batchId, CancellationToken ct = default) =>
         await ApplyCommittedBatchAsync(datasetId, batchId, null, ct);
@@ -57,9 +57,7 @@ public sealed class ProfileStage(CatalogDb db, LakeCatalog lake, ProfileNamespac
         var batchTime = new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(folder, LakeFolders.SuccessMarker)), TimeSpan.Zero);
         if (batchTime.Year < 2000) batchTime = clock.GetUtcNow();
         var batch = new ProfileBatch(dataset.SandboxId, dataset.Id, batchId, dataset.Schema, files, batchTime) { Namespaces = namespaces.Lookup };
-        // Guardrail "identities per graph" (hard, with eviction) from the deployment's configuration.
-        var store = new ProfileStoreOptions { MaxIdentitiesPerGraph = guardrails?.Value.IdentitiesPerGraph ?? new GuardrailOptions().IdentitiesPerGraph };
-        var result = await new ProfileIngestor(db, store, locks).ApplyBatchAsync(batch, progress, ct);
+        var result = await ingestor.ApplyBatchAsync(batch, progress, ct);
         return new(datasetId, batchId, false, null, result);
     }
 
@@ -97,8 +95,10 @@ public static class ProfileServiceCollectionExtensions
     /// <summary>The profile store services, stage and jobs (profile-batch, profile-privacy-delete, profile-snapshot), and the daily snapshot's registration at start.</summary>
     public static IServiceCollection AddProfiles(this IServiceCollection services)
     {
-        services.TryAddSingleton<ProfileStoreLocks>();
+        services.AddProfileStore();
         services.AddScoped<ProfileNamespaces>();
+        services.AddScoped<ProfileIngestor>(sp => new(sp.GetRequiredService<CatalogDb>(), sp.GetRequiredService<IdentityStitcher>(),
+            sp.GetRequiredService<ProfileStoreOptions>(), sp.GetRequiredService<ProfileStoreLocks>()));
         services.AddScoped<ProfileStage>();
         services.AddScoped(sp => new ProfileService(sp.GetRequiredService<CatalogDb>(), sp.GetRequiredService<ProfileNamespaces>().Lookup));
         services.AddScoped(sp => new PrivacyService(sp.GetRequiredService<CatalogDb>(), sp.GetRequiredService<ProfileNamespaces>().Lookup, sp.GetRequiredService<ProfileStoreLocks>()));
@@ -119,13 +119,13 @@ public static class ProfileServiceCollectionExtensions
 
 /// <summary>Removes a deleted dataset's profile fragments and events, then re-merges the sandbox's profiles without them.
 /// The identity graph keeps the links the dataset made (identities are not attributed to one dataset).</summary>
-public sealed class ProfileDatasetDeletionHook(CatalogDb db, ProfileStoreLocks locks) : Datasets.IDatasetDeletionHook
+public sealed class ProfileDatasetDeletionHook(CatalogDb db, ProfileIngestor ingestor) : Datasets.IDatasetDeletionHook
 {
     public async Task OnDatasetDeletingAsync(Datasets.Dataset dataset, CancellationToken ct)
     {
         var s = dataset.SandboxId;
         var fragments = await db.Set<ProfileFragment>().IgnoreQueryFilters().Where(f => f.SandboxId == s && f.DatasetId == dataset.Id).ExecuteDeleteAsync(ct);
         await db.Set<ProfileEvent>().IgnoreQueryFilters().Where(e => e.SandboxId == s && e.DatasetId == dataset.Id).ExecuteDeleteAsync(ct);
-        if (fragments > 0) await new ProfileIngestor(db, null, locks).RematerializeAsync(s, ct);
+        if (fragments > 0) await ingestor.RematerializeAsync(s, ct);
     }
 }

@@ -27,7 +27,7 @@ internal sealed record ReplacedResults(int BatchesRemoved, int StaleFragments, l
 /// previous results once the new batch has reached the profiles.
 /// </summary>
 public sealed class ScoringOutput(CatalogDb db, LakeCatalog lake, SchemaService schemas, DatasetService datasets, IServiceScopeFactory scopes,
-    IOptions<PortalOptions> options, TimeProvider clock, ProfileStoreLocks locks, DatasetCounts counts)
+    IOptions<PortalOptions> options, TimeProvider clock, ProfileIngestor profiles, DatasetCounts counts)
 {
     /// <summary>The model's output dataset, created (schema enabled for profile, dataset enabled for profile) when missing.</summary>
     internal async Task<LakeDataset> EnsureDatasetAsync(Model model, ResolvedTarget target, CancellationToken ct)
@@ -165,7 +165,7 @@ public sealed class ScoringOutput(CatalogDb db, LakeCatalog lake, SchemaService 
         var stale = await db.Set<ProfileFragment>().IgnoreQueryFilters()
             .Where(f => f.SandboxId == sandbox && f.DatasetId == dataset.Id && f.BatchId != keepBatchId).ExecuteDeleteAsync(ct);
         long remerged = 0;
-        if (staleProfiles.Count > 0) remerged = await new ProfileIngestor(db, null, locks).RematerializeProfilesAsync(sandbox, staleProfiles, ct);
+        if (staleProfiles.Count > 0) remerged = await profiles.RematerializeProfilesAsync(sandbox, staleProfiles, ct);
 
         var keepFolder = Path.GetFullPath(lake.BatchFolder(sandbox, dataset.Id, keepBatchId));
         if (Directory.Exists(dataset.Folder))

@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.ProfileStore;
 using System.Data.Common;
 using System.Text.Json.Nodes;
 using Enrichment.Portal.Core.Profiles;

@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.ProfileStore;
 using System.Text.Json.Nodes;
 using Enrichment.Portal.Core.Profiles;
 using Microsoft.EntityFrameworkCore;

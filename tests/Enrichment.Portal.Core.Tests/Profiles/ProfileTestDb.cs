@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.ProfileStore;
 using DuckDB.NET.Data;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Profiles;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Enrichment.Portal.Core.Profiles;
+namespace Enrichment.Portal.Core.ProfileStore;
 
 /// <summary>
 /// Serializes the writes of the identity and profile stages per sandbox. Each chunk of an ingestion (one transaction:

@@ -3,7 +3,7 @@ using System.Text;
 using Enrichment.Portal.Core.Catalog;
 using Microsoft.EntityFrameworkCore;
 
-namespace Enrichment.Portal.Core.Profiles;
+namespace Enrichment.Portal.Core.ProfileStore;
 
 /// <summary>Provider-aware raw ADO.NET helpers for the bulk work of the profile store (SQLite and PostgreSQL).</summary>
 internal sealed class ProfileSql(DbConnection connection, bool sqlite)
