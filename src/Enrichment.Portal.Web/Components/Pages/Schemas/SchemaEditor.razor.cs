@@ -2,7 +2,7 @@ using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Sandboxes;
 using Enrichment.Portal.Core.Schemas;
 using Enrichment.Portal.Web.Auth;
-using Enrichment.Portal.Web.Components.Catalog;
+using Enrichment.Portal.Web.Components.SchemaFields;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;

@@ -1,6 +1,6 @@
 using Enrichment.Portal.Core.Schemas;
 
-namespace Enrichment.Portal.Web.Components.Catalog;
+namespace Enrichment.Portal.Web.Components.SchemaFields;
 
 /// <summary>One row of the field tree: an object node (a parent of dotted paths) or a field.</summary>
 public sealed record FieldTreeRow(string Path, string Segment, int Depth, SchemaField? Field)

@@ -4,7 +4,7 @@ using Enrichment.Portal.Core.Schemas;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
-namespace Enrichment.Portal.Web.Components.Catalog;
+namespace Enrichment.Portal.Web.Components.SchemaFields;
 
 /// <summary>
 /// Edits a working copy of a schema's fields. Every change is checked by <see cref="SchemaService.CheckAsync"/> (the same rules as
