@@ -39,17 +39,17 @@ public static class AdminApi
             var all = await IsPortalAdminAsync(user, db, ct);
             var id = user.SandboxId();
             var list = await db.Set<Sandbox>().AsNoTracking().Where(s => all || s.Id == id).OrderBy(s => s.Name).ToListAsync(ct);
-            return Results.Ok(new Page<SandboxDto>(list.Select(s => new SandboxDto(s.Id, s.Name, s.Title, s.CreatedAt)).ToList(), null));
+            return TypedResults.Ok(new Page<SandboxDto>(list.Select(s => new SandboxDto(s.Id, s.Name, s.Title, s.CreatedAt)).ToList(), null));
         }).WithName("ListSandboxes");
 
-        sandboxes.MapPost("/", async (CreateSandboxRequest req, ClaimsPrincipal user, CatalogDb db, SandboxService service, CancellationToken ct) =>
+        sandboxes.MapPost("/", async Task<IResult> (CreateSandboxRequest req, ClaimsPrincipal user, CatalogDb db, SandboxService service, CancellationToken ct) =>
         {
             if (!await IsPortalAdminAsync(user, db, ct))
                 return TypedResults.Problem(statusCode: 403, title: "Forbidden", detail: "Only admins of sandbox prod create sandboxes.");
             try
             {
                 var sandbox = await service.CreateAsync(req.Name, req.Title, user.UserId(), user.Actor(), ct);
-                return Results.Created($"/api/v1/sandboxes/{sandbox.Id}", new SandboxDto(sandbox.Id, sandbox.Name, sandbox.Title, sandbox.CreatedAt));
+                return TypedResults.Created($"/api/v1/sandboxes/{sandbox.Id}", new SandboxDto(sandbox.Id, sandbox.Name, sandbox.Title, sandbox.CreatedAt));
             }
             catch (ArgumentException) { return ApiProblems.Validation("name", SandboxService.NameRule); }
             catch (InvalidOperationException ex) { return ApiProblems.Conflict(ex.Message); }
@@ -59,10 +59,10 @@ public static class AdminApi
         keys.MapGet("/", async (int? limit, string? cursor, CatalogDb db, CancellationToken ct) =>
         {
             if (!Paging.TryParse(limit, cursor, out var paging, out var problem)) return problem!;
-            return Results.Ok(await paging.ApplyAsync(db.Set<ApiKey>().AsNoTracking().OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id), ApiKeyDto.From, ct));
+            return TypedResults.Ok(await paging.ApplyAsync(db.Set<ApiKey>().AsNoTracking().OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id), ApiKeyDto.From, ct));
         }).WithName("ListApiKeys");
 
-        keys.MapPost("/", async (CreateApiKeyRequest req, ClaimsPrincipal user, CatalogDb db, ApiKeyService service, CancellationToken ct) =>
+        keys.MapPost("/", async Task<IResult> (CreateApiKeyRequest req, ClaimsPrincipal user, CatalogDb db, ApiKeyService service, CancellationToken ct) =>
         {
             var errors = new Dictionary<string, string[]>();
             if (string.IsNullOrWhiteSpace(req.Name) || req.Name.Length > 200) errors["name"] = ["A key needs a name of at most 200 characters."];
@@ -85,27 +85,27 @@ public static class AdminApi
             db.Sandbox.SandboxId = user.SandboxId();
             db.Add(new AuditEntry { Actor = user.Actor(), Action = "apikey.create", Target = created.Key.Id, Detail = $"role {created.Key.Role}" });
             await db.SaveChangesAsync(ct);
-            return Results.Created($"/api/v1/api-keys/{created.Key.Id}",
+            return TypedResults.Created($"/api/v1/api-keys/{created.Key.Id}",
                 new CreatedApiKeyDto(created.Key.Id, created.Key.Name, created.Key.Role, created.Key.SandboxId, created.Secret, created.Key.CreatedAt));
         }).WithName("CreateApiKey").WithSummary("Create a key; its secret is in this answer only");
 
-        keys.MapDelete("/{id}", async (string id, ClaimsPrincipal user, ApiKeyService service, CatalogDb db, CancellationToken ct) =>
+        keys.MapDelete("/{id}", async Task<IResult> (string id, ClaimsPrincipal user, ApiKeyService service, CatalogDb db, CancellationToken ct) =>
         {
             if (!await service.RevokeAsync(id, ct)) return ApiProblems.NotFound($"No API key {id} in this sandbox.");
             db.Add(new AuditEntry { Actor = user.Actor(), Action = "apikey.revoke", Target = id });
             await db.SaveChangesAsync(ct);
-            return Results.NoContent();
+            return TypedResults.NoContent();
         }).WithName("RevokeApiKey");
 
         var users = v1.MapGroup("/users").WithTags("Admin");
         users.MapGet("/", async (UserAdministration admin, CancellationToken ct) =>
-            Results.Ok(new Page<UserDto>((await admin.MembersAsync(ct)).Select(ToDto).ToList(), null)))
+            TypedResults.Ok(new Page<UserDto>((await admin.MembersAsync(ct)).Select(ToDto).ToList(), null)))
             .RequireAuthorization(Policies.Admin).WithName("ListUsers").WithSummary("The members of this sandbox");
 
         users.MapPost("/", async (CreateUserRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
                         {
                 var created = await admin.CreateAsync(await ActorAsync(user, db, ct), req.UserName, req.DisplayName, req.Password, req.Role, ct);
-                return Results.Created($"/api/v1/users/{created.UserId}", ToDto(created));
+                return TypedResults.Created($"/api/v1/users/{created.UserId}", ToDto(created));
             })
             .RequireAuthorization(Policies.Admin).WithName("CreateUser")
             .WithSummary("Create a new user with a role in this sandbox; an existing name is a 409 that tells nothing about that user");
@@ -113,20 +113,20 @@ public static class AdminApi
         users.MapPost("/memberships", async (AddMemberRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
                         {
                 var added = await admin.AddExistingAsync(await ActorAsync(user, db, ct), req.UserName, req.Role, req.Sandbox, ct);
-                return Results.Created($"/api/v1/users/{added.UserId}", ToDto(added));
+                return TypedResults.Created($"/api/v1/users/{added.UserId}", ToDto(added));
             })
             .RequireAuthorization(Policies.Admin).WithName("AddUserToSandbox")
             .WithSummary("Give an existing user a role in this sandbox (instance administrators only)");
 
         users.MapPatch("/{id}", async (string id, UpdateUserRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
-                            Results.Ok(ToDto(await admin.UpdateAsync(await ActorAsync(user, db, ct), id, req.Role, req.Disabled, req.Password, req.CurrentPassword, ct))))
+                            TypedResults.Ok(ToDto(await admin.UpdateAsync(await ActorAsync(user, db, ct), id, req.Role, req.Disabled, req.Password, req.CurrentPassword, ct))))
             .RequireAuthorization(Policies.Read).WithName("UpdateUser")
             .WithSummary("Change a member's role, disabled flag or password (admins); your own password with currentPassword");
 
         v1.MapPost("/account/password", async (ChangePasswordRequest req, ClaimsPrincipal user, CatalogDb db, UserAdministration admin, CancellationToken ct) =>
                         {
                 await admin.ChangeOwnPasswordAsync(await ActorAsync(user, db, ct), req.CurrentPassword, req.NewPassword, ct);
-                return Results.NoContent();
+                return TypedResults.NoContent();
             })
             .WithTags("Admin").WithName("ChangeOwnPassword").WithSummary("A signed-in user changes their own password with the current one");
     }

@@ -38,13 +38,13 @@ public static class DatasetsApi
             var page = await paging.ApplyAsync(q.OrderBy(d => d.Name).ThenBy(d => d.Id), d => d, ct);
             var ids = page.Items.Select(d => d.SchemaId).Distinct().ToList();
             var byId = await schemas.Query().Where(s => ids.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
-            return Results.Ok(new Page<DatasetDto>(page.Items.Select(d => DatasetDto.From(d, byId.GetValueOrDefault(d.SchemaId))).ToList(), page.NextCursor));
+            return TypedResults.Ok(new Page<DatasetDto>(page.Items.Select(d => DatasetDto.From(d, byId.GetValueOrDefault(d.SchemaId))).ToList(), page.NextCursor));
         }).WithName("ListDatasets").WithSummary("Datasets of the sandbox with record and batch counts (?search, ?schemaId, ?profileEnabled, ?system)");
 
         group.MapGet("/{id}", async (string id, DatasetService service, SchemaService schemas, CancellationToken ct) =>
         {
             var d = await service.GetAsync(id, ct);
-            return Results.Ok(DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)));
+            return TypedResults.Ok(DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)));
         }).WithName("GetDataset");
 
         group.MapPost("/", async (HttpRequest request, ClaimsPrincipal user, DatasetService service, SchemaService schemas, Enrichment.Portal.Core.Guardrails.GuardrailService guardrails,
@@ -59,21 +59,21 @@ public static class DatasetsApi
             if (errors.Count > 0) return ApiProblems.Validation(errors);
             var d = await service.CreateAsync(name, schemaId, description, user.Actor(), ct);
             var warnings = await guardrails.DatasetWarningsAsync(d.SchemaId, ct);
-            return Results.Created($"/api/v1/datasets/{d.Id}", DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)) with { Warnings = warnings });
+            return TypedResults.Created($"/api/v1/datasets/{d.Id}", DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)) with { Warnings = warnings });
         }).RequireAuthorization(Policies.Engineer).WithName("CreateDataset")
           .WithSummary("Create a dataset { name, schemaId[, description] } -> 201 with warnings: [] (soft guardrails crossed, e.g. more than 20 profile datasets)");
 
         group.MapDelete("/{id}", async (string id, ClaimsPrincipal user, DatasetService service, CancellationToken ct) =>
         {
             await service.DeleteAsync(id, user.Actor(), ct);
-            return Results.Accepted(null, new { id, status = "deleted" });
+            return TypedResults.Accepted((string?)null, new { id, status = "deleted" });
         }).RequireAuthorization(Policies.Engineer).WithName("DeleteDataset")
           .WithSummary("Delete a dataset with its lake files and profile fragments (202); system datasets: 409");
 
         group.MapPost("/{id}/enable-profile", async (string id, ClaimsPrincipal user, DatasetService service, SchemaService schemas, CancellationToken ct) =>
         {
             var d = await service.EnableProfileAsync(id, user.Actor(), ct: ct);
-            return Results.Ok(DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)));
+            return TypedResults.Ok(DatasetDto.From(d, await schemas.FindAsync(d.SchemaId, ct)));
         }).RequireAuthorization(Policies.Engineer).WithName("EnableDatasetForProfile")
           .WithSummary("One-way; 422 when its schema is not enabled for profile");
     }

@@ -9,7 +9,7 @@ public static class GuardrailsApi
     public static void MapGuardrailsApi(this RouteGroupBuilder v1)
     {
         v1.MapGet("/guardrails", async (bool? fresh, GuardrailService guardrails, CancellationToken ct) =>
-            Results.Ok(new { items = await guardrails.ReadAsync(fresh ?? false, ct) }))
+            TypedResults.Ok(new { items = await guardrails.ReadAsync(fresh ?? false, ct) }))
             .WithTags("Guardrails").WithName("ListGuardrails")
             .WithSummary("Every guardrail { key, name, limit, current, unit, status: ok|warning|exceeded, enforcement: soft|hard, description, offender, source } (cached 15 s; ?fresh=true counts now)");
 
@@ -17,7 +17,7 @@ public static class GuardrailsApi
         latency.MapGet("/", async (string? hours, LatencyService service, CancellationToken ct) =>
         {
             if (!TryHours(hours, out var h, out var problem)) return problem!;
-            return Results.Ok(await service.SummaryAsync(h, ct));
+            return TypedResults.Ok(await service.SummaryAsync(h, ct));
         }).WithName("GetIngestionLatency")
           .WithSummary("p50/p95 (nearest rank) end to end and per stage of the finished batches of the last ?hours (default 24), and streaming latency (record received to profile updated)");
 
@@ -27,7 +27,7 @@ public static class GuardrailsApi
             var l = Paging.DefaultLimit;
             if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, NumberStyles.Integer, CultureInfo.InvariantCulture, out l) || l < 1 || l > Paging.MaxLimit))
                 return ApiProblems.Validation("limit", $"limit must be a whole number between 1 and {Paging.MaxLimit}.");
-            return Results.Ok(await service.BatchesAsync(h, l, includeStreaming ?? false, ct));
+            return TypedResults.Ok(await service.BatchesAsync(h, l, includeStreaming ?? false, ct));
         }).WithName("ListLatencyBatches")
           .WithSummary("Batches in flight (with their current stage) and the newest ?limit batches of the last ?hours, each with its stage timeline");
     }

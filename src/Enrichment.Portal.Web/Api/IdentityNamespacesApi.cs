@@ -25,11 +25,11 @@ public static class IdentityNamespacesApi
             var all = await service.ListAsync(ct);
             var items = all.Skip(paging.Offset).Take(paging.Limit).Select(NamespaceDto.From).ToList();
             var next = paging.Offset + paging.Limit < all.Count ? Paging.Encode(paging.Offset + paging.Limit) : null;
-            return Results.Ok(new Page<NamespaceDto>(items, next));
+            return TypedResults.Ok(new Page<NamespaceDto>(items, next));
         }).WithName("ListIdentityNamespaces").WithSummary("Built-in and custom identity namespaces of the sandbox");
 
-        group.MapGet("/{code}", async (string code, IdentityNamespaceService service, CancellationToken ct) =>
-            await service.FindAsync(code, ct) is { } ns ? Results.Ok(NamespaceDto.From(ns)) : ApiProblems.NotFound($"No identity namespace '{code}' in this sandbox."))
+        group.MapGet("/{code}", async Task<IResult> (string code, IdentityNamespaceService service, CancellationToken ct) =>
+            await service.FindAsync(code, ct) is { } ns ? TypedResults.Ok(NamespaceDto.From(ns)) : ApiProblems.NotFound($"No identity namespace '{code}' in this sandbox."))
             .WithName("GetIdentityNamespace");
 
         group.MapPost("/", async (HttpRequest request, ClaimsPrincipal user, IdentityNamespaceService service, CancellationToken ct) =>
@@ -44,14 +44,14 @@ public static class IdentityNamespacesApi
             var description = Str(body, "description", errors);
             if (errors.Count > 0) return ApiProblems.Validation(errors);
             var created = await service.CreateAsync(code, name ?? code, type, normalizer, description, user.Actor(), ct);
-            return Results.Created($"/api/v1/identity-namespaces/{created.Code}", NamespaceDto.From(created));
+            return TypedResults.Created($"/api/v1/identity-namespaces/{created.Code}", NamespaceDto.From(created));
         }).RequireAuthorization(Policies.Engineer).WithName("CreateIdentityNamespace")
           .WithSummary("Create a custom namespace { code, name, type[, normalizer] }");
 
         group.MapDelete("/{code}", async (string code, ClaimsPrincipal user, IdentityNamespaceService service, CancellationToken ct) =>
         {
             await service.DeleteAsync(code, user.Actor(), ct);
-            return Results.NoContent();
+            return TypedResults.NoContent();
         }).RequireAuthorization(Policies.Engineer).WithName("DeleteIdentityNamespace")
           .WithSummary("Delete a custom namespace; 409 while a schema uses it");
     }

@@ -37,7 +37,7 @@ public static class IngestionApi
         datasets.MapPost("/{id}/preview", PreviewAsync).RequireAuthorization(Policies.Engineer).WithName("PreviewUpload")
             .WithSummary("Columns, first rows and a suggested mapping of a file (multipart: file, delimiter); nothing is stored");
         datasets.MapGet("/{id}/records", async (string id, int? limit, IngestionService service, CancellationToken ct) =>
-                Results.Ok(await service.StoredRecordsAsync(id, Math.Clamp(limit ?? 20, 1, 1000), ct)))
+                TypedResults.Ok(await service.StoredRecordsAsync(id, Math.Clamp(limit ?? 20, 1, 1000), ct)))
             .WithName("PreviewStoredRecords").WithSummary("The first stored records of the dataset's committed batches ({ columns, rows })");
 
         var batches = v1.MapGroup("/batches").WithTags("Batch ingestion");
@@ -49,11 +49,11 @@ public static class IngestionApi
             if (!string.IsNullOrWhiteSpace(datasetId)) q = q.Where(b => b.DatasetId == datasetId);
             if (status is not null) q = q.Where(b => b.Status == status);
             var page = await paging.ApplyAsync(q.OrderByDescending(b => b.CreatedAt).ThenByDescending(b => b.Id), b => BatchDto.From(b), ct);
-            return Results.Ok(page);
+            return TypedResults.Ok(page);
         }).WithName("ListBatches").WithSummary("Batches of the sandbox, newest first (?datasetId, ?status)");
 
         batches.MapGet("/{id}", async (string id, IngestionService service, CancellationToken ct) =>
-            Results.Ok(BatchDto.From(await service.GetAsync(id, ct), await service.StagesAsync(id, ct)))).WithName("GetBatch");
+            TypedResults.Ok(BatchDto.From(await service.GetAsync(id, ct), await service.StagesAsync(id, ct)))).WithName("GetBatch");
 
         batches.MapGet("/{id}/errors", async (string id, string? format, int? limit, string? cursor, IngestionService service, CancellationToken ct) =>
         {
@@ -62,31 +62,31 @@ public static class IngestionApi
                 var path = await service.ErrorsCsvAsync(id, ct);
                 if (path is null) return Results.Text("row,field,code,message,raw\n", "text/csv", null, 200);
                 var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-                return Results.File(stream, "text/csv", $"batch-{id}-errors.csv");
+                return TypedResults.File(stream, "text/csv", $"batch-{id}-errors.csv");
             }
             if (format is not null && !string.Equals(format, "json", StringComparison.OrdinalIgnoreCase)) return ApiProblems.Validation("format", "format must be json or csv.");
             if (!Paging.TryParse(limit, cursor, out var paging, out var problem)) return problem!;
             var page = await service.ErrorsAsync(id, paging.Offset, paging.Limit, ct);
             var next = paging.Offset + page.Items.Count < page.Total ? Paging.Encode(paging.Offset + paging.Limit) : null;
-            return Results.Ok(new { items = page.Items, nextCursor = next, total = page.Total });
+            return TypedResults.Ok(new { items = page.Items, nextCursor = next, total = page.Total });
         }).WithName("GetBatchErrors").WithSummary("Rejected records { row, field, code, message, raw } (paged); ?format=csv downloads them all");
 
         batches.MapPost("/{id}/retry", async (string id, ClaimsPrincipal user, IngestionService service, CancellationToken ct) =>
         {
             var b = await service.RetryAsync(id, user.Actor(), ct);
-            return Results.Accepted($"/api/v1/batches/{b.Id}", new { id = b.Id, datasetId = b.DatasetId, status = b.Status });
+            return TypedResults.Accepted($"/api/v1/batches/{b.Id}", new { id = b.Id, datasetId = b.DatasetId, status = b.Status });
         }).RequireAuthorization(Policies.Engineer).WithName("RetryBatch").WithSummary("Re-run a failed batch from its kept raw file (202); other states: 409");
 
         batches.MapPost("/{id}/cancel", async (string id, ClaimsPrincipal user, IngestionService service, CancellationToken ct) =>
-            Results.Ok(BatchDto.From(await service.CancelAsync(id, user.Actor(), ct))))
+            TypedResults.Ok(BatchDto.From(await service.CancelAsync(id, user.Actor(), ct))))
             .RequireAuthorization(Policies.Engineer).WithName("CancelBatch").WithSummary("Stop a queued or processing batch: it ends abandoned");
 
         batches.MapGet("/{id}/files", async (string id, IngestionService service, CancellationToken ct) =>
-            Results.Ok(new { items = await service.FilesAsync(id, ct), nextCursor = (string?)null })).WithName("ListBatchFiles")
+            TypedResults.Ok(new { items = await service.FilesAsync(id, ct), nextCursor = (string?)null })).WithName("ListBatchFiles")
             .WithSummary("The batch's Parquet files { name, bytes, records }");
 
         batches.MapGet("/{id}/files/{name}", async (string id, string name, IngestionService service, CancellationToken ct) =>
-            Results.File(await service.FilePathAsync(id, name, ct), "application/vnd.apache.parquet", name)).WithName("DownloadBatchFile")
+            TypedResults.PhysicalFile(await service.FilePathAsync(id, name, ct), "application/vnd.apache.parquet", name)).WithName("DownloadBatchFile")
             .WithSummary("Download one Parquet file of the batch");
 
         v1.MapPost("/collection/{datasetId}", CollectAsync).WithTags("Streaming ingestion").RequireAuthorization(Policies.Engineer).WithName("CollectRecords")
@@ -114,7 +114,7 @@ public static class IngestionApi
                 var created = await service.CreateBatchAsync(id, form.File, options, f.GetValueOrDefault("idempotencyKey"), user.Actor(), ct);
                 var warning = created.Created ? await guardrails.BatchesPerDayWarningAsync(ct) : null;
                 var body = new { id = created.Batch.Id, datasetId = created.Batch.DatasetId, status = created.Batch.Status, warnings = warning is null ? created.Batch.Warnings : [warning] };
-                return created.Created ? Results.Accepted($"/api/v1/batches/{created.Batch.Id}", body) : Results.Ok(body);
+                return created.Created ? TypedResults.Accepted($"/api/v1/batches/{created.Batch.Id}", body) : TypedResults.Ok(body);
             }
             finally
             {
@@ -138,7 +138,7 @@ public static class IngestionApi
                 if (form!.File is null) return ApiProblems.Validation("file", "A file is required (multipart form field 'file').");
                 var options = IngestionService.ParseOptions(form.Fields.GetValueOrDefault("delimiter"), null, null, null, null, null, form.Fields.GetValueOrDefault("encoding"));
                 var preview = await service.PreviewAsync(id, form.File.Path, form.File.FileName, options.Delimiter, 20, ct, options.Encoding);
-                return Results.Ok(new { format = preview.Format?.ToString().ToLowerInvariant(), preview.Columns, preview.Rows, suggestedMapping = preview.SuggestedMapping, preview.Error });
+                return TypedResults.Ok(new { format = preview.Format?.ToString().ToLowerInvariant(), preview.Columns, preview.Rows, suggestedMapping = preview.SuggestedMapping, preview.Error });
             }
             finally
             {
@@ -224,7 +224,7 @@ public static class IngestionApi
                 if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() > limits.MaxStreamingRecords)
                     return ApiProblems.TooLarge($"At most {limits.MaxStreamingRecords:N0} records per request; this one has {root.GetArrayLength():N0}.");
                 var result = await streaming.AcceptAsync(datasetId, root, ct);
-                return Results.Accepted(null, new
+                return TypedResults.Accepted((string?)null, new
                 {
                     accepted = result.Accepted,
                     rejected = result.Rejected.Select(r => new { index = r.Index, errors = r.Errors.Select(e => new { code = e.Code, field = e.Field, message = e.Message }) }),

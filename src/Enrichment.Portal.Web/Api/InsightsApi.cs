@@ -31,7 +31,7 @@ public static class InsightsApi
             {
                 name = d.Name[InsightImportService.DatasetPrefix.Length..], datasetId = d.Id, d.RecordCount, d.BatchCount, d.UpdatedAt,
             });
-            return Results.Ok(new { items, nextCursor = (string?)null });
+            return TypedResults.Ok(new { items, nextCursor = (string?)null });
         }).WithName("ListScoreImports").WithSummary("Names imported so far, with their dataset");
     }
 
@@ -59,7 +59,7 @@ public static class InsightsApi
                 }
                 var started = await service.StartAsync(new InsightImportRequest(body.Name, body.Identity, body.Fields, body.ScoredAtColumn, body.ModelVersion)
                     { Delimiter = delimiter, ErrorThreshold = body.ErrorThreshold }, staged, user.Actor(), ct);
-                return Results.Accepted($"/api/v1/batches/{started.BatchId}", new
+                return TypedResults.Accepted($"/api/v1/batches/{started.BatchId}", new
                 {
                     id = started.BatchId, batchId = started.BatchId, started.DatasetId, started.SchemaId, started.Name, started.IdentityField,
                     started.DatasetCreated, started.Status,
@@ -80,7 +80,7 @@ public static class InsightsApi
             {
                 var d = form!.Fields.GetValueOrDefault("delimiter");
                 var p = await InsightImportService.PreviewAsync(form.File!.Path, form.File.FileName, string.IsNullOrEmpty(d) ? ',' : d is "\\t" or "tab" ? '\t' : d[0], 20, ct);
-                return Results.Ok(p);
+                return TypedResults.Ok(p);
             }
             finally { IngestionService.Discard(form!.File!); }
         }

@@ -25,12 +25,12 @@ public static class JobsApi
             var q = db.Set<JobRun>().AsNoTracking();
             if (!string.IsNullOrEmpty(status)) q = q.Where(r => r.Status == status);
             if (!string.IsNullOrEmpty(kind)) q = q.Where(r => r.Kind == kind);
-            return Results.Ok(await paging.ApplyAsync(q.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.Id), JobDto.From, ct));
+            return TypedResults.Ok(await paging.ApplyAsync(q.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.Id), JobDto.From, ct));
         }).WithName("ListJobs").WithSummary("Background jobs of the sandbox, newest first");
 
-        jobs.MapGet("/{id}", async (string id, CatalogDb db, CancellationToken ct) =>
+        jobs.MapGet("/{id}", async Task<IResult> (string id, CatalogDb db, CancellationToken ct) =>
             await db.Set<JobRun>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct) is { } run
-                ? Results.Ok(JobDto.From(run))
+                ? TypedResults.Ok(JobDto.From(run))
                 : ApiProblems.NotFound($"No job {id} in this sandbox."))
             .WithName("GetJob").WithSummary("One job with its status and progress");
 
@@ -44,7 +44,7 @@ public static class JobsApi
                     detail: $"Only the roles that start {run.Kind} jobs ({string.Join(", ", Policies.RolesFor[policy])}) may cancel them.");
             var result = await scheduler.CancelAsync(id, user.Actor(), ct);
             return result.Outcome == JobCancelOutcome.Cancelled
-                ? Results.Accepted($"/api/v1/jobs/{id}", new { id, status = JobStatus.Cancelled })
+                ? (IResult)TypedResults.Accepted($"/api/v1/jobs/{id}", new { id, status = JobStatus.Cancelled })
                 : ApiProblems.Conflict(result.Message);
         }).RequireAuthorization(Policies.Write).WithName("CancelJob")
             .WithSummary("Stop a queued or running job (the roles that start its kind); 409 when it has finished or is past its commit point");

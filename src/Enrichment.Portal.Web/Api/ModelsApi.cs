@@ -24,7 +24,7 @@ public static class ModelsApi
             if (!string.IsNullOrWhiteSpace(recipe)) q = q.Where(m => m.Recipe == recipe);
             if (!string.IsNullOrWhiteSpace(search)) { var term = search.Trim().ToLower(); q = q.Where(m => m.Name.ToLower().Contains(term)); }
             var page = await paging.ApplyAsync(q.OrderBy(m => m.Name).ThenBy(m => m.Id), m => ModelView.From(m), ct);
-            return Results.Ok(page);
+            return TypedResults.Ok(page);
         }).WithName("ListModels").WithSummary("Models of the sandbox (?search, ?recipe)");
 
         group.MapPost("/", async (HttpRequest request, ClaimsPrincipal user, ModelService service, CancellationToken ct) =>
@@ -35,17 +35,17 @@ public static class ModelsApi
             var definition = ReadDefinition(body, errors);
             if (errors.Count > 0) return ApiProblems.Validation(errors);
             var m = await service.CreateAsync(definition, user.Actor(), ct);
-            return Results.Created($"/api/v1/models/{m.Id}", ModelView.From(m));
+            return TypedResults.Created($"/api/v1/models/{m.Id}", ModelView.From(m));
         }).RequireAuthorization(Policies.Scientist).WithName("CreateModel")
           .WithSummary("Create a model { name, recipe, source: { datasetId } | { snapshot: true }, label: { field, positive }, features, excludeFeatures, parameters }");
 
         group.MapGet("/{id}", async (string id, ModelService service, CancellationToken ct) =>
-            Results.Ok(await service.ViewAsync(id, ct))).WithName("GetModel").WithSummary("A model with its versions (newest first) and latest training run");
+            TypedResults.Ok(await service.ViewAsync(id, ct))).WithName("GetModel").WithSummary("A model with its versions (newest first) and latest training run");
 
         group.MapPost("/{id}/train", async (string id, ClaimsPrincipal user, ModelService service, CancellationToken ct) =>
         {
             var run = await service.TrainAsync(id, user.Actor(), ct);
-            return Results.Accepted($"/api/v1/training-runs/{run.Id}", new { runId = run.Id, jobId = run.JobRunId, status = run.Status });
+            return TypedResults.Accepted($"/api/v1/training-runs/{run.Id}", new { runId = run.Id, jobId = run.JobRunId, status = run.Status });
         }).RequireAuthorization(Policies.Scientist).WithName("TrainModel").WithSummary("Start a training run (202 { runId }); poll GET /training-runs/{runId}");
 
         group.MapGet("/{id}/runs", async (string id, int? limit, string? cursor, ModelService service, CancellationToken ct) =>
@@ -54,27 +54,27 @@ public static class ModelsApi
             await service.GetAsync(id, ct);
             var runs = await service.RunsQuery(id).ToListAsync(ct);
             var ordered = runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip(paging.Offset).Take(paging.Limit + 1).ToList();
-            return Results.Ok(new Page<TrainingRunView>(ordered.Take(paging.Limit).Select(TrainingRunView.From).ToList(),
+            return TypedResults.Ok(new Page<TrainingRunView>(ordered.Take(paging.Limit).Select(TrainingRunView.From).ToList(),
                 ordered.Count > paging.Limit ? Paging.Encode(paging.Offset + paging.Limit) : null));
         }).WithName("ListTrainingRuns").WithSummary("Training runs of a model, newest first");
 
         group.MapGet("/{id}/versions/compare", async (string id, string? a, string? b, ModelService service, CancellationToken ct) =>
-            Results.Ok(await service.CompareAsync(id, a, b, ct))).WithName("CompareModelVersions").WithSummary("Two versions side by side (?a=&b=)");
+            TypedResults.Ok(await service.CompareAsync(id, a, b, ct))).WithName("CompareModelVersions").WithSummary("Two versions side by side (?a=&b=)");
 
         group.MapGet("/{id}/versions/{versionId}", async (string id, string versionId, ModelService service, CancellationToken ct) =>
-            Results.Ok(await service.GetVersionAsync(id, versionId, ct))).WithName("GetModelVersion");
+            TypedResults.Ok(await service.GetVersionAsync(id, versionId, ct))).WithName("GetModelVersion");
 
         group.MapPost("/{id}/versions/{versionId}/activate", async (string id, string versionId, ClaimsPrincipal user, ModelService service, CancellationToken ct) =>
         {
             await service.ActivateAsync(id, versionId, user.Actor(), ct);
-            return Results.Ok(await service.ViewAsync(id, ct));
+            return TypedResults.Ok(await service.ViewAsync(id, ct));
         }).RequireAuthorization(Policies.Scientist).WithName("ActivateModelVersion").WithSummary("Make a version the one scoring uses");
 
         v1.MapGet("/training-runs/{runId}", async (string runId, ModelService service, CancellationToken ct) =>
-            Results.Ok(await service.GetRunAsync(runId, ct))).WithTags("Models").WithName("GetTrainingRun")
+            TypedResults.Ok(await service.GetRunAsync(runId, ct))).WithTags("Models").WithName("GetTrainingRun")
           .WithSummary("status, progress, metrics, fittedParameters, baseline, grade, featureImportance, versionId, charts, log, error");
 
-        v1.MapGet("/recipes", () => Results.Ok(new { items = RecipeCatalog.All })).WithTags("Models").WithName("ListRecipes")
+        v1.MapGet("/recipes", () => TypedResults.Ok(new { items = RecipeCatalog.All })).WithTags("Models").WithName("ListRecipes")
           .WithSummary("The recipes with a plain explanation and their parameters");
     }
 

@@ -29,7 +29,7 @@ public static class ProfilesApi
     {
         var profiles = v1.MapGroup("/profiles").WithTags("Profiles");
 
-        profiles.MapGet("/", async (string? @namespace, string? id, string? mergePolicyId, ProfileService service, MergePolicyService policies, CatalogDb db, CancellationToken ct) =>
+        profiles.MapGet("/", async Task<IResult> (string? @namespace, string? id, string? mergePolicyId, ProfileService service, MergePolicyService policies, CatalogDb db, CancellationToken ct) =>
         {
             var errors = new Dictionary<string, string[]>();
             if (string.IsNullOrWhiteSpace(@namespace)) errors["namespace"] = ["namespace is required."];
@@ -38,47 +38,47 @@ public static class ProfilesApi
             if (!string.IsNullOrEmpty(mergePolicyId) && await policies.FindAsync(db.Sandbox.Require(), mergePolicyId, ct) is null)
                 return ApiProblems.NotFound($"No merge policy {mergePolicyId} in this sandbox.");
             var view = await service.GetAsync(@namespace!, id!, mergePolicyId, ct);
-            return view is null ? ApiProblems.NotFound($"No profile has the identity {@namespace}:{id}.") : Results.Ok(ProfileDto.From(view));
+            return view is null ? ApiProblems.NotFound($"No profile has the identity {@namespace}:{id}.") : TypedResults.Ok(ProfileDto.From(view));
         }).WithName("GetProfileByIdentity").WithSummary("The unified profile of an identity (?namespace=&id=[&mergePolicyId=]); 404 when no profile has it");
 
-        profiles.MapGet("/stats", async (ProfileService service, CancellationToken ct) => Results.Ok(await service.StatsAsync(ct)))
+        profiles.MapGet("/stats", async (ProfileService service, CancellationToken ct) => TypedResults.Ok(await service.StatsAsync(ct)))
             .WithName("GetProfileStats").WithSummary("{ profiles, identities, events, graphsOverLimit }");
 
         profiles.MapGet("/sample", async (int? limit, ProfileService service, CancellationToken ct) =>
-            Results.Ok(new { items = await service.SampleAsync(Math.Clamp(limit ?? 10, 1, 100), ct) }))
+            TypedResults.Ok(new { items = await service.SampleAsync(Math.Clamp(limit ?? 10, 1, 100), ct) }))
             .WithName("SampleProfiles").WithSummary("Profile ids of a few recently updated profiles");
 
-        profiles.MapGet("/{profileId}", async (string profileId, string? mergePolicyId, ProfileService service, MergePolicyService policies, CatalogDb db, CancellationToken ct) =>
+        profiles.MapGet("/{profileId}", async Task<IResult> (string profileId, string? mergePolicyId, ProfileService service, MergePolicyService policies, CatalogDb db, CancellationToken ct) =>
         {
             if (!string.IsNullOrEmpty(mergePolicyId) && await policies.FindAsync(db.Sandbox.Require(), mergePolicyId, ct) is null)
                 return ApiProblems.NotFound($"No merge policy {mergePolicyId} in this sandbox.");
             var view = await service.GetByIdAsync(profileId, mergePolicyId, ct);
-            return view is null ? ApiProblems.NotFound($"No profile {profileId} in this sandbox.") : Results.Ok(ProfileDto.From(view));
+            return view is null ? ApiProblems.NotFound($"No profile {profileId} in this sandbox.") : TypedResults.Ok(ProfileDto.From(view));
         }).WithName("GetProfile").WithSummary("A profile by id (a merged-away id resolves)");
 
-        profiles.MapGet("/{profileId}/graph", async (string profileId, ProfileService service, CancellationToken ct) =>
+        profiles.MapGet("/{profileId}/graph", async Task<IResult> (string profileId, ProfileService service, CancellationToken ct) =>
         {
             if (await service.ResolveAsync(profileId, ct) is null) return ApiProblems.NotFound($"No profile {profileId} in this sandbox.");
-            return Results.Ok(await service.GetGraphAsync(profileId, ct));
+            return TypedResults.Ok(await service.GetGraphAsync(profileId, ct));
         }).WithName("GetProfileGraph").WithSummary("The identity graph of a profile: nodes, edges, evicted identities");
 
-        profiles.MapGet("/{profileId}/events", async (string profileId, string? eventType, int? limit, ProfileService service, CancellationToken ct) =>
+        profiles.MapGet("/{profileId}/events", async Task<IResult> (string profileId, string? eventType, int? limit, ProfileService service, CancellationToken ct) =>
         {
             var l = limit ?? Paging.DefaultLimit;
             if (l < 1 || l > Paging.MaxLimit) return ApiProblems.Validation("limit", $"limit must be between 1 and {Paging.MaxLimit}.");
             if (await service.ResolveAsync(profileId, ct) is null) return ApiProblems.NotFound($"No profile {profileId} in this sandbox.");
             var events = await service.GetEventsAsync(profileId, string.IsNullOrWhiteSpace(eventType) ? null : eventType, l, ct);
-            return Results.Ok(new { items = events, nextCursor = (string?)null });
+            return TypedResults.Ok(new { items = events, nextCursor = (string?)null });
         }).WithName("GetProfileEvents").WithSummary("Events of a profile, newest first (?eventType=&limit=)");
 
-        profiles.MapDelete("/", async (string? @namespace, string? id, ClaimsPrincipal user, ProfilePrivacy privacy, CancellationToken ct) =>
+        profiles.MapDelete("/", async Task<IResult> (string? @namespace, string? id, ClaimsPrincipal user, ProfilePrivacy privacy, CancellationToken ct) =>
         {
             var errors = new Dictionary<string, string[]>();
             if (string.IsNullOrWhiteSpace(@namespace)) errors["namespace"] = ["namespace is required."];
             if (string.IsNullOrWhiteSpace(id)) errors["id"] = ["id is required."];
             if (errors.Count > 0) return ApiProblems.Validation(errors);
             var run = await privacy.RequestDeleteAsync(@namespace!, id!, user.Actor(), ct);
-            return run is null ? ApiProblems.NotFound($"No profile has the identity {@namespace}:{id}.") : Results.Accepted($"/api/v1/jobs/{run.Id}", new { jobId = run.Id });
+            return run is null ? ApiProblems.NotFound($"No profile has the identity {@namespace}:{id}.") : TypedResults.Accepted($"/api/v1/jobs/{run.Id}", new { jobId = run.Id });
         }).RequireAuthorization(Policies.Engineer).WithName("DeleteProfile")
           .WithSummary("Privacy delete of a person (graph, profile store, events, lake files) -> 202 { jobId }");
 
@@ -94,7 +94,7 @@ public static class ProfilesApi
                 if (errors.Count > 0) return ApiProblems.Validation(errors);
             }
             var run = await snapshots.RequestAsync(policyId, user.Actor(), ct);
-            return run is null ? ApiProblems.NotFound($"No merge policy {policyId} in this sandbox.") : Results.Accepted($"/api/v1/jobs/{run.Id}", new { jobId = run.Id });
+            return run is null ? ApiProblems.NotFound($"No merge policy {policyId} in this sandbox.") : TypedResults.Accepted($"/api/v1/jobs/{run.Id}", new { jobId = run.Id });
         }).RequireAuthorization(Policies.Engineer).WithName("SnapshotProfiles")
           .WithSummary("Write the profile snapshot now ({ mergePolicyId } optional) -> 202 { jobId }");
 
@@ -105,13 +105,13 @@ public static class ProfilesApi
             var ids = new List<string>();
             foreach (var batch in ProfileStage.CommittedBatches(dataset))
                 ids.Add((await jobs.EnqueueAsync(ProfileBatchJob.Kind, ProfileBatchJob.Target(dataset.Id, batch), user.Actor(), ct)).Id);
-            return Results.Accepted(null, new { datasetId = dataset.Id, jobIds = ids });
+            return TypedResults.Accepted((string?)null, new { datasetId = dataset.Id, jobIds = ids });
         }).RequireAuthorization(Policies.Engineer).WithTags("Datasets").WithName("ReprocessDatasetProfile")
           .WithSummary("Run the identity and profile stages again for every committed batch (idempotent) -> 202 { jobIds }");
 
         var mergePolicies = v1.MapGroup("/merge-policies").WithTags("Merge policies");
         mergePolicies.MapGet("/", async (MergePolicyService service, CatalogDb db, CancellationToken ct) =>
-            Results.Ok(new Page<MergePolicyDto>((await service.ListAsync(db.Sandbox.Require(), ct)).Select(MergePolicyDto.From).ToList(), null)))
+            TypedResults.Ok(new Page<MergePolicyDto>((await service.ListAsync(db.Sandbox.Require(), ct)).Select(MergePolicyDto.From).ToList(), null)))
             .WithName("ListMergePolicies");
 
         mergePolicies.MapPost("/", async (HttpRequest request, MergePolicyService service, LakeCatalog lake, CatalogDb db, CancellationToken ct) =>
@@ -144,7 +144,7 @@ public static class ProfilesApi
             try
             {
                 var p = await service.CreateAsync(db.Sandbox.Require(), name!, method, order, isDefault, ct);
-                return Results.Created($"/api/v1/merge-policies/{p.Id}", MergePolicyDto.From(p));
+                return TypedResults.Created($"/api/v1/merge-policies/{p.Id}", MergePolicyDto.From(p));
             }
             catch (InvalidOperationException e) { return ApiProblems.Conflict(e.Message); }
             catch (ArgumentException e) { return ApiProblems.Unprocessable(e.Message); }

@@ -49,7 +49,7 @@ public static class QueriesApi
             try
             {
                 var r = await service.RunAsync(sql, limit, timeout, user.Caller(), ct);
-                return Results.Ok(new QueryResultDto(r.Columns, r.Rows, r.RowCount, r.Truncated, r.ElapsedMs));
+                return TypedResults.Ok(new QueryResultDto(r.Columns, r.Rows, r.RowCount, r.Truncated, r.ElapsedMs));
             }
             catch (QueryRejectedException e) { return QueryProblem("Query rejected", e.Reason, "rejected"); }
             catch (QueryTimeoutException e) { return QueryProblem("Query timed out", e.Message, "timeout", 504); }
@@ -60,11 +60,11 @@ public static class QueriesApi
         queries.MapGet("/history", async (int? limit, string? cursor, ClaimsPrincipal user, SandboxQueries service, CancellationToken ct) =>
         {
             if (!Paging.TryParse(limit, cursor, out var paging, out var problem)) return problem!;
-            return Results.Ok(await paging.ApplyAsync(service.History(user.Caller().Principal), QueryHistoryDto.From, ct));
+            return TypedResults.Ok(await paging.ApplyAsync(service.History(user.Caller().Principal), QueryHistoryDto.From, ct));
         }).WithName("QueryHistory").WithSummary("The caller's own queries, newest first (any role)");
 
         queries.MapGet("/tables", async (SandboxQueries service, CancellationToken ct) =>
-            Results.Ok(new
+            TypedResults.Ok(new
             {
                 items = (await service.TablesAsync(ct)).Select(t => new QueryTableDto(t.Name, t.DatasetId, t.DatasetName, t.IsSnapshot,
                     t.Columns.Select(c => new QueryTableColumnDto(c.Path, c.Type.ToString().ToLowerInvariant())).ToList())).ToList(),
@@ -81,7 +81,7 @@ public static class QueriesApi
             try
             {
                 var saved = await service.SaveAsDatasetAsync(sql, name, user.Actor(), ct);
-                return Results.Created($"/api/v1/datasets/{saved.Dataset.Id}", new
+                return TypedResults.Created($"/api/v1/datasets/{saved.Dataset.Id}", new
                 {
                     datasetId = saved.Dataset.Id, schemaId = saved.Schema.Id, name = saved.Dataset.Name, rowCount = saved.RowCount, batchId = saved.BatchId,
                     @class = saved.Schema.Class.ToString().ToLowerInvariant(),
@@ -98,9 +98,9 @@ public static class QueriesApi
         datasets.MapGet("/{id}/stats", async (string id, string? target, string? positive, ClaimsPrincipal user, ExplorationService exploration, CancellationToken ct) =>
         {
             var found = await exploration.LookupAsync(id, target, positive, ct);
-            if (found.Report is not null) return Results.Ok(found.Report);
+            if (found.Report is not null) return TypedResults.Ok(found.Report);
             if (found.JobRunId is not null) return Computing(id, found.JobRunId);
-            if (found.Small) return Results.Ok(await exploration.ComputeAsync(id, target, positive, null, ct));
+            if (found.Small) return TypedResults.Ok(await exploration.ComputeAsync(id, target, positive, null, ct));
             return Computing(id, await exploration.StartAsync(id, target, positive, user.Actor(), ct));
         }).RequireAuthorization(Policies.Scientist).WithName("DatasetStats")
           .WithSummary("Column statistics, data-quality warnings and target signal (?target=&positive=); cached per dataset version; large datasets: 202 { jobId } while computing");
@@ -108,14 +108,14 @@ public static class QueriesApi
         datasets.MapPost("/{id}/stats", async (string id, string? target, string? positive, ClaimsPrincipal user, ExplorationService exploration, CancellationToken ct) =>
         {
             var found = await exploration.LookupAsync(id, target, positive, ct);
-            if (found.Report is not null) return Results.Ok(found.Report);
+            if (found.Report is not null) return TypedResults.Ok(found.Report);
             return Computing(id, found.JobRunId ?? await exploration.StartAsync(id, target, positive, user.Actor(), ct));
         }).RequireAuthorization(Policies.Scientist).WithName("ComputeDatasetStats")
           .WithSummary("Compute the statistics in a background job: 202 { jobId } (200 with the statistics when already cached)");
     }
 
     private static IResult Computing(string datasetId, string jobId) =>
-        Results.Accepted($"/api/v1/jobs/{jobId}", new { jobId, datasetId, status = StatsCacheStatus.Computing });
+        TypedResults.Accepted($"/api/v1/jobs/{jobId}", new { jobId, datasetId, status = StatsCacheStatus.Computing });
 
     private static ProblemHttpResult QueryProblem(string title, string reason, string kind, int status = 400) =>
         TypedResults.Problem(new Microsoft.AspNetCore.Mvc.ProblemDetails

@@ -44,11 +44,11 @@ public static class SchemasApi
             }
             if (profileEnabled is { } p) q = q.Where(s => s.ProfileEnabled == p);
             if (!string.IsNullOrWhiteSpace(search)) { var term = search.Trim().ToLower(); q = q.Where(s => s.Name.ToLower().Contains(term)); }
-            return Results.Ok(await paging.ApplyAsync(q.OrderBy(s => s.Name).ThenBy(s => s.Id), SchemaDto.From, ct));
+            return TypedResults.Ok(await paging.ApplyAsync(q.OrderBy(s => s.Name).ThenBy(s => s.Id), SchemaDto.From, ct));
         }).WithName("ListSchemas").WithSummary("Schemas of the sandbox by name (?search, ?class, ?profileEnabled)");
 
         group.MapGet("/{id}", async (string id, SchemaService service, CancellationToken ct) =>
-            Results.Ok(SchemaDto.From(await service.GetAsync(id, ct)))).WithName("GetSchema");
+            TypedResults.Ok(SchemaDto.From(await service.GetAsync(id, ct)))).WithName("GetSchema");
 
         group.MapPost("/", async (HttpRequest request, ClaimsPrincipal user, SchemaService service, CancellationToken ct) =>
         {
@@ -66,7 +66,7 @@ public static class SchemasApi
             if (string.IsNullOrWhiteSpace(name) && !errors.ContainsKey("name")) errors["name"] = ["A schema needs a name."];
             if (errors.Count > 0) return ApiProblems.Validation(errors);
             var schema = await service.CreateAsync(new SchemaDraft(name, cls, fields, description), user.Actor(), ct);
-            return Results.Created($"/api/v1/schemas/{schema.Id}", SchemaDto.From(schema));
+            return TypedResults.Created($"/api/v1/schemas/{schema.Id}", SchemaDto.From(schema));
         }).RequireAuthorization(Policies.Engineer).WithName("CreateSchema")
           .WithSummary("Create a schema { name, class, fields[, description] }; event schemas get timestamp and eventType");
 
@@ -89,16 +89,16 @@ public static class SchemasApi
             if (add is not null) schema = await service.AddFieldsAsync(id, add, user.Actor(), ct);
             if (replace is not null) schema = await service.ReplaceFieldsAsync(id, replace, expected, user.Actor(), ct);
             if (hasDescription) schema = await service.UpdateDescriptionAsync(id, description, user.Actor(), ct);
-            return Results.Ok(SchemaDto.From(schema));
+            return TypedResults.Ok(SchemaDto.From(schema));
         }).RequireAuthorization(Policies.Engineer).WithName("UpdateSchema")
           .WithSummary("{ addFields: [...] } adds fields (version + 1); profile-enabled schemas take additive changes only (409)");
 
         group.MapPost("/{id}/enable-profile", async (string id, ClaimsPrincipal user, SchemaService service, CancellationToken ct) =>
-            Results.Ok(SchemaDto.From(await service.EnableProfileAsync(id, user.Actor(), ct))))
+            TypedResults.Ok(SchemaDto.From(await service.EnableProfileAsync(id, user.Actor(), ct))))
             .RequireAuthorization(Policies.Engineer).WithName("EnableSchemaForProfile")
             .WithSummary("One-way; 422 with the reason when there is no primary identity");
 
-        group.MapPost("/import-xdm", async (HttpRequest request, ClaimsPrincipal user, SchemaService service, IOptions<JsonOptions> json, CancellationToken ct) =>
+        group.MapPost("/import-xdm", async Task<IResult> (HttpRequest request, ClaimsPrincipal user, SchemaService service, IOptions<JsonOptions> json, CancellationToken ct) =>
         {
             if (!request.HasFormContentType) return ApiProblems.Validation("file", "Send multipart/form-data with a file (.zip of the schema and its components, or one .json schema).");
             var form = await request.ReadFormAsync(ct);
@@ -128,7 +128,7 @@ public static class SchemasApi
             var imported = await service.ImportXdmAsync(source, form["name"].FirstOrDefault(), form["description"].FirstOrDefault(), user.Actor(), ct);
             var answer = JsonSerializer.SerializeToNode(SchemaDto.From(imported.Schema), json.Value.SerializerOptions)!.AsObject();
             answer["warnings"] = new JsonArray([.. imported.Warnings.Select(w => (JsonNode)JsonValue.Create(w))]);
-            return Results.Json(answer, statusCode: 201);
+            return TypedResults.Json(answer, statusCode: 201);
         }).RequireAuthorization(Policies.Engineer).DisableAntiforgery().WithName("ImportXdmSchema")
           .WithSummary("multipart: file (.zip or .json), optional entry (path in the zip), name, description -> 201 schema + warnings");
 

@@ -29,7 +29,7 @@ public static class ScoringApi
                 }
             }
             var run = await service.StartAsync(id, target, user.Actor(), ct);
-            return Results.Accepted($"/api/v1/scoring-runs/{run.Id}", new { runId = run.Id, jobId = run.JobRunId, status = run.Status });
+            return TypedResults.Accepted($"/api/v1/scoring-runs/{run.Id}", new { runId = run.Id, jobId = run.JobRunId, status = run.Status });
         }).RequireAuthorization(Policies.Scientist).WithName("ScoreModel")
           .WithSummary("Start a scoring run { target: { datasetId } | { snapshot: true } } (default: the model's source); 202 { runId }, poll GET /scoring-runs/{runId}");
 
@@ -37,11 +37,11 @@ public static class ScoringApi
         {
             if (!Paging.TryParse(limit, cursor, out var paging, out var problem)) return problem!;
             var list = await service.ListRunsAsync(id, paging.Offset, paging.Limit, ct);
-            return Results.Ok(new Page<ScoringRunView>(list.Items, list.NextOffset is { } n ? Paging.Encode(n) : null));
+            return TypedResults.Ok(new Page<ScoringRunView>(list.Items, list.NextOffset is { } n ? Paging.Encode(n) : null));
         }).WithName("ListScoringRuns").WithSummary("Scoring runs of a model, newest first");
 
         models.MapGet("/{id}/schedule", async (string id, ScoringService service, CancellationToken ct) =>
-            Results.Ok(await service.GetScheduleAsync(id, ct))).WithName("GetModelSchedule").WithSummary("{ cron, retrain, nextRunAt }");
+            TypedResults.Ok(await service.GetScheduleAsync(id, ct))).WithName("GetModelSchedule").WithSummary("{ cron, retrain, nextRunAt }");
 
         models.MapPut("/{id}/schedule", async (string id, HttpRequest request, ClaimsPrincipal user, ScoringService service, CancellationToken ct) =>
         {
@@ -58,12 +58,12 @@ public static class ScoringApi
             }
             if (errors.Count > 0) return ApiProblems.Validation(errors);
             var cron = c.ValueKind == JsonValueKind.String ? c.GetString() : null;
-            return Results.Ok(await service.SetScheduleAsync(id, cron, retrain, user.Actor(), ct));
+            return TypedResults.Ok(await service.SetScheduleAsync(id, cron, retrain, user.Actor(), ct));
         }).RequireAuthorization(Policies.Scientist).WithName("SetModelSchedule")
           .WithSummary("Recurring scoring { cron: \"0 3 * * *\" (UTC; 6 fields: seconds first), retrain: false }; { cron: null } clears it");
 
         models.MapDelete("/{id}/schedule", async (string id, ClaimsPrincipal user, ScoringService service, CancellationToken ct) =>
-            Results.Ok(await service.ClearScheduleAsync(id, user.Actor(), ct))).RequireAuthorization(Policies.Scientist)
+            TypedResults.Ok(await service.ClearScheduleAsync(id, user.Actor(), ct))).RequireAuthorization(Policies.Scientist)
           .WithName("ClearModelSchedule").WithSummary("Removes the recurring scoring");
 
         models.MapPost("/{id}/predict", async (string id, HttpRequest request, ScoringService service, CancellationToken ct) =>
@@ -74,12 +74,12 @@ public static class ScoringApi
             var ns = Str(body, "namespace", errors);
             var identity = IdValue(body, errors);
             if (errors.Count > 0) return ApiProblems.Validation(errors);
-            return Results.Ok(await service.PredictAsync(id, ns, identity, ct));
+            return TypedResults.Ok(await service.PredictAsync(id, ns, identity, ct));
         }).RequireAuthorization(Policies.Scientist).WithName("PredictProfile")
           .WithSummary("Score one profile now { namespace, id } from its current attributes and events: { score | value | top | segment | engagement, modelVersion }");
 
         v1.MapGet("/scoring-runs/{runId}", async (string runId, ScoringService service, CancellationToken ct) =>
-            Results.Ok(await service.GetRunAsync(runId, ct))).WithTags("Scoring").WithName("GetScoringRun")
+            TypedResults.Ok(await service.GetRunAsync(runId, ct))).WithTags("Scoring").WithName("GetScoringRun")
           .WithSummary("status, progress, stage, rowsScored, outputDatasetId, profilesUpdated, distribution, psi, driftWarning, error");
     }
 
