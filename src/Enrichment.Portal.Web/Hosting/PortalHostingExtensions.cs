@@ -28,6 +28,17 @@ public static class PortalHostingExtensions
         // (`dotnet run`); a published app has them in wwwroot and this is a no-op.
         builder.WebHost.UseStaticWebAssets();
         OwnerOnlyFiles.RestrictNewFiles();
+        // Quiet defaults, below every other source (appsettings, environment, command line override them): EF Core's
+        // SQL commands and ASP.NET Core's request lines at Warning, so the first-run credentials line is easy to find.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+            },
+        });
         if (string.Equals(config["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
             builder.Logging.ClearProviders().AddJsonConsole();
 
