@@ -173,28 +173,4 @@ public partial class Profiles
 
     private string Source(string path) =>
         profile is not null && profile.Provenance.TryGetValue(path, out var ds) ? datasetNames.GetValueOrDefault(ds, ds) : "";
-
-    private RenderFragment AttributeTree(JsonObject node, string prefix) => __builder =>
-    {
-        <ul class="profile-tree" style="list-style:none;padding-left:14px;margin:0">
-            @foreach (var (key, value) in node.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            {
-                var path = prefix.Length == 0 ? key : prefix + "." + key;
-                if (value is JsonObject child)
-                {
-                    <li><MudText Typo="Typo.body2"><b>@key</b></MudText>@AttributeTree(child, path)</li>
-                }
-                else
-                {
-                    <li data-testid="profile-attribute" data-path="@path">
-                        <MudText Typo="Typo.body2" Inline="true"><b>@key</b>: @(value?.ToString() ?? "—")</MudText>
-                        @if (Source(path) is { Length: > 0 } src)
-                        {
-                            <MudChip T="string" Size="Size.Small" Variant="Variant.Outlined" Class="ml-2" data-testid="profile-attribute-source">@src</MudChip>
-                        }
-                    </li>
-                }
-            }
-        </ul>
-    };
 }
