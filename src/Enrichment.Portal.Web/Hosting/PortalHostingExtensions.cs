@@ -150,7 +150,15 @@ public static class PortalHostingExtensions
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthChecks("/health", new() { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapScalarApiReference("/api/reference", o => o.WithTitle("Enrichment Portal API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        // Works offline: its script is served by the portal; no fonts from a CDN, no AI agent, MCP, telemetry or developer
+        // toolbar (outside services the portal cannot offer).
+        app.MapScalarApiReference("/api/reference", o =>
+        {
+            o.WithTitle("Enrichment Portal API").WithOpenApiRoutePattern("/openapi/{documentName}.json")
+                .DisableDefaultFonts().DisableAgent().DisableMcp().DisableTelemetry();
+            o.ShowDeveloperTools = DeveloperToolsVisibility.Never;
+            o.ProxyUrl = null;
+        });
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new HangfireAdminAuthorization()],
