@@ -77,7 +77,7 @@ public partial class Profiles
         {
             var v = await service.GetByIdAsync(id);
             if (v is null) continue;
-            var name = v.Attributes["person"]?["name"]?.ToString();
+            var name = Enrichment.Portal.Web.Components.Pages.Profiles.ProfileTitle.Name(v.Attributes);
             var first = v.Identities.FirstOrDefault();
             samples.Add(new Sample(id, name ?? (first is null ? id : $"{first.Namespace}: {first.Id}")));
         }
