@@ -75,7 +75,7 @@ internal sealed class LockedDownDatabase : IDisposable
             var message = root.TryGetProperty("error_message", out var m) ? m.GetString() : null;
             if (type == "not implemented")
                 throw new QueryRejectedException("Only a single read-only SELECT (or WITH ... SELECT) statement is allowed.");
-            throw new QueryRejectedException($"Syntax error: {message ?? "the statement could not be parsed"}");
+            throw new QueryRejectedException(message is null ? "Syntax error: the statement could not be parsed." : SqlErrorWording.Humanize(message, sql));
         }
         var count = root.TryGetProperty("statements", out var statements) ? statements.GetArrayLength() : 0;
         if (count == 0) throw new QueryRejectedException("The query is empty.");

@@ -138,7 +138,7 @@ public sealed class QueryService(QueryServiceOptions? options = null)
                 }
                 catch (DuckDBException ex) when (!token.IsCancellationRequested)
                 {
-                    throw new QueryRejectedException(CleanMessage(ex.Message), ex);
+                    throw new QueryRejectedException(CleanMessage(SqlErrorWording.Humanize(ex.Message, sql)), ex);
                 }
             }, CancellationToken.None).ConfigureAwait(false);
         }

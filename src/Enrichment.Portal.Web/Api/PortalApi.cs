@@ -9,6 +9,7 @@ public static class PortalApi
     {
         var v1 = app.MapGroup("/api/v1").RequireAuthorization(Policies.Read).DisableAntiforgery();
         v1.MapIdentityNamespacesApi();
+        v1.MapSchemaInferenceApi();
         v1.MapSchemasApi();
         v1.MapDatasetsApi();
         v1.MapIngestionApi();

@@ -38,7 +38,7 @@ public sealed class SandboxOverviewService(CatalogDb db, Enrichment.Portal.Core.
             await IngestStepAsync(catalog.Dataset.State == GuidedStepState.Done, ct),
             new(4, "Enable for profile and watch profiles stitch", "Records that share an identity become one customer profile.",
                 profiles.Profiles > 0 ? GuidedStepState.Done : catalog.Dataset.State == GuidedStepState.Done ? GuidedStepState.Next : GuidedStepState.Blocked,
-                profiles.Profiles > 0 ? "/profiles" : "/wizard?step=4", profiles.Profiles > 0 ? $"{Format.Count(profiles.Profiles)} profile(s)" : null),
+                profiles.Profiles > 0 ? "/profiles" : "/wizard?step=4", profiles.Profiles > 0 ? Plural(profiles.Profiles, "profile") : null),
         };
         var train = await TrainStepAsync(ct);
         steps.Add(train);
@@ -56,7 +56,7 @@ public sealed class SandboxOverviewService(CatalogDb db, Enrichment.Portal.Core.
             new("Profile events", Format.Count(profiles.Events)),
         };
         var notices = new List<SandboxNotice>();
-        if (failed > 0) notices.Add(new(Severity.Warning, $"{Format.Count(failed)} job(s) failed: see Jobs for the reasons."));
+        if (failed > 0) notices.Add(new(Severity.Warning, $"{Plural(failed, "job")} failed: see Jobs for the reasons."));
         return new SandboxOverview(steps, facts, notices) { Guardrails = await guardrails.AttentionAsync(ct) };
     }
 
@@ -81,7 +81,7 @@ public sealed class SandboxOverviewService(CatalogDb db, Enrichment.Portal.Core.
         var datasets = await db.Set<Enrichment.Portal.Core.Datasets.Dataset>().CountAsync(d => d.DeletedAt == null, ct);
         var state = trained > 0 ? GuidedStepState.Done : datasets > 0 ? GuidedStepState.Next : GuidedStepState.Blocked;
         return new GuidedStep(5, "Train a model", "Churn, propensity, lifetime value, affinity, engagement or segments, measured on held-out customers.",
-            state, trained > 0 ? "/models" : "/wizard?step=5", models == 0 ? null : $"{Format.Count(models)} model(s), {Format.Count(trained)} trained");
+            state, trained > 0 ? "/models" : "/wizard?step=5", models == 0 ? null : $"{Plural(models, "model")}, {Format.Count(trained)} trained");
     }
 
     /// <summary>
@@ -95,30 +95,35 @@ public sealed class SandboxOverviewService(CatalogDb db, Enrichment.Portal.Core.
         var rows = succeeded == 0 ? 0 : await runs.SumAsync(r => r.RowsScored, ct);
         var score = new GuidedStep(6, "Score it", "Apply the model to every profile in a background run; the results go through the same ingestion as any batch.",
             succeeded > 0 ? GuidedStepState.Done : trained ? GuidedStepState.Next : GuidedStepState.Blocked,
-            succeeded > 0 ? "/models" : "/wizard?step=6", succeeded == 0 ? null : $"{Format.Count(rows)} rows scored in {Format.Count(succeeded)} run(s)");
+            succeeded > 0 ? "/models" : "/wizard?step=6", succeeded == 0 ? null : $"{Format.Count(rows)} rows scored in {Plural(succeeded, "run")}");
         var withInsights = await new Enrichment.Portal.Core.Insights.InsightQueries(db).CountProfilesWithInsightsAsync(ct);
         var insights = new GuidedStep(7, "See insights on profiles", "Scores land on each profile, where audiences and exports use them.",
             withInsights > 0 ? GuidedStepState.Done : succeeded > 0 ? GuidedStepState.Next : GuidedStepState.Blocked,
             withInsights > 0 ? "/wizard?step=7" : succeeded > 0 ? "/wizard?step=7" : null,
-            withInsights == 0 ? null : $"{Format.Count(withInsights)} profile(s) with insights");
+            withInsights == 0 ? null : $"{Plural(withInsights, "profile")} with insights");
         return (score, insights);
     }
 
     /// <summary>Steps 1 and 2 from the catalog: done when a profile schema has a primary identity / when a dataset exists.</summary>
     private async Task<(GuidedStep Schema, GuidedStep Dataset)> CatalogStepsAsync(CancellationToken ct)
     {
-        var schemas = await db.Set<Enrichment.Portal.Core.Schemas.Schema>().CountAsync(ct);
-        var profileEnabled = await db.Set<Enrichment.Portal.Core.Schemas.Schema>().CountAsync(s => s.ProfileEnabled, ct);
+        // Schemas of the portal's own (system) datasets, e.g. the insights store, are not the user's: not counted.
+        var systemSchemas = db.Set<Enrichment.Portal.Core.Datasets.Dataset>().Where(d => d.System).Select(d => d.SchemaId);
+        var userSchemas = db.Set<Enrichment.Portal.Core.Schemas.Schema>().Where(s => !systemSchemas.Contains(s.Id));
+        var schemas = await userSchemas.CountAsync(ct);
+        var profileEnabled = await userSchemas.CountAsync(s => s.ProfileEnabled, ct);
         var ready = await db.Set<Enrichment.Portal.Core.Schemas.Schema>().AnyAsync(s => s.Class == Enrichment.Portal.Core.Schemas.SchemaClass.Profile && s.PrimaryIdentityPath != null, ct);
         var datasets = await db.Set<Enrichment.Portal.Core.Datasets.Dataset>().CountAsync(d => d.DeletedAt == null && !d.System, ct);
         var profileDatasets = await db.Set<Enrichment.Portal.Core.Datasets.Dataset>().CountAsync(d => d.DeletedAt == null && !d.System && d.ProfileEnabled, ct);
         var schemaStep = new GuidedStep(1, "Create a schema with identities",
             "A schema says what your records look like. Its identity fields (email, CRM id, cookie) are how records of one person find each other.",
             ready ? GuidedStepState.Done : GuidedStepState.Next, ready ? "/schemas" : "/wizard?step=1",
-            schemas == 0 ? null : $"{Format.Count(schemas)} schema(s), {Format.Count(profileEnabled)} profile-enabled");
+            schemas == 0 ? null : $"{Plural(schemas, "schema")}, {Format.Count(profileEnabled)} profile-enabled");
         var datasetStep = new GuidedStep(2, "Create a dataset", "A dataset stores the records of one schema; batches of files land in it.",
             datasets > 0 ? GuidedStepState.Done : ready ? GuidedStepState.Next : GuidedStepState.Blocked, datasets > 0 ? "/datasets" : "/wizard?step=2",
-            datasets == 0 ? null : $"{Format.Count(datasets)} dataset(s), {Format.Count(profileDatasets)} profile-enabled");
+            datasets == 0 ? null : $"{Plural(datasets, "dataset")}, {Format.Count(profileDatasets)} profile-enabled");
         return (schemaStep, datasetStep);
     }
+
+    private static string Plural(long n, string noun) => $"{Format.Count(n)} {noun}{(n == 1 ? "" : "s")}";
 }

@@ -29,6 +29,17 @@ public static class PortalHostingExtensions
         // (`dotnet run`); a published app has them in wwwroot and this is a no-op.
         builder.WebHost.UseStaticWebAssets();
         OwnerOnlyFiles.RestrictNewFiles();
+        // Quiet defaults, below every other source (appsettings, environment, command line override them): EF Core's
+        // SQL commands and ASP.NET Core's request lines at Warning, so the first-run credentials line is easy to find.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+            },
+        });
         if (string.Equals(config["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
             builder.Logging.ClearProviders().AddJsonConsole();
 
@@ -115,7 +126,15 @@ public static class PortalHostingExtensions
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthChecks("/health", new() { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapScalarApiReference("/api/reference", o => o.WithTitle("Enrichment Portal API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        // Works offline: its script is served by the portal; no fonts from a CDN, no AI agent, MCP, telemetry or developer
+        // toolbar (outside services the portal cannot offer).
+        app.MapScalarApiReference("/api/reference", o =>
+        {
+            o.WithTitle("Enrichment Portal API").WithOpenApiRoutePattern("/openapi/{documentName}.json")
+                .DisableDefaultFonts().DisableAgent().DisableMcp().DisableTelemetry();
+            o.ShowDeveloperTools = DeveloperToolsVisibility.Never;
+            o.ProxyUrl = null;
+        });
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new HangfireAdminAuthorization()],

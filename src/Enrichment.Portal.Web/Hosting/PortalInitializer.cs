@@ -98,7 +98,11 @@ public sealed class PortalInitializer(
             await File.WriteAllTextAsync(path, text, ct);
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             // Printed once, on purpose (API.md): the operator has no other way to learn them.
-            log.LogWarning("First start: generated admin password {Password} and admin API key {ApiKey}; also written to {Path}",
+            log.LogWarning("\n==================== FIRST-RUN CREDENTIALS ====================\n" +
+                           "  Sign in as user 'admin' with password: {Password}\n" +
+                           "  Admin API key (sandbox prod):          {ApiKey}\n" +
+                           "  Also written to {Path}\n" +
+                           "===============================================================",
                 generatedPassword, generatedKey, path);
         }
     }

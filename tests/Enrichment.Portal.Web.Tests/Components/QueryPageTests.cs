@@ -63,7 +63,8 @@ public sealed class QueryPageTests : CatalogComponentTest
         page.WaitForAssertion(() => Assert.Contains("Nantes", page.Find("[data-testid=query-results]").TextContent), TimeSpan.FromSeconds(20));
         var results = page.Find("[data-testid=query-results]").TextContent;
         Assert.Contains("Lyon", results);
-        Assert.Contains("522250", results);
+        Assert.Contains("522,250", results); // numbers for people: thousands separators, right-aligned
+        Assert.Contains("text-align:right", page.FindAll("[data-testid=query-results] td").First(td => td.TextContent.Trim() == "522,250").GetAttribute("style"));
         Assert.DoesNotContain("Lille", results);
         Assert.StartsWith("2 rows", page.Find("[data-testid=query-status]").TextContent.Trim());
         Assert.Empty(page.FindAll("[data-testid=query-error]"));

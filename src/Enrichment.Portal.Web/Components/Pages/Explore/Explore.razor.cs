@@ -30,9 +30,27 @@ public partial class Explore
 
     private ExploreSource? Selected => sources?.FirstOrDefault(s => s.DatasetId == datasetId);
 
-    private IEnumerable<ColumnReport> VisibleColumns => (report?.Columns ?? [])
+    /// <summary>
+    /// Cards in the order people read them: the target, then by signal to the target (AUC away from 0.5, |correlation|),
+    /// then columns with warnings, then by name. Columns without any value get no card (see <see cref="EmptyColumns"/>).
+    /// </summary>
+    private IEnumerable<ColumnReport> VisibleColumns => Order(Filtered.Where(c => c.NonNull > 0), report?.Target);
+
+    /// <summary>Columns with no value at all: one line instead of a card each.</summary>
+    private IReadOnlyList<ColumnReport> EmptyColumns => Filtered.Where(c => c.NonNull == 0).ToList();
+
+    private IEnumerable<ColumnReport> Filtered => (report?.Columns ?? [])
         .Where(c => !warningsOnly || c.Warnings.Count > 0)
         .Where(c => string.IsNullOrWhiteSpace(filter) || c.Name.Contains(filter.Trim(), StringComparison.OrdinalIgnoreCase));
+
+    internal static IEnumerable<ColumnReport> Order(IEnumerable<ColumnReport> columns, string? target) => columns
+        .OrderByDescending(c => c.Name == target)
+        .ThenByDescending(c => Strength(c))
+        .ThenByDescending(c => c.Warnings.Count > 0)
+        .ThenBy(c => c.Name, StringComparer.OrdinalIgnoreCase);
+
+    private static double Strength(ColumnReport c) => c.TargetSignal is not { } v || double.IsNaN(v) ? -1
+        : c.TargetSignalKind == "auc" ? Math.Abs(v - 0.5) * 2 : Math.Abs(v);
 
     protected override async Task OnInitializedAsync()
     {

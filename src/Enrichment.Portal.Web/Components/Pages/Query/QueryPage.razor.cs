@@ -100,6 +100,9 @@ public partial class QueryPage
         }
     }
 
+    private static bool NumericType(string type) =>
+        type.ToUpperInvariant() is var t && (t.Contains("INT") || t is "DOUBLE" or "FLOAT" or "REAL" || t.StartsWith("DECIMAL", StringComparison.Ordinal));
+
     private static string QuoteIfNeeded(string name) =>
         name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_') && name.Length > 0 && !char.IsAsciiDigit(name[0])
             ? name : "\"" + name.Replace("\"", "\"\"") + "\"";

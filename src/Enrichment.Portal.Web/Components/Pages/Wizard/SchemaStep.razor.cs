@@ -1,6 +1,7 @@
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Sandboxes;
 using Enrichment.Portal.Core.Schemas;
+using Enrichment.Portal.Web.Components.Ingestion;
 using Enrichment.Portal.Web.Auth;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -68,11 +69,28 @@ public partial class SchemaStep
 
     private void OnModeChanged(string value)
     {
+        if (value == "template" && inferredFrom is null) fields = CustomerProfileTemplate().ToList();
         mode = value;
         selectedId ??= existing.FirstOrDefault(s => s.PrimaryIdentityPath is not null)?.Id ?? existing.FirstOrDefault()?.Id;
     }
 
     private void OnCheck(SchemaCheck c) => check = c;
+
+    private string? inferredFrom;
+
+    /// <summary>The reviewed fields become the editable fields (checked like the template) and the schema is named after the file.</summary>
+    private void OnInferred(SchemaFromFile result)
+    {
+        inferredFrom = result.FileName;
+        fields = result.Reviewed.Fields.ToList();
+        check = null;
+        var baseName = result.FileName;
+        foreach (var ext in new[] { ".gz", ".csv", ".tsv", ".txt", ".jsonl", ".json", ".parquet" })
+            if (baseName.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) baseName = baseName[..^ext.Length];
+        name = string.IsNullOrWhiteSpace(baseName) ? name : char.ToUpperInvariant(baseName[0]) + baseName[1..];
+        if (existing.Any(s => s.Name == name)) name = $"{name} {existing.Count + 1}";
+        mode = "template";
+    }
 
     private async Task NextAsync()
     {
