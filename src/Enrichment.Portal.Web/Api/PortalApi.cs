@@ -22,5 +22,6 @@ public static class PortalApi
         v1.MapGuardrailsApi();
         v1.MapInsightsApi();
         v1.MapDataAccessApi();
+        Notebooks.NotebooksApi.MapNotebooksApi(v1);
     }
 }
