@@ -89,6 +89,8 @@ public static class LakeExport
         }
         using var c = DuckDbLake.Open(memoryLimit: "300MB");
         using var cmd = c.CreateCommand();
+        // Streaming results: DuckDB hands over chunks as it reads, instead of materializing the whole result first.
+        cmd.UseStreamingMode = true;
         cmd.CommandText = Select(files, columns, offset, limit);
         using var r = cmd.ExecuteReader();
         var names = Enumerable.Range(0, r.FieldCount).Select(r.GetName).ToArray();
