@@ -75,7 +75,7 @@ public sealed class DataAccessApiTests(PortalHost host)
         using var duck = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
         duck.Open();
         using var cmd = duck.CreateCommand();
-        cmd.CommandText = $"SELECT count(*), count(age), sum(CASE WHEN vip THEN 1 ELSE 0 END) FROM read_parquet('{path}')";
+        cmd.CommandText = $"SELECT count(*), count(age), CAST(sum(CASE WHEN vip THEN 1 ELSE 0 END) AS BIGINT) FROM read_parquet('{path}')";
         using var r = cmd.ExecuteReader();
         Assert.True(r.Read());
         Assert.Equal(rows, Convert.ToInt64(r.GetValue(0)));
