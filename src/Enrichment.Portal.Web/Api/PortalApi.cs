@@ -22,5 +22,7 @@ public static class PortalApi
         v1.MapProfilesApi();
         v1.MapGuardrailsApi();
         v1.MapInsightsApi();
+        v1.MapDataAccessApi();
+        Notebooks.NotebooksApi.MapNotebooksApi(v1);
     }
 }
