@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Lake;
 using Microsoft.Extensions.Options;
@@ -16,23 +17,23 @@ public static class DataAccessApi
     public static void MapDataAccessApi(this RouteGroupBuilder v1)
     {
         var datasets = v1.MapGroup("/datasets").WithTags("Data access");
-        datasets.MapGet("/{id}/files", (string id, LakeCatalog lake, CancellationToken ct) => Guard(async () =>
+        datasets.MapGet("/{id}/files", async (string id, LakeCatalog lake, CancellationToken ct) =>
         {
             var dataset = await lake.FindAsync(id, ct) ?? throw CatalogException.NotFound($"No dataset {id} in this sandbox.");
             return Results.Ok(new { items = Files(dataset), nextCursor = (string?)null });
-        })).WithName("ListDatasetFiles")
+        }).WithName("ListDatasetFiles")
           .WithSummary("The dataset's committed lake files { batchId, name, bytes } (for a snapshot dataset: its newest snapshot)");
 
-        datasets.MapGet("/{id}/data", (string id, string? format, string? columns, long? offset, long? limit, HttpContext http,
-            LakeCatalog lake, IOptions<PortalOptions> options, CancellationToken ct) => Guard(async () =>
+        datasets.MapGet("/{id}/data", async (string id, string? format, string? columns, long? offset, long? limit, HttpContext http,
+            LakeCatalog lake, IOptions<PortalOptions> options, CancellationToken ct) =>
         {
             var dataset = await lake.FindAsync(id, ct) ?? throw CatalogException.NotFound($"No dataset {id} in this sandbox.");
             return await DataAsync(dataset, format, columns, offset, limit, http, options.Value, ct);
-        })).WithName("ReadDatasetData")
+        }).WithName("ReadDatasetData")
           .WithSummary("Streams the dataset's rows: ?format=jsonl (default) | csv | parquet (also from the Accept header), ?columns=a,b, ?offset, ?limit; a snapshot dataset gives its newest snapshot");
 
         var snapshot = v1.MapGroup("/profiles/snapshot").WithTags("Data access");
-        snapshot.MapGet("/", (LakeCatalog lake, CancellationToken ct) => Guard(async () =>
+        snapshot.MapGet("/", async (LakeCatalog lake, CancellationToken ct) =>
         {
             var dataset = await NewestAsync(lake, ct);
             var files = Files(dataset);
@@ -41,10 +42,10 @@ public static class DataAccessApi
                 datasetId = dataset.Id, name = dataset.Name, batchId = files.Select(f => f.BatchId).FirstOrDefault(),
                 columns = LakeExport.Columns(LakeCatalog.DataFiles(dataset)), files,
             });
-        })).WithName("GetNewestSnapshot").WithSummary("The newest profile snapshot: { datasetId, name, batchId, columns, files }; 404 when none was exported yet");
-        snapshot.MapGet("/data", (string? format, string? columns, long? offset, long? limit, HttpContext http, LakeCatalog lake,
-            IOptions<PortalOptions> options, CancellationToken ct) => Guard(async () =>
-                await DataAsync(await NewestAsync(lake, ct), format, columns, offset, limit, http, options.Value, ct)))
+        }).WithName("GetNewestSnapshot").WithSummary("The newest profile snapshot: { datasetId, name, batchId, columns, files }; 404 when none was exported yet");
+        snapshot.MapGet("/data", async (string? format, string? columns, long? offset, long? limit, HttpContext http, LakeCatalog lake,
+            IOptions<PortalOptions> options, CancellationToken ct) =>
+                await DataAsync(await NewestAsync(lake, ct), format, columns, offset, limit, http, options.Value, ct))
           .WithName("ReadNewestSnapshot").WithSummary("Streams the newest profile snapshot's rows (same parameters as /datasets/{id}/data)");
     }
 

@@ -19,8 +19,8 @@ public static class NotebooksApi
 
     public static void MapNotebooksApi(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/datasets/{id}/notebook", (string id, string? label, string? positive, string? insight, HttpRequest request,
-            LakeCatalog lake, CancellationToken ct) => Guard(async () =>
+        v1.MapGet("/datasets/{id}/notebook", async (string id, string? label, string? positive, string? insight, HttpRequest request,
+            LakeCatalog lake, CancellationToken ct) =>
         {
             var dataset = await lake.FindAsync(id, ct) ?? throw CatalogException.NotFound($"No dataset {id} in this sandbox.");
             if (LakeCatalog.IsSnapshot(dataset)) return await SnapshotAsync(label, positive, insight, request, lake, ct);
@@ -43,14 +43,14 @@ public static class NotebooksApi
                 Insight = InsightName(insight, (labelField ?? dataset.Name) + " notebook"),
             };
             return Download(NotebookTemplates.DatasetTemplate, ctx, dataset.Name);
-        })).WithTags("Notebooks").WithName("DatasetNotebook")
+        }).WithTags("Notebooks").WithName("DatasetNotebook")
           .WithSummary("A Jupyter notebook (.ipynb) for the dataset: load, explore, train scikit-learn with a held-out split, score, push insights.<insight> (?label, ?positive, ?insight). The API key is read from EP_API_KEY, never written");
 
         v1.MapGet("/profiles/snapshot/notebook", (string? label, string? positive, string? insight, HttpRequest request, LakeCatalog lake, CancellationToken ct) =>
-            Guard(() => SnapshotAsync(label, positive, insight, request, lake, ct)))
+            SnapshotAsync(label, positive, insight, request, lake, ct))
           .WithTags("Notebooks").WithName("SnapshotNotebook").WithSummary("The notebook for the newest profile snapshot (same parameters)");
 
-        v1.MapGet("/training-runs/{runId}/notebook", (string runId, string? insight, HttpRequest request, CatalogDb db, LakeCatalog lake, CancellationToken ct) => Guard(async () =>
+        v1.MapGet("/training-runs/{runId}/notebook", async (string runId, string? insight, HttpRequest request, CatalogDb db, LakeCatalog lake, CancellationToken ct) =>
         {
             var run = await db.Set<TrainingRun>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct)
                 ?? throw CatalogException.NotFound($"No training run {runId} in this sandbox.");
@@ -99,7 +99,7 @@ public static class NotebooksApi
                 Metrics = ModelJson.Numbers(run.MetricsJson),
             };
             return Download(NotebookTemplates.TrainingRunTemplate, ctx, model.Name + "-" + run.Id);
-        })).WithTags("Notebooks").WithName("TrainingRunNotebook")
+        }).WithTags("Notebooks").WithName("TrainingRunNotebook")
           .WithSummary("A Jupyter notebook that starts from a model's training run (its features, label and metrics filled in); 422 for recipes without a label");
 
         v1.MapGet("/clients/python", () => Results.File(NotebookTemplates.ClientZip(), "application/zip", $"enrichment_portal-{NotebookTemplates.ClientVersion}.zip"))
