@@ -48,6 +48,8 @@ public static class RuleParser
     public static RuleNode Parse(JsonNode? rule)
     {
         var count = 0;
+        // Re-read from text: values built in code (JsonValue.Create(int)) then read like values parsed from a request.
+        if (rule is not null) rule = JsonNode.Parse(rule.ToJsonString());
         return Node(rule, "rule", 0, ref count);
     }
 
