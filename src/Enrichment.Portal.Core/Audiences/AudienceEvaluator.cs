@@ -41,12 +41,16 @@ public sealed record EvaluationResult(long Size, long Entered, long Exited, Time
 public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimeProvider clock)
 {
     public const int RangeSize = 50_000;
+
+    /// <summary>Tests: the catalog to check rules against instead of the sandbox's.</summary>
+    internal RuleCatalog? FixedCatalog { get; init; }
     private string Sandbox => db.Sandbox.Require();
     private bool IsSqlite => db.Database.ProviderName?.Contains("Sqlite", StringComparison.OrdinalIgnoreCase) == true;
 
     /// <summary>What rules of this sandbox may name (schemas of profile-enabled datasets, insight models, namespaces, audiences).</summary>
     public async Task<RuleCatalog> CatalogAsync(CancellationToken ct)
     {
+        if (FixedCatalog is not null) return FixedCatalog;
         var catalog = new RuleCatalog();
         foreach (var d in await new LakeCatalog(db, Microsoft.Extensions.Options.Options.Create(new PortalOptions())).ListAsync(ct))
             if (d.ProfileEnabled && !LakeCatalog.IsSnapshot(d)) catalog.AddSchema(d.Schema);

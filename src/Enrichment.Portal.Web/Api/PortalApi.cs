@@ -21,5 +21,6 @@ public static class PortalApi
         v1.MapProfilesApi();
         v1.MapGuardrailsApi();
         v1.MapInsightsApi();
+        v1.MapAudiencesApi();
     }
 }
