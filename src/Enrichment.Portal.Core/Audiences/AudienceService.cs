@@ -205,6 +205,8 @@ public static class AudienceServiceCollectionExtensions
         services.AddScoped<AudienceService>();
         services.AddScoped<IAudienceStage, AudienceStage>();
         services.AddPortalJob<AudienceEvaluationJob>(AudienceEvaluationJob.Kind, Auth.Policies.Marketer);
+        services.AddScoped<DestinationService>();
+        services.AddPortalJob<DestinationRunJob>(DestinationRunJob.Kind, Auth.Policies.Marketer);
         return services;
     }
 }

@@ -120,5 +120,37 @@ public static class AudiencesApi
         })).WithName("SegmentChanges").WithSummary("Membership changes (entered / exited), newest first");
     }
 
+    public sealed record DestinationBody(string? Name, string? Type, string? Target, string? Format, string? Mode,
+        List<string>? SegmentIds, List<string>? Attributes, List<string>? Identities, string? Cron);
+
+    public static void MapDestinationsApi(this RouteGroupBuilder v1)
+    {
+        var g = v1.MapGroup("/destinations").WithTags("Audiences");
+        g.MapGet("/", async (DestinationService service, CancellationToken ct) => Results.Ok(new { items = await service.ListAsync(ct), nextCursor = (string?)null }))
+            .WithName("ListDestinations").WithSummary("Destinations of the sandbox");
+        g.MapPost("/", (HttpRequest request, ClaimsPrincipal user, DestinationService service, CancellationToken ct) => Guard(async () =>
+        {
+            var (body, problem) = await ReadObjectAsync(request, ct);
+            if (problem is not null) return problem;
+            DestinationBody? b;
+            try { b = body.Deserialize<DestinationBody>(new JsonSerializerOptions(JsonSerializerDefaults.Web)); }
+            catch (JsonException e) { return ApiProblems.Validation("request", "The destination is not of the expected shape: " + e.Message.Split(" Path:")[0]); }
+            var d = await service.CreateAsync(new DestinationRequest(b!.Name, b.Type, b.Target, b.Format, b.Mode, b.SegmentIds, b.Attributes, b.Identities, b.Cron), user.Actor(), ct);
+            return Results.Created($"/api/v1/destinations/{d.Id}", d);
+        })).RequireAuthorization(Policies.Marketer).WithName("CreateDestination")
+          .WithSummary("Create a destination { name, type: file, target (export folder name), format: csv|parquet, mode: full|changes, segmentIds, attributes, identities }");
+        g.MapGet("/{id}", (string id, DestinationService service, CancellationToken ct) => Guard(async () =>
+        {
+            var d = await service.FindAsync(id, ct);
+            if (d is null) return ApiProblems.NotFound($"No destination {id} in this sandbox.");
+            return Results.Ok(new { destination = d, runs = await service.RunsAsync(id, 50, ct) });
+        })).WithName("GetDestination").WithSummary("A destination with its runs (counts, bytes, duration, errors), newest first");
+        g.MapPost("/{id}/run", (string id, ClaimsPrincipal user, DestinationService service, CancellationToken ct) => Guard(async () =>
+        {
+            var run = await service.RunAsync(id, user.Actor(), ct);
+            return Results.Accepted($"/api/v1/jobs/{run.Id}", new { jobId = run.Id });
+        })).RequireAuthorization(Policies.Marketer).WithName("RunDestination").WithSummary("Run a destination now -> 202 { jobId }");
+    }
+
     internal static string Kind(ValueKind k) => JsonNamingPolicy.CamelCase.ConvertName(k.ToString());
 }

@@ -22,5 +22,6 @@ public static class PortalApi
         v1.MapGuardrailsApi();
         v1.MapInsightsApi();
         v1.MapAudiencesApi();
+        v1.MapDestinationsApi();
     }
 }

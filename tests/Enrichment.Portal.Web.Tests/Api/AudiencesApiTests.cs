@@ -179,6 +179,87 @@ public sealed class AudiencesApiTests(PortalHost host)
         Assert.Equal(3, audiences["current"]!.GetValue<long>());
     }
 
+    private static async Task<JsonNode> RunDestinationAsync(HttpClient api, string destinationId)
+    {
+        var (status, job) = await PostAsync(api, $"/api/v1/destinations/{destinationId}/run", new { });
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var done = await PortalHost.PollAsync(api, $"/api/v1/jobs/{job["jobId"]!.GetValue<string>()}", j => j["status"]!.GetValue<string>() is "succeeded" or "failed" or "cancelled", Wait);
+        Assert.True(done["status"]!.GetValue<string>() == "succeeded", done.ToJsonString());
+        var d = await PortalHost.JsonAsync(await api.GetAsync($"/api/v1/destinations/{destinationId}"));
+        return d["runs"]!.AsArray().First()!;
+    }
+
+    private static object? Duck(string sql)
+    {
+        using var c = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+
+    [Fact]
+    public async Task File_destinations_write_parquet_read_back_by_duckdb_and_csv_changes_once_each()
+    {
+        var sandbox = "audfile-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = host.Api(await host.KeyAsync("admin", sandbox));
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var people = await PeopleAsync(api, tag, 30);
+        var (_, created) = await PostAsync(api, "/api/v1/segments", new { name = Unique("Gold"), rule = new { attribute = "person.tier", op = "eq", value = "gold" } });
+        var id = created.Id();
+        Assert.Equal(15, (await EvaluatedAsync(api, id))["size"]!.GetValue<long>());
+
+        // Bad destinations: 422 naming the field.
+        var (bs, bad) = await PostAsync(api, "/api/v1/destinations", new { name = "x", type = "file", target = "../etc", segmentIds = new[] { id }, attributes = new[] { "nope" } });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, bs);
+        Assert.NotNull(bad["errors"]!["target"]);
+        Assert.NotNull(bad["errors"]!["attributes[0]"]);
+
+        var (ps, parquet) = await PostAsync(api, "/api/v1/destinations", new
+        {
+            name = Unique("Gold parquet"), type = "file", target = "gold-" + tag, format = "parquet", mode = "full",
+            segmentIds = new[] { id }, attributes = new[] { "age", "person.tier" }, identities = new[] { "Email", "CRMID" },
+        });
+        Assert.True(ps == HttpStatusCode.Created, parquet.ToJsonString());
+        var run = await RunDestinationAsync(api, parquet.Id());
+        Assert.Equal(15, run["members"]!.GetValue<long>());
+        Assert.True(run["bytes"]!.GetValue<long>() > 0);
+        var file = run["file"]!.GetValue<string>();
+        Assert.EndsWith(".parquet", file);
+        var lit = "'" + file.Replace("'", "''") + "'";
+        Assert.Equal(15L, Convert.ToInt64(Duck($"SELECT COUNT(*) FROM read_parquet({lit})")));
+        Assert.Equal(15L, Convert.ToInt64(Duck($"SELECT COUNT(*) FROM read_parquet({lit}) WHERE \"person.tier\" = 'gold' AND \"identity.CRMID\" LIKE 'C-{tag}-%'")));
+        // Every third person has no email: 5 of the 15 gold (even) people are multiples of 6.
+        Assert.Equal(5L, Convert.ToInt64(Duck($"SELECT COUNT(*) FROM read_parquet({lit}) WHERE \"identity.Email\" IS NULL")));
+        Assert.Equal("32", Duck($"SELECT age FROM read_parquet({lit}) WHERE \"identity.CRMID\" = 'C-{tag}-12'")?.ToString());
+
+        // Changes mode (CSV): the first run sends every entry, a later one only what changed since, an idle one nothing.
+        var (cs, changes) = await PostAsync(api, "/api/v1/destinations", new
+        {
+            name = Unique("Gold changes"), type = "file", target = "gold-changes-" + tag, format = "csv", mode = "changes", segmentIds = new[] { id }, identities = new[] { "CRMID" },
+        });
+        Assert.True(cs == HttpStatusCode.Created, changes.ToJsonString());
+        var first = await RunDestinationAsync(api, changes.Id());
+        Assert.Equal(15, first["entered"]!.GetValue<long>());
+        Assert.Equal(0, first["exited"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsJsonAsync($"/api/v1/collection/{people}", new object[]
+        {
+            new { id = $"C-{tag}-2", email = $"p2.{tag}@example.com", age = 22, vip = false, person = new { tier = "silver" } },
+            new { id = $"C-{tag}-3", age = 23, vip = false, person = new { tier = "gold" } },
+        })).StatusCode);
+        await PortalHost.PollAsync(api, $"/api/v1/segments/{id}", s => s["history"]!.AsArray().Count >= 2, Wait);
+        var second = await RunDestinationAsync(api, changes.Id());
+        Assert.Equal(1, second["entered"]!.GetValue<long>());
+        Assert.Equal(1, second["exited"]!.GetValue<long>());
+        var lines = await File.ReadAllLinesAsync(second["file"]!.GetValue<string>());
+        Assert.Equal("segmentId,segmentName,profileId,change,at,identity.CRMID", lines[0]);
+        Assert.Equal(3, lines.Length);
+        Assert.Contains(lines, l => l.Contains(",exited,", StringComparison.Ordinal) && l.EndsWith($",C-{tag}-2", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains(",entered,", StringComparison.Ordinal) && l.EndsWith($",C-{tag}-3", StringComparison.Ordinal));
+        var third = await RunDestinationAsync(api, changes.Id());
+        Assert.Equal(0, third["members"]!.GetValue<long>());
+    }
+
     internal static async Task ImportScoresAsync(HttpClient api, string model, string csv)
     {
         using var form = new MultipartFormDataContent();
