@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.Audiences;
 using Enrichment.Portal.Core.Auth;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
@@ -48,6 +49,9 @@ public static class PortalCoreServiceCollectionExtensions
         services.AddModels();
         services.AddScoring();
         services.AddInsights();
+
+        // Acting on the profiles: audiences and their destinations.
+        services.AddAudiences();
         services.AddGuardrails();
         return services;
     }

@@ -108,7 +108,8 @@ public sealed class GuardrailService(CatalogDb db, GuardrailUsage usage, Guardra
         list.Add(Item(GuardrailCatalog.FieldsPerSchema, o.FieldsPerSchema, schema?.FieldCount ?? 0, schema is null ? null : $"schema '{schema.Name}'",
             schema is null ? null : "/schemas/" + schema.Id));
 
-        list.Add(Item(GuardrailCatalog.Audiences, o.AudiencesPerSandbox, 0, note: "Audiences are not built yet: usage is 0 until they exist."));
+        var audiences = await db.Set<Audiences.Audience>().AsNoTracking().CountAsync(ct);
+        list.Add(Item(GuardrailCatalog.Audiences, o.AudiencesPerSandbox, audiences, href: "/audiences"));
 
         var file = await db.Set<Batch>().AsNoTracking().Where(b => b.Source == BatchSource.Upload).OrderByDescending(b => b.FileBytes)
             .Select(b => new { b.Id, b.FileName, b.FileBytes }).FirstOrDefaultAsync(ct);

@@ -35,6 +35,8 @@ public static class BatchStages
     public const string Lake = "lake";
     public const string Identity = "identity";
     public const string Profile = "profile";
+    /// <summary>Incremental audience evaluation of the batch's profiles (Audiences/AudienceStage).</summary>
+    public const string Audiences = "audiences";
 
     /// <summary>Display order: the order of <see cref="IngestionPipeline.StageNames"/>; other names after them.</summary>
     public static int Order(string name)

@@ -29,7 +29,7 @@ public sealed class IngestionPipeline(
     /// The audiences stage (issue #15) adds its name after <see cref="BatchStages.Profile"/> when it records one.
     /// </summary>
     public static readonly IReadOnlyList<string> StageNames =
-        [BatchStages.Upload, BatchStages.Validate, BatchStages.Lake, BatchStages.Identity, BatchStages.Profile];
+        [BatchStages.Upload, BatchStages.Validate, BatchStages.Lake, BatchStages.Identity, BatchStages.Profile, BatchStages.Audiences];
 
     /// <summary>The stages after the lake, in order (each slot's stages in registration order; most slots have one).</summary>
     private IEnumerable<IBatchStage> AfterLake() =>

@@ -98,6 +98,7 @@ internal sealed class ProfileFragmentConfiguration : IEntityTypeConfiguration<Pr
         b.Property(x => x.DatasetId).HasMaxLength(32);
         b.Property(x => x.ProfileId).HasMaxLength(32);
         b.HasIndex(x => new { x.SandboxId, x.ProfileId, x.DatasetId }); // profile -> fragments, and one dataset's fragments of a profile (the profile stage's patch) without reading the others
+        b.HasIndex(x => new { x.SandboxId, x.BatchId }); // the profiles a batch touched (the audiences stage)
         ProfileModel.SnakeCase(b);
     }
 }

@@ -24,5 +24,7 @@ public static class PortalApi
         v1.MapInsightsApi();
         v1.MapDataAccessApi();
         Notebooks.NotebooksApi.MapNotebooksApi(v1);
+        v1.MapAudiencesApi();
+        v1.MapDestinationsApi();
     }
 }

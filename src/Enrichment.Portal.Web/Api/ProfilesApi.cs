@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using Enrichment.Portal.Core.Audiences;
 using Enrichment.Portal.Core.Auth;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Jobs;
@@ -14,7 +15,8 @@ public sealed record ProfileDto(string ProfileId, IReadOnlyList<ProfileIdentityV
     System.Text.Json.Nodes.JsonObject Insights, IReadOnlyList<object> Segments, IReadOnlyDictionary<string, string> Provenance,
     DateTimeOffset UpdatedAt, string? MergePolicyId)
 {
-    public static ProfileDto From(ProfileView v) => new(v.ProfileId, v.Identities, v.Attributes, v.Insights, [], v.Provenance, v.UpdatedAt, v.MergePolicyId);
+    public static ProfileDto From(ProfileView v, IReadOnlyList<ProfileSegment>? segments = null) =>
+        new(v.ProfileId, v.Identities, v.Attributes, v.Insights, [.. segments ?? []], v.Provenance, v.UpdatedAt, v.MergePolicyId);
 }
 
 public sealed record MergePolicyDto(string Id, string Name, string Method, IReadOnlyList<string> DatasetOrder, bool IsDefault, DateTimeOffset CreatedAt)
@@ -29,7 +31,7 @@ public static class ProfilesApi
     {
         var profiles = v1.MapGroup("/profiles").WithTags("Profiles");
 
-        profiles.MapGet("/", async Task<IResult> (string? @namespace, string? id, string? mergePolicyId, ProfileService service, MergePolicyService policies, CatalogDb db, CancellationToken ct) =>
+        profiles.MapGet("/", async Task<IResult> (string? @namespace, string? id, string? mergePolicyId, ProfileService service, MergePolicyService policies, AudienceService audiences, CatalogDb db, CancellationToken ct) =>
         {
             var errors = new Dictionary<string, string[]>();
             if (string.IsNullOrWhiteSpace(@namespace)) errors["namespace"] = ["namespace is required."];
@@ -38,7 +40,7 @@ public static class ProfilesApi
             if (!string.IsNullOrEmpty(mergePolicyId) && await policies.FindAsync(db.Sandbox.Require(), mergePolicyId, ct) is null)
                 return ApiProblems.NotFound($"No merge policy {mergePolicyId} in this sandbox.");
             var view = await service.GetAsync(@namespace!, id!, mergePolicyId, ct);
-            return view is null ? ApiProblems.NotFound($"No profile has the identity {@namespace}:{id}.") : TypedResults.Ok(ProfileDto.From(view));
+            return view is null ? ApiProblems.NotFound($"No profile has the identity {@namespace}:{id}.") : TypedResults.Ok(ProfileDto.From(view, await audiences.SegmentsOfAsync(view.ProfileId, ct)));
         }).WithName("GetProfileByIdentity").WithSummary("The unified profile of an identity (?namespace=&id=[&mergePolicyId=]); 404 when no profile has it");
 
         profiles.MapGet("/stats", async (ProfileService service, CancellationToken ct) => TypedResults.Ok(await service.StatsAsync(ct)))
@@ -48,12 +50,12 @@ public static class ProfilesApi
             TypedResults.Ok(new { items = await service.SampleAsync(Math.Clamp(limit ?? 10, 1, 100), ct) }))
             .WithName("SampleProfiles").WithSummary("Profile ids of a few recently updated profiles");
 
-        profiles.MapGet("/{profileId}", async Task<IResult> (string profileId, string? mergePolicyId, ProfileService service, MergePolicyService policies, CatalogDb db, CancellationToken ct) =>
+        profiles.MapGet("/{profileId}", async Task<IResult> (string profileId, string? mergePolicyId, ProfileService service, MergePolicyService policies, AudienceService audiences, CatalogDb db, CancellationToken ct) =>
         {
             if (!string.IsNullOrEmpty(mergePolicyId) && await policies.FindAsync(db.Sandbox.Require(), mergePolicyId, ct) is null)
                 return ApiProblems.NotFound($"No merge policy {mergePolicyId} in this sandbox.");
             var view = await service.GetByIdAsync(profileId, mergePolicyId, ct);
-            return view is null ? ApiProblems.NotFound($"No profile {profileId} in this sandbox.") : TypedResults.Ok(ProfileDto.From(view));
+            return view is null ? ApiProblems.NotFound($"No profile {profileId} in this sandbox.") : TypedResults.Ok(ProfileDto.From(view, await audiences.SegmentsOfAsync(view.ProfileId, ct)));
         }).WithName("GetProfile").WithSummary("A profile by id (a merged-away id resolves)");
 
         profiles.MapGet("/{profileId}/graph", async Task<IResult> (string profileId, ProfileService service, CancellationToken ct) =>

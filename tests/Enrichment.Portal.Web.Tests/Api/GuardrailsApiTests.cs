@@ -73,7 +73,7 @@ public sealed class GuardrailsApiTests(PortalHost host)
             Assert.StartsWith("https://experienceleague.adobe.com/docs/experience-platform/", item["source"]!["url"]!.GetValue<string>());
         }
         Assert.Equal(0, Current(byKey["audiences"]));
-        Assert.Contains("usage is 0", byKey["audiences"]["note"]!.GetValue<string>());
+        Assert.Null(byKey["audiences"]["note"]); // counts the real audiences (AudiencesApiTests checks a non-zero count)
 
         using var anonymous = host.Api(null);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/guardrails")).StatusCode);
@@ -353,8 +353,9 @@ public sealed class GuardrailsApiTests(PortalHost host)
         Assert.Equal(1, summary["batches"]!.GetValue<int>());
         Assert.Equal("nearest-rank", summary["method"]!.GetValue<string>());
         var stages = summary["stages"]!.AsObject();
-        Assert.Equal(["upload", "validate", "lake", "identity", "profile"], stages.Select(kv => kv.Key).ToArray());
-        Assert.All(stages, kv => Assert.NotNull(kv.Value!["p50Ms"]));
+        Assert.Equal(["upload", "validate", "lake", "identity", "profile", "audiences"], stages.Select(kv => kv.Key).ToArray());
+        // The audiences stage runs only in sandboxes with evaluated audiences (none here): no figures for it.
+        Assert.All(stages.Where(kv => kv.Key != "audiences"), kv => Assert.NotNull(kv.Value!["p50Ms"]));
         // One batch: p50 = p95 = its end to end, first stage start to last stage end.
         var timeline = batch["stages"]!.AsArray();
         var e2e = (timeline.Max(x => DateTimeOffset.Parse(x!["finishedAt"]!.GetValue<string>())) - timeline.Min(x => DateTimeOffset.Parse(x!["startedAt"]!.GetValue<string>()))).TotalMilliseconds;

@@ -19,7 +19,10 @@ public static class NavGroups
             new("ingestion", "Ingestion", "/ingestion", Icons.Material.Filled.CloudUpload),
             new("identity-namespaces", "Identity namespaces", "/identity-namespaces", Icons.Material.Filled.Fingerprint),
         ]),
-        new("Profiles", [new("profiles", "Profiles", "/profiles", Icons.Material.Filled.PersonSearch)]),
+        new("Profiles", [
+            new("profiles", "Profiles", "/profiles", Icons.Material.Filled.PersonSearch),
+            new("audiences", "Audiences", "/audiences", Icons.Material.Filled.Groups),
+        ]),
         new("Data science", [
             new("explore", "Explore", "/explore", Icons.Material.Filled.QueryStats, Policies.Scientist),
             new("query", "Query", "/query", Icons.Material.Filled.Terminal, Policies.Scientist),

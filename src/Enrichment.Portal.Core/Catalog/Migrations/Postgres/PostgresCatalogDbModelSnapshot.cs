@@ -22,6 +22,364 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Enrichment.Portal.Core.Audiences.Audience", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset?>("EvaluatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("evaluated_at");
+
+                    b.Property<string>("LastJobRunId")
+                        .HasColumnType("text")
+                        .HasColumnName("last_job_run_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("RuleJson")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("rule_json");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("audiences", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Audiences.AudienceChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("AudienceId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("audience_id");
+
+                    b.Property<bool>("Entered")
+                        .HasColumnType("boolean")
+                        .HasColumnName("entered");
+
+                    b.Property<string>("ProfileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("profile_id");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AudienceId", "Id");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("audience_changes", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Audiences.AudienceMember", b =>
+                {
+                    b.Property<string>("AudienceId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("audience_id");
+
+                    b.Property<string>("ProfileId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("profile_id");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<DateTimeOffset>("Since")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("since");
+
+                    b.HasKey("AudienceId", "ProfileId");
+
+                    b.HasIndex("SandboxId", "ProfileId");
+
+                    b.ToTable("audience_members", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Audiences.AudienceSizePoint", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("AudienceId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("audience_id");
+
+                    b.Property<long>("Entered")
+                        .HasColumnType("bigint")
+                        .HasColumnName("entered");
+
+                    b.Property<long>("Exited")
+                        .HasColumnType("bigint")
+                        .HasColumnName("exited");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("AudienceId", "At");
+
+                    b.ToTable("audience_sizes", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Audiences.Destination", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Attributes")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("attributes");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Cron")
+                        .HasColumnType("text")
+                        .HasColumnName("cron");
+
+                    b.Property<long>("Cursor")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cursor");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("format");
+
+                    b.Property<string>("Identities")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("identities");
+
+                    b.Property<string>("Mode")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("mode");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset?>("NextRunAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_run_at");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<string>("SegmentIds")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("segment_ids");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("target");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("destinations", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Audiences.DestinationRun", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes");
+
+                    b.Property<string>("DestinationId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("destination_id");
+
+                    b.Property<long>("Entered")
+                        .HasColumnType("bigint")
+                        .HasColumnName("entered");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<long>("Exited")
+                        .HasColumnType("bigint")
+                        .HasColumnName("exited");
+
+                    b.Property<string>("File")
+                        .HasColumnType("text")
+                        .HasColumnName("file");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<long>("FromChange")
+                        .HasColumnType("bigint")
+                        .HasColumnName("from_change");
+
+                    b.Property<string>("JobRunId")
+                        .HasColumnType("text")
+                        .HasColumnName("job_run_id");
+
+                    b.Property<long>("Members")
+                        .HasColumnType("bigint")
+                        .HasColumnName("members");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<long>("ToChange")
+                        .HasColumnType("bigint")
+                        .HasColumnName("to_change");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("DestinationId", "StartedAt");
+
+                    b.ToTable("destination_runs", (string)null);
+                });
+
             modelBuilder.Entity("Enrichment.Portal.Core.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -183,167 +541,6 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("memberships", (string)null);
-                });
-
-            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.Batch", b =>
-                {
-                    b.Property<string>("Id")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
-                    b.Property<int>("Attempts")
-                        .HasColumnType("integer");
-
-                    b.Property<long>("BytesRead")
-                        .HasColumnType("bigint");
-
-                    b.Property<DateTimeOffset?>("CommitStartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<DateTimeOffset?>("CompletedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("CreatedBy")
-                        .HasColumnType("text");
-
-                    b.Property<string>("DatasetId")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
-                    b.Property<string>("ErrorSummaryJson")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("FailureReason")
-                        .HasColumnType("text");
-
-                    b.Property<long>("FileBytes")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("FileName")
-                        .HasMaxLength(400)
-                        .HasColumnType("character varying(400)");
-
-                    b.Property<string>("FilesJson")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("Format")
-                        .HasColumnType("text");
-
-                    b.Property<string>("IdempotencyKey")
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
-
-                    b.Property<string>("JobRunId")
-                        .HasColumnType("text");
-
-                    b.Property<long>("LargestRecordBytes")
-                        .HasColumnType("bigint");
-
-                    b.Property<int>("MostArrayItems")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("OptionsJson")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("RawPath")
-                        .HasColumnType("text");
-
-                    b.Property<long>("RecordsFailed")
-                        .HasColumnType("bigint");
-
-                    b.Property<long>("RecordsRead")
-                        .HasColumnType("bigint");
-
-                    b.Property<long>("RecordsWithoutIdentity")
-                        .HasColumnType("bigint");
-
-                    b.Property<long>("RecordsWritten")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("SandboxId")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("Source")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<string>("WarningsJson")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("DatasetId", "CreatedAt");
-
-                    b.HasIndex("DatasetId", "IdempotencyKey")
-                        .IsUnique();
-
-                    b.HasIndex("SandboxId", "CreatedAt");
-
-                    b.HasIndex("Status", "CreatedAt");
-
-                    b.ToTable("batches", (string)null);
-                });
-
-            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.BatchStage", b =>
-                {
-                    b.Property<string>("Id")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
-                    b.Property<string>("BatchId")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
-                    b.Property<string>("Detail")
-                        .HasColumnType("text");
-
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)");
-
-                    b.Property<string>("SandboxId")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<DateTimeOffset>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("SandboxId");
-
-                    b.HasIndex("BatchId", "Name")
-                        .IsUnique();
-
-                    b.ToTable("batch_stages", (string)null);
                 });
 
             modelBuilder.Entity("Enrichment.Portal.Core.Datasets.Dataset", b =>
@@ -511,6 +708,167 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("identity_namespaces", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.Batch", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("BytesRead")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("CommitStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .HasColumnType("text");
+
+                    b.Property<string>("DatasetId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("ErrorSummaryJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("FailureReason")
+                        .HasColumnType("text");
+
+                    b.Property<long>("FileBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("FileName")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.Property<string>("FilesJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Format")
+                        .HasColumnType("text");
+
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("JobRunId")
+                        .HasColumnType("text");
+
+                    b.Property<long>("LargestRecordBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("MostArrayItems")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("OptionsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("RawPath")
+                        .HasColumnType("text");
+
+                    b.Property<long>("RecordsFailed")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RecordsRead")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RecordsWithoutIdentity")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RecordsWritten")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("WarningsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "CreatedAt");
+
+                    b.HasIndex("DatasetId", "IdempotencyKey")
+                        .IsUnique();
+
+                    b.HasIndex("SandboxId", "CreatedAt");
+
+                    b.HasIndex("Status", "CreatedAt");
+
+                    b.ToTable("batches", (string)null);
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.BatchStage", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Detail")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("BatchId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("batch_stages", (string)null);
                 });
 
             modelBuilder.Entity("Enrichment.Portal.Core.Jobs.JobRun", b =>
@@ -1111,6 +1469,8 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
 
                     b.HasKey("SandboxId", "DatasetId", "RecordKey");
 
+                    b.HasIndex("SandboxId", "BatchId");
+
                     b.HasIndex("SandboxId", "ProfileId", "DatasetId");
 
                     b.ToTable("profile_fragments", (string)null);
@@ -1464,21 +1824,21 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.Navigation("User");
                 });
 
-            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.BatchStage", b =>
-                {
-                    b.HasOne("Enrichment.Portal.Core.Ingestion.Batch", null)
-                        .WithMany()
-                        .HasForeignKey("BatchId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Enrichment.Portal.Core.Datasets.Dataset", b =>
                 {
                     b.HasOne("Enrichment.Portal.Core.Schemas.Schema", null)
                         .WithMany()
                         .HasForeignKey("SchemaId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Enrichment.Portal.Core.Ingestion.BatchStage", b =>
+                {
+                    b.HasOne("Enrichment.Portal.Core.Ingestion.Batch", null)
+                        .WithMany()
+                        .HasForeignKey("BatchId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

@@ -52,6 +52,7 @@ public partial class Profiles
     private ProfileStats? stats;
     private List<Sample> samples = [];
     private ProfileView? profile;
+    private IReadOnlyList<Enrichment.Portal.Core.Audiences.ProfileSegment> segments = [];
     private ProfileGraph? graph;
     private IReadOnlyDictionary<string, InsightModelLink> insightLinks = new Dictionary<string, InsightModelLink>();
     private IReadOnlyDictionary<string, string> datasetNames = new Dictionary<string, string>();
@@ -121,8 +122,11 @@ public partial class Profiles
         if (profile is null) { notFound = $"No profile {profileId}."; return; }
         notFound = null;
         await using (var scope = Scopes.CreateSandboxScope(SandboxScope.SandboxId))
+        {
             insightLinks = await scope.ServiceProvider.GetRequiredService<InsightQueries>()
                 .ModelLinksAsync(InsightEntry.From(profile.Insights).Select(e => e.ModelVersion));
+            segments = await scope.ServiceProvider.GetRequiredService<Enrichment.Portal.Core.Audiences.AudienceService>().SegmentsOfAsync(profile.ProfileId);
+        }
         graph = await service.GetGraphAsync(profile.ProfileId);
         allEvents = (await service.GetEventsAsync(profile.ProfileId, null, 1000)).ToList();
         eventCount = await service.CountEventsAsync(profile.ProfileId);

@@ -1,0 +1,282 @@
+using Enrichment.Portal.Core.ProfileStore;
+using System.Data.Common;
+using System.Text.Json;
+using Enrichment.Portal.Core.Catalog;
+using Enrichment.Portal.Core.Identity;
+using Enrichment.Portal.Core.Insights;
+using Enrichment.Portal.Core.Lake;
+using Enrichment.Portal.Core.Models;
+using Enrichment.Portal.Core.Profiles;
+using Microsoft.EntityFrameworkCore;
+
+namespace Enrichment.Portal.Core.Audiences;
+
+/// <summary>One evaluation lock per sandbox: full and incremental evaluations (and the change ids they write) never interleave.</summary>
+public sealed class AudienceLocks
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
+
+    public async Task<IDisposable> AcquireAsync(string sandboxId, CancellationToken ct)
+    {
+        var s = locks.GetOrAdd(sandboxId, _ => new SemaphoreSlim(1, 1));
+        await s.WaitAsync(ct);
+        return new Release(s);
+    }
+
+    private sealed class Release(SemaphoreSlim s) : IDisposable
+    {
+        private int done;
+        public void Dispose() { if (Interlocked.Exchange(ref done, 1) == 0) s.Release(); }
+    }
+}
+
+/// <summary>What an evaluation changed.</summary>
+public sealed record EvaluationResult(long Size, long Entered, long Exited, TimeSpan Elapsed);
+
+/// <summary>
+/// Evaluates audience rules in the profile store with set-based SQL (<see cref="RuleSql"/>): a full evaluation walks the
+/// sandbox's profiles in id ranges (one transaction each: progress and cancellation between ranges); an incremental one
+/// covers given profile ids. Each range writes the entered / exited <see cref="AudienceChange"/>s first, then applies them
+/// to <see cref="AudienceMember"/>; works in the current sandbox.
+/// </summary>
+public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimeProvider clock)
+{
+    public const int RangeSize = 50_000;
+
+    /// <summary>Tests: the catalog to check rules against instead of the sandbox's.</summary>
+    internal RuleCatalog? FixedCatalog { get; init; }
+    private string Sandbox => db.Sandbox.Require();
+    private bool IsSqlite => db.Database.ProviderName?.Contains("Sqlite", StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>What rules of this sandbox may name (schemas of profile-enabled datasets, insight models, namespaces, audiences).</summary>
+    public async Task<RuleCatalog> CatalogAsync(CancellationToken ct)
+    {
+        if (FixedCatalog is not null) return FixedCatalog;
+        var catalog = new RuleCatalog();
+        foreach (var d in await new LakeCatalog(db, Microsoft.Extensions.Options.Options.Create(new PortalOptions())).ListAsync(ct))
+            if (d.ProfileEnabled && !LakeCatalog.IsSnapshot(d)) catalog.AddSchema(d.Schema);
+        foreach (var m in await db.Set<Model>().AsNoTracking().Select(m => m.Name).ToListAsync(ct)) catalog.InsightModels.Add(m);
+        foreach (var d in await db.Set<Datasets.Dataset>().AsNoTracking().Where(d => d.DeletedAt == null && d.Name.StartsWith(InsightImportService.DatasetPrefix)).Select(d => d.Name).ToListAsync(ct))
+            catalog.InsightModels.Add(d[InsightImportService.DatasetPrefix.Length..]);
+        foreach (var n in BuiltInNamespaces.All) catalog.Namespaces.Add(n.Code);
+        foreach (var n in await db.Set<IdentityNamespace>().AsNoTracking().Select(n => n.Code).ToListAsync(ct)) catalog.Namespaces.Add(n);
+        foreach (var a in await db.Set<Audience>().AsNoTracking().Select(a => new { a.Id, a.RuleJson }).ToListAsync(ct))
+        {
+            IReadOnlyList<string> refs;
+            try { refs = RuleParser.Memberships(RuleParser.Parse(a.RuleJson)).ToList(); }
+            catch (CatalogException) { refs = []; }
+            catalog.Audiences[a.Id] = refs;
+        }
+        return catalog;
+    }
+
+    /// <summary>Parses and checks a rule (422 naming the part at fault).</summary>
+    public async Task<Compiled> CompileAsync(string ruleJson, string? selfId, CancellationToken ct) =>
+        RuleCompiler.Compile(RuleParser.Parse(ruleJson), await CatalogAsync(ct), selfId);
+
+    private async Task<ProfileSql> OpenAsync(CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        return new ProfileSql(db.Database.GetDbConnection(), IsSqlite);
+    }
+
+    /// <summary>How many profiles match (the estimate), of how many, and a few of them.</summary>
+    public async Task<(long Size, long Total, IReadOnlyList<string> Sample)> EstimateAsync(Compiled rule, int sample, CancellationToken ct)
+    {
+        var sql = await OpenAsync(ct);
+        try
+        {
+            var now = clock.GetUtcNow();
+            var args = new List<object?>();
+            var t = new RuleSql(sql.IsSqlite, args, Sandbox, now);
+            var where = t.Where(rule);
+            var size = await sql.ScalarLongAsync($"SELECT COUNT(*) FROM {t.From()} WHERE {where}", ct, args.ToArray());
+            var total = await sql.ScalarLongAsync("SELECT COUNT(*) FROM profiles WHERE sandbox_id=@p0", ct, Sandbox);
+            var ids = new List<string>();
+            if (sample > 0 && size > 0)
+            {
+                await using var cmd = sql.Command($"SELECT p.id FROM {t.From()} WHERE {where} ORDER BY p.id LIMIT {Math.Clamp(sample, 1, 100)}", args.ToArray());
+                await using var r = await cmd.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct)) ids.Add(r.GetString(0));
+            }
+            return (size, total, ids);
+        }
+        finally { await db.Database.CloseConnectionAsync(); }
+    }
+
+    /// <summary>The ids of the profiles a rule matches (tests and exports of unsaved rules), in id order.</summary>
+    public async Task<List<string>> MatchAsync(Compiled rule, CancellationToken ct)
+    {
+        var sql = await OpenAsync(ct);
+        try
+        {
+            var args = new List<object?>();
+            var t = new RuleSql(sql.IsSqlite, args, Sandbox, clock.GetUtcNow());
+            var ids = new List<string>();
+            await using var cmd = sql.Command($"SELECT p.id FROM {t.From()} WHERE {t.Where(rule)} ORDER BY p.id", args.ToArray());
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct)) ids.Add(r.GetString(0));
+            return ids;
+        }
+        finally { await db.Database.CloseConnectionAsync(); }
+    }
+
+    /// <summary>Full evaluation of one audience over every profile of the sandbox.</summary>
+    public async Task<EvaluationResult> EvaluateFullAsync(Audience audience, IProgress<(double, string?)>? progress, CancellationToken ct)
+    {
+        var rule = await CompileAsync(audience.RuleJson, audience.Id, ct);
+        using var _ = await locks.AcquireAsync(Sandbox, ct);
+        var started = clock.GetUtcNow();
+        var sql = await OpenAsync(ct);
+        try
+        {
+            var total = Math.Max(1, await sql.ScalarLongAsync("SELECT COUNT(*) FROM profiles WHERE sandbox_id=@p0", ct, Sandbox));
+            long entered = 0, exited = 0, done = 0;
+            string lo = "";
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                await using var next = sql.Command($"SELECT id FROM profiles WHERE sandbox_id=@p0 AND id>@p1 ORDER BY id LIMIT 1 OFFSET {RangeSize - 1}", Sandbox, lo);
+                var hi = await next.ExecuteScalarAsync(ct) as string;
+                var (e, x) = await ApplyAsync(sql, audience.Id, rule, Scope.Range(lo, hi), started, ct);
+                entered += e;
+                exited += x;
+                done += RangeSize;
+                progress?.Report((Math.Min(0.99, (double)done / total), $"{Math.Min(done, total):N0} of {total:N0} profiles, {entered:N0} entered, {exited:N0} exited"));
+                if (hi is null) break;
+                lo = hi;
+            }
+            return await FinishAsync(sql, audience.Id, entered, exited, "full", started, ct);
+        }
+        finally { await db.Database.CloseConnectionAsync(); }
+    }
+
+    /// <summary>
+    /// Incremental evaluation of every audience of the sandbox for the given (changed) profiles, audiences that others
+    /// refer to first. Profiles merged into the changed ones leave their audiences.
+    /// </summary>
+    public async Task<EvaluationResult> EvaluateProfilesAsync(IReadOnlyCollection<string> profileIds, string kind, CancellationToken ct)
+    {
+        var started = clock.GetUtcNow();
+        var audiences = await db.Set<Audience>().AsNoTracking().Where(a => a.Status != AudienceStatus.New).ToListAsync(ct);
+        if (audiences.Count == 0 || profileIds.Count == 0) return new(0, 0, 0, TimeSpan.Zero);
+        var catalog = await CatalogAsync(ct);
+        var compiled = new Dictionary<string, Compiled>(StringComparer.Ordinal);
+        foreach (var a in audiences)
+        {
+            try { compiled[a.Id] = RuleCompiler.Compile(RuleParser.Parse(a.RuleJson), catalog); }
+            catch (CatalogException) { /* a rule that no longer fits the schema: its audience keeps its members until it is fixed */ }
+        }
+        using var _ = await locks.AcquireAsync(Sandbox, ct);
+        var sql = await OpenAsync(ct);
+        try
+        {
+            // The changed profiles and the ids merged into them.
+            var ids = new HashSet<string>(profileIds, StringComparer.Ordinal);
+            await sql.ForEachInAsync("SELECT alias_id FROM profile_aliases WHERE sandbox_id=@p0 AND profile_id IN ({in})", [Sandbox], profileIds.ToList(),
+                r => ids.Add(r.GetString(0)), ct);
+            var list = ids.Order(StringComparer.Ordinal).ToList();
+            long entered = 0, exited = 0;
+            foreach (var a in Ordered(audiences.Where(a => compiled.ContainsKey(a.Id)).ToList(), catalog))
+            {
+                long e = 0, x = 0;
+                for (var off = 0; off < list.Count; off += 5000)
+                {
+                    var (de, dx) = await ApplyAsync(sql, a.Id, compiled[a.Id], Scope.Of(list.GetRange(off, Math.Min(5000, list.Count - off))), started, ct);
+                    e += de;
+                    x += dx;
+                }
+                if (e + x > 0) await FinishAsync(sql, a.Id, e, x, kind, started, ct);
+                entered += e;
+                exited += x;
+            }
+            return new(0, entered, exited, clock.GetUtcNow() - started);
+        }
+        finally { await db.Database.CloseConnectionAsync(); }
+    }
+
+    /// <summary>Audiences in an order where the ones a rule refers to come before it.</summary>
+    private static IEnumerable<Audience> Ordered(List<Audience> audiences, RuleCatalog catalog)
+    {
+        var byId = audiences.ToDictionary(a => a.Id, StringComparer.Ordinal);
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var order = new List<Audience>();
+        void Visit(string id, int depth)
+        {
+            if (depth > 64 || done.Contains(id) || !byId.TryGetValue(id, out var a)) return;
+            foreach (var r in catalog.Audiences.GetValueOrDefault(id) ?? []) Visit(r, depth + 1);
+            if (done.Add(id)) order.Add(a);
+        }
+        foreach (var a in audiences) Visit(a.Id, 0);
+        return order;
+    }
+
+    /// <summary>Which profiles one step covers: an id range (lo, hi] (hi null: to the end) or a list.</summary>
+    private sealed record Scope(string? Lo, string? Hi, IReadOnlyList<string>? Ids)
+    {
+        public static Scope Range(string lo, string? hi) => new(lo, hi, null);
+        public static Scope Of(IReadOnlyList<string> ids) => new(null, null, ids);
+
+        public string Sql(string column, RuleSql t, bool sqlite)
+        {
+            if (Ids is not null)
+                return sqlite ? $"{column} IN (SELECT value FROM json_each({t.Param(JsonSerializer.Serialize(Ids))}))" : $"{column} = ANY({t.Param(Ids.ToArray())})";
+            var s = $"{column}>{t.Param(Lo)}";
+            return Hi is null ? s : $"{s} AND {column}<={t.Param(Hi)}";
+        }
+    }
+
+    private async Task<(long Entered, long Exited)> ApplyAsync(ProfileSql sql, string audienceId, Compiled rule, Scope scope, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var tx = await sql.Connection.BeginTransactionAsync(ct);
+        sql.Transaction = tx;
+        try
+        {
+            var mark = await sql.ScalarLongAsync("SELECT COALESCE(MAX(id),0) FROM audience_changes", ct);
+            var at = sql.Time(now);
+
+            var args = new List<object?>();
+            var t = new RuleSql(sql.IsSqlite, args, Sandbox, now);
+            var enter = $"INSERT INTO audience_changes (sandbox_id, audience_id, profile_id, entered, at) " +
+                        $"SELECT {t.SandboxParam}, {t.Param(audienceId)}, p.id, {t.Param(true)}, {t.Param(at)} FROM {t.From()} " +
+                        $"WHERE {scope.Sql("p.id", t, sql.IsSqlite)} AND {t.Where(rule)} " +
+                        $"AND NOT EXISTS (SELECT 1 FROM audience_members m WHERE m.audience_id={t.Param(audienceId)} AND m.profile_id=p.id)";
+            var entered = await sql.ExecAsync(enter, ct, args.ToArray());
+
+            args = [];
+            t = new RuleSql(sql.IsSqlite, args, Sandbox, now);
+            var aid = t.Param(audienceId);
+            var exit = $"INSERT INTO audience_changes (sandbox_id, audience_id, profile_id, entered, at) " +
+                       $"SELECT {t.SandboxParam}, {aid}, m.profile_id, {t.Param(false)}, {t.Param(at)} FROM audience_members m " +
+                       $"WHERE m.audience_id={aid} AND {scope.Sql("m.profile_id", t, sql.IsSqlite)} " +
+                       $"AND NOT EXISTS (SELECT 1 FROM {t.From()} WHERE p.id=m.profile_id AND {t.Where(rule)})";
+            var exited = await sql.ExecAsync(exit, ct, args.ToArray());
+
+            if (entered > 0)
+                await sql.ExecAsync("INSERT INTO audience_members (sandbox_id, audience_id, profile_id, since) " +
+                                    "SELECT sandbox_id, audience_id, profile_id, at FROM audience_changes WHERE audience_id=@p0 AND id>@p1 AND entered=@p2", ct, audienceId, mark, true);
+            if (exited > 0)
+                await sql.ExecAsync("DELETE FROM audience_members WHERE audience_id=@p0 AND profile_id IN " +
+                                    "(SELECT profile_id FROM audience_changes WHERE audience_id=@p0 AND id>@p1 AND entered=@p2)", ct, audienceId, mark, false);
+            await tx.CommitAsync(ct);
+            return (entered, exited);
+        }
+        catch
+        {
+            await tx.RollbackAsync(CancellationToken.None);
+            throw;
+        }
+        finally { sql.Transaction = null; }
+    }
+
+    private async Task<EvaluationResult> FinishAsync(ProfileSql sql, string audienceId, long entered, long exited, string kind, DateTimeOffset started, CancellationToken ct)
+    {
+        var size = await sql.ScalarLongAsync("SELECT COUNT(*) FROM audience_members WHERE audience_id=@p0", ct, audienceId);
+        var now = clock.GetUtcNow();
+        db.Add(new AudienceSizePoint { AudienceId = audienceId, At = now, Size = size, Entered = entered, Exited = exited, Kind = kind });
+        await db.SaveChangesAsync(ct);
+        await db.Set<Audience>().Where(a => a.Id == audienceId).ExecuteUpdateAsync(s => s.SetProperty(a => a.Size, size)
+            .SetProperty(a => a.EvaluatedAt, now).SetProperty(a => a.Status, AudienceStatus.Ready).SetProperty(a => a.Error, (string?)null), ct);
+        return new(size, entered, exited, now - started);
+    }
+}
