@@ -218,8 +218,8 @@ public sealed class ModelScorer
             case Recipe.Clv when man.Clv!.Method == "bgnbd":
                 var s = man.Clv;
                 var unitDays = ClvRecipe.UnitDays(s.TimeUnit);
-                return ClvRecipe.Customers(c, man.Events!, req.EventGlobs, asOf, unitDays, s.Horizon, ct)
-                    .Select(x => new ScoreResult(x.Key, Value: ClvRecipe.PredictValue(s, x.Rfm, x.MeanRepeatSpend, s.Horizon, discount: true))).ToList();
+                return ClvRecipe.Customers(c, man.Events!, req.EventGlobs, ClvRecipe.LastDayBefore(asOf), unitDays, s.Horizon, ct)
+                    .Select(x => new ScoreResult(x.Key, Value: ClvRecipe.PredictValue(s, x.Rfm, x.Spend, s.Horizon, discount: true))).ToList();
             case Recipe.Clv:
                 var plan = man.Plan!;
                 var agg = ModelLake.Query(c, "SELECT * FROM " + EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes) + " ORDER BY k", ct);

@@ -252,7 +252,8 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
             return;
         }
         var dateParameter = recipe.Name == "clv" ? "calibrationEnd" : "cutoff";
-        if (p.Date(dateParameter) is { } at && (at <= lo.Value || at > hi.Value))
+        // cutoff is exclusive (events before it are features); calibrationEnd is inclusive (its whole day is calibration).
+        if (p.Date(dateParameter) is { } at && (recipe.Name == "clv" ? at.Date < lo.Value.Date || at.Date >= hi.Value.Date : at <= lo.Value || at > hi.Value))
             rules["parameters." + dateParameter] = [string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"parameters.{dateParameter} {at:yyyy-MM-dd} is outside the event data ({lo:yyyy-MM-dd} to {hi:yyyy-MM-dd}): it needs events before and after it.")];
     }
