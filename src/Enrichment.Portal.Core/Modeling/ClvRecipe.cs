@@ -141,7 +141,7 @@ internal static class ClvRecipe
             Recipe = Recipe.Clv, Metrics = metrics, Baseline = baseline, Trainer = "BG/NBD + Gamma-Gamma",
             Grade = Grading.Regression(metrics["mae"], baseline["mae"]),
             FittedParameters = new Dictionary<string, double> { ["r"] = bg.R, ["alpha"] = bg.Alpha, ["a"] = bg.A, ["b"] = bg.B, ["p"] = gg.P, ["q"] = gg.Q, ["v"] = gg.V },
-            Charts = new ModelCharts { Deciles = Metrics.Deciles(predicted, actual) },
+            Charts = new ModelCharts { Deciles = Metrics.Deciles(predicted, actual), Data = new DataCounts("customers", customers.Count, customers.Count, 0, cols.Customer) },
             TrainingDistribution = ScoreDistribution.Deciles(predicted),
             Log = run.Log, TrainRows = customers.Count, TestRows = customers.Count,
             Artifact = ModelArtifact.Write(manifest),
@@ -192,7 +192,7 @@ internal static class ClvRecipe
         {
             Recipe = Recipe.Clv, Metrics = metrics, Baseline = baseline, Trainer = "LightGbm regression",
             Grade = Grading.Regression(metrics["mae"], baseline["mae"]),
-            Charts = new ModelCharts { Deciles = Metrics.Deciles(predicted, actual) },
+            Charts = new ModelCharts { Deciles = Metrics.Deciles(predicted, actual), Data = new DataCounts("customers", keys.Length, keys.Length, 0, cols.Customer) },
             TrainingDistribution = ScoreDistribution.Deciles(predicted),
             Log = run.Log, TrainRows = train.Length, TestRows = test.Length,
             Artifact = ModelArtifact.Write(manifest, ml, model, schemaView.Schema),

@@ -86,7 +86,7 @@ public sealed class ModelScorer
         var sourceCols = plan.Specs.Select(s => s.Name).Where(n => !n.StartsWith("ev_", StringComparison.Ordinal) || !man.UsesEventFeatures).ToList();
         var select = new List<string> { (keyField is null ? "CAST(row_number() OVER () - 1 AS VARCHAR)" : "CAST(s." + ModelLake.Quote(keyField) + " AS VARCHAR)") + " AS " + ProfileData.KeyColumn };
         select.AddRange(sourceCols.Select(n => "s." + ModelLake.Quote(n)));
-        var from = ModelLake.ReadParquet(req.InputGlobs) + " s";
+        var from = (req.OnePerProfile && keyField is not null ? ModelLake.NewestPerKey(req.InputGlobs, keyField) : ModelLake.ReadParquet(req.InputGlobs)) + " s";
         if (man.UsesEventFeatures)
         {
             if (req.EventGlobs.Count == 0) throw new ModelTrainingException("This model uses event features: give the event Parquet glob(s).");

@@ -77,7 +77,7 @@ internal static class SegmentationRecipe
             Metrics = new Dictionary<string, double> { ["silhouette"] = bestSil, ["k"] = bestK },
             Baseline = new Dictionary<string, double> { ["silhouette"] = 0 },
             Grade = Grading.Segmentation(bestSil),
-            Charts = new ModelCharts { Clusters = clusters },
+            Charts = new ModelCharts { Clusters = clusters, Data = data.Counts },
             TrainingDistribution = new ScoreDistribution(Enumerable.Range(1, bestK - 1).Select(x => x + 0.5).ToArray(), clusters.Select(x => (double)x.Size / n).ToArray()),
             Log = run.Log, TrainRows = n, TestRows = sample.Length,
             Artifact = ModelArtifact.Write(manifest, ml, best, view.Schema),
