@@ -136,10 +136,23 @@ internal static class BinaryRecipe
         var testY = test.Select(r => y[r]).ToArray();
         var raw = Score(final, req.Seed, test, x, plan.Width);
         var p = raw.Select(s => Platt.Apply(s, a, b)).ToArray();
+        // The operating threshold: parameters.threshold, or the F1-optimal one on the out-of-fold (calibrated) training scores,
+        // so the held-out rows stay untouched by the choice.
+        var threshold = run.P.Number("threshold") is { } fixedThreshold
+            ? fixedThreshold > 0 && fixedThreshold < 1 ? Math.Round(fixedThreshold, 2) : throw new ModelTrainingException($"Parameter 'threshold' must be between 0 and 1, got {fixedThreshold}.")
+            : Thresholds.F1Optimal(cvRows.Select(r => Platt.Apply(bestOof![r], a, b)).ToArray(), cvRows.Select(r => y[r]).ToArray());
         var metrics = Metrics.Classification(p, testY);
+        var confusion = Metrics.Confusion(p, testY, threshold);
+        Thresholds.AddAt(metrics, confusion);
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"operating threshold {threshold:0.00} ({(run.P.Number("threshold") is null ? "F1-optimal on the cross-validated training scores" : "parameters.threshold")}): {confusion.TruePositives + confusion.FalsePositives} of {test.Length} held-out {data.Counts.Unit} predicted positive"));
+        // The baseline: the best single-column rule (positive rate per value or decile of one column), at its own F1-optimal threshold.
         var prior = train.Count(r => y[r]) / (double)train.Length;
-        var baseline = Metrics.Classification(testY.Select(_ => prior).ToArray(), testY);
-        baseline["auc"] = 0.5;
+        var (ruleFeature, ruleScores, ruleThreshold) = Thresholds.BestSingleColumn(plan, x, y, train, test);
+        var baseline = Metrics.Classification(ruleScores, testY);
+        Thresholds.AddAt(baseline, Metrics.Confusion(ruleScores, testY, ruleThreshold));
+        baseline["priorLogLoss"] = Metrics.LogLoss(testY.Select(_ => prior).ToArray(), testY);
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"baseline: best single column '{ruleFeature}' auc {baseline["auc"]:F4}, f1 {baseline["f1"]:F4} at {ruleThreshold:0.00}; class prior log loss {baseline["priorLogLoss"]:F4}"));
+        var grade = Grades.Classification(metrics, baseline, confusion, ruleFeature);
 
         run.Step(0.9, "permutation importance");
         var importance = test.Length <= MaxImportanceRows
@@ -169,14 +182,15 @@ internal static class BinaryRecipe
         return new TrainingOutcome
         {
             Recipe = req.Recipe, Metrics = metrics, Baseline = baseline, Trainer = best.Name,
-            Grade = Grading.Classification(metrics["auc"], metrics["logLoss"], baseline["logLoss"]),
+            Grade = grade.Grade,
             FeatureImportance = importance,
             FittedParameters = new Dictionary<string, double> { ["cvAuc"] = bestAuc, ["plattA"] = a, ["plattB"] = b },
             Charts = new ModelCharts
             {
                 Roc = Metrics.Roc(p, testY), PrecisionRecall = Metrics.PrecisionRecall(p, testY),
                 Deciles = Metrics.Deciles(p, testY.Select(v => v ? 1.0 : 0.0).ToArray()),
-                Calibration = Metrics.Calibration(p, testY), Confusion = Metrics.Confusion(p, testY, 0.5),
+                Calibration = Metrics.Calibration(p, testY), Confusion = confusion,
+                Thresholds = Thresholds.Table(p, testY), GradeReasons = grade.Reasons, BaselineRule = ruleFeature is null ? "class prior" : $"best single column '{ruleFeature}'",
                 Data = data.Counts,
             },
             TrainingDistribution = ScoreDistribution.Deciles(trainScores),

@@ -133,15 +133,16 @@ internal static class ClvRecipe
         metrics["predictedTotal"] = predicted.Sum();
         metrics["actualTotal"] = actual.Sum();
         var (baseline, name) = BestBaseline(customers, horizon, actual);
+        var grade = Grades.Regression(metrics["mae"], baseline["mae"], name);
         run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"holdout MAE {metrics["mae"]:F2} vs baseline ({name}) {baseline["mae"]:F2}; RMSE {metrics["rmse"]:F2} vs {baseline["rmse"]:F2}"));
         var manifest = new ModelManifest { Recipe = Recipe.Clv, Trainer = "BG/NBD + Gamma-Gamma", Events = cols, Clv = state, TrainingCutoff = null };
         run.Step(1, "done");
         return new TrainingOutcome
         {
             Recipe = Recipe.Clv, Metrics = metrics, Baseline = baseline, Trainer = "BG/NBD + Gamma-Gamma",
-            Grade = Grading.Regression(metrics["mae"], baseline["mae"]),
+            Grade = grade.Grade,
             FittedParameters = new Dictionary<string, double> { ["r"] = bg.R, ["alpha"] = bg.Alpha, ["a"] = bg.A, ["b"] = bg.B, ["p"] = gg.P, ["q"] = gg.Q, ["v"] = gg.V },
-            Charts = new ModelCharts { Deciles = Metrics.Deciles(predicted, actual), Data = new DataCounts("customers", customers.Count, customers.Count, 0, cols.Customer) },
+            Charts = new ModelCharts { Deciles = Metrics.Deciles(predicted, actual), Data = new DataCounts("customers", customers.Count, customers.Count, 0, cols.Customer), GradeReasons = grade.Reasons, BaselineRule = name },
             TrainingDistribution = ScoreDistribution.Deciles(predicted),
             Log = run.Log, TrainRows = customers.Count, TestRows = customers.Count,
             Artifact = ModelArtifact.Write(manifest),
@@ -183,6 +184,7 @@ internal static class ClvRecipe
         var metrics = Metrics.Regression(predicted, actual);
         var testCustomers = test.Select(r => byKey[keys[r]]).ToArray();
         var (baseline, name) = BestBaseline(testCustomers, horizon, actual);
+        var grade = Grades.Regression(metrics["mae"], baseline["mae"], name);
         run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"holdout MAE {metrics["mae"]:F2} vs baseline ({name}) {baseline["mae"]:F2}"));
         var state = new ClvState("regression", horizon, unit, discount, null, null, 0);
         var manifest = new ModelManifest { Recipe = Recipe.Clv, Trainer = "LightGbm regression", Events = cols, EventTypes = types, UsesEventFeatures = true, Plan = plan, Clv = state, TrainingCutoff = asOf };
@@ -191,8 +193,8 @@ internal static class ClvRecipe
         return new TrainingOutcome
         {
             Recipe = Recipe.Clv, Metrics = metrics, Baseline = baseline, Trainer = "LightGbm regression",
-            Grade = Grading.Regression(metrics["mae"], baseline["mae"]),
-            Charts = new ModelCharts { Deciles = Metrics.Deciles(predicted, actual), Data = new DataCounts("customers", keys.Length, keys.Length, 0, cols.Customer) },
+            Grade = grade.Grade,
+            Charts = new ModelCharts { Deciles = Metrics.Deciles(predicted, actual), Data = new DataCounts("customers", keys.Length, keys.Length, 0, cols.Customer), GradeReasons = grade.Reasons, BaselineRule = name },
             TrainingDistribution = ScoreDistribution.Deciles(predicted),
             Log = run.Log, TrainRows = train.Length, TestRows = test.Length,
             Artifact = ModelArtifact.Write(manifest, ml, model, schemaView.Schema),

@@ -78,6 +78,12 @@ public sealed record ModelCharts
     public IReadOnlyList<CalibrationBin> Calibration { get; init; } = [];
     public ConfusionCounts? Confusion { get; init; }
     public IReadOnlyList<ClusterInfo> Clusters { get; init; } = [];
+    /// <summary>Binary models: held-out confusion counts at thresholds 0.01..0.99 (the threshold picker's table).</summary>
+    public IReadOnlyList<ConfusionCounts> Thresholds { get; init; } = [];
+    /// <summary>Why the grade is what it is (each check, in words).</summary>
+    public IReadOnlyList<string> GradeReasons { get; init; } = [];
+    /// <summary>What the baseline metrics are of ("best single column 'tenure'", "last-horizon spend repeated").</summary>
+    public string? BaselineRule { get; init; }
     /// <summary>What the run's row counts count, and how the source's records became them.</summary>
     public DataCounts? Data { get; init; }
 }

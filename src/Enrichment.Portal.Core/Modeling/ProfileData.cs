@@ -113,7 +113,10 @@ internal sealed class ProfileData
         {
             var raw = table.Column(LabelColumn);
             var positive = req.Label?.Positive;
-            labels = raw.Select(v => IsPositive(v, positive)).ToArray();
+            if (req.Label is not null && string.IsNullOrWhiteSpace(positive)
+                && raw.FirstOrDefault(v => v is not null and not bool && ModelLake.ToDouble(v) is not (0 or 1)) is { } ambiguous)
+                throw new ModelTrainingException($"Choose the positive class: label.positive is required for the label '{req.Label.Field}' (it holds values such as '{ModelLake.ToText(ambiguous)}', not only true/false or 0/1).");
+            labels = raw.Select(v => IsPositive(v, string.IsNullOrWhiteSpace(positive) ? null : positive)).ToArray();
         }
         var dates = featureCols.Where(f => f.Type is FieldType.Date or FieldType.DateTime).SelectMany(f => table.Column(f.Name)).Select(ModelLake.ToDate).Where(d => d is not null).ToArray();
         var reference = cutoff ?? (dates.Length > 0 ? dates.Max()!.Value.Date.AddDays(1) : new DateTime(2000, 1, 1));

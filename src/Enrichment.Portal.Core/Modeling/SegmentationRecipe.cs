@@ -67,6 +67,7 @@ internal static class SegmentationRecipe
             descriptions.Add(desc);
             clusters.Add(new ClusterInfo(cl, members.Length, desc, names.Select((nm, j) => (nm, v: centroid[j] * stds[j] + means[j])).ToDictionary(t => t.nm, t => t.v)));
         }
+        var grade = Grades.Segmentation(bestSil, clusters);
         var state = new SegmentationState(names, means, stds, descriptions);
         var manifest = new ModelManifest { Recipe = Recipe.Segmentation, Trainer = "KMeans", KeyField = data.KeyField, InputFields = data.InputFields, Plan = plan, Segmentation = state,
             Events = data.EventColumns, EventTypes = data.EventTypes, UsesEventFeatures = data.EventColumns is not null, TrainingCutoff = data.Cutoff };
@@ -76,8 +77,8 @@ internal static class SegmentationRecipe
             Recipe = Recipe.Segmentation, Trainer = "KMeans",
             Metrics = new Dictionary<string, double> { ["silhouette"] = bestSil, ["k"] = bestK },
             Baseline = new Dictionary<string, double> { ["silhouette"] = 0 },
-            Grade = Grading.Segmentation(bestSil),
-            Charts = new ModelCharts { Clusters = clusters, Data = data.Counts },
+            Grade = grade.Grade,
+            Charts = new ModelCharts { Clusters = clusters, Data = data.Counts, GradeReasons = grade.Reasons },
             TrainingDistribution = new ScoreDistribution(Enumerable.Range(1, bestK - 1).Select(x => x + 0.5).ToArray(), clusters.Select(x => (double)x.Size / n).ToArray()),
             Log = run.Log, TrainRows = n, TestRows = sample.Length,
             Artifact = ModelArtifact.Write(manifest, ml, best, view.Schema),

@@ -196,6 +196,8 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         var fields = source.Schema.Fields.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         if (d.Label is { } label && !string.IsNullOrWhiteSpace(label.Field) && !fields.Contains(label.Field.Trim()))
             rules["label.field"] = [$"The label field '{label.Field}' is not a field of the dataset '{source.Name}'."];
+        else if (d.Label is { } chosen && !string.IsNullOrWhiteSpace(chosen.Field))
+            CheckPositive(source, chosen, rules, ct);
         foreach (var (key, list) in new[] { ("features", d.Features), ("excludeFeatures", d.ExcludeFeatures) })
         {
             var unknown = (list ?? []).Where(f => !string.IsNullOrWhiteSpace(f) && !fields.Contains(f.Trim())).ToList();
@@ -203,6 +205,35 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         }
         if (d.Label is { } lab && d.Features?.Contains(lab.Field) == true)
             rules["features"] = [$"The label '{lab.Field}' cannot also be a feature."];
+    }
+
+    /// <summary>
+    /// The positive class is the user's choice, never a guess: required unless the label is a boolean field, and (once the
+    /// dataset has data) it must be one of the label's values. The message lists the values found.
+    /// </summary>
+    private static void CheckPositive(LakeDataset source, LabelSpec label, Dictionary<string, string[]> rules, CancellationToken ct)
+    {
+        var field = source.Schema.Fields.FirstOrDefault(f => f.Path == label.Field.Trim());
+        if (field is null) return;
+        var files = LakeCatalog.DataFiles(source);
+        List<string> values = [];
+        if (files.Count > 0)
+        {
+            using var c = ModelLake.Open();
+            var col = ModelLake.Quote(field.Path);
+            values = ModelLake.Query(c, $"SELECT CAST({col} AS VARCHAR) AS v FROM {ModelLake.ReadParquet(files)} WHERE {col} IS NOT NULL GROUP BY v ORDER BY count(*) DESC, v LIMIT 6", ct)
+                .Column("v").Select(v => (string)v!).ToList();
+        }
+        var seen = values.Count == 0 ? "" : $" Values in '{source.Name}': {string.Join(", ", values.Take(5))}{(values.Count > 5 ? ", ..." : "")}.";
+        if (string.IsNullOrWhiteSpace(label.Positive))
+        {
+            if (field.Type != Schemas.FieldType.Boolean)
+                rules["label.positive"] = [$"Choose the positive class: label.positive is required for the {field.Type.ToString().ToLowerInvariant()} label '{field.Path}' (which value is the outcome to predict?).{seen}"];
+            return;
+        }
+        if (values.Count > 0 && values.Count <= 5 && field.Type != Schemas.FieldType.Boolean
+            && !values.Any(v => ProfileData.IsPositive(v, label.Positive)))
+            rules["label.positive"] = [$"label.positive '{label.Positive}' is not a value of '{field.Path}'.{seen}"];
     }
 
     private static readonly string[] EventLabelParameters = ["eventType", "cutoff", "windowDays"];
