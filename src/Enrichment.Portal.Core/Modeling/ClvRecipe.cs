@@ -7,7 +7,7 @@ namespace Enrichment.Portal.Core.Modeling;
 
 /// <summary>One customer's calibration and holdout figures for CLV. <see cref="Spend"/> is the Gamma-Gamma summary
 /// (repeat transactions with a positive spend and their mean), which can count fewer transactions than <see cref="Rfm"/>.</summary>
-internal sealed record ClvCustomer(string Key, RfmSummary Rfm, double CalibrationSpend, SpendSummary Spend, double HoldoutSpend, double HoldoutPurchases, double RecentSpend);
+internal sealed record ClvCustomer(string Key, RfmSummary Rfm, double CalibrationSpend, SpendSummary Spend, double HoldoutSpend, double HoldoutPurchases, double RecentSpend, double PreviousSpend = 0);
 
 /// <summary>
 /// clv. Every event with a non-negative (or no) amount is a purchase, a zero amount included (negative amounts are
@@ -49,12 +49,13 @@ internal static class ClvRecipe
             cal AS (SELECT k, min(day) AS first, max(day) AS last, count(*) - 1 AS x, sum(spend) AS total,
                            count(*) FILTER (WHERE day > first AND spend > 0) AS gx,
                            sum(spend) FILTER (WHERE day > first AND spend > 0) AS gsum,
-                           coalesce(sum(spend) FILTER (WHERE day > {e} - {horizonDays}), 0) AS recent
+                           coalesce(sum(spend) FILTER (WHERE day > {e} - {horizonDays}), 0) AS recent,
+                           coalesce(sum(spend) FILTER (WHERE day > {e} - {2 * horizonDays} AND day <= {e} - {horizonDays}), 0) AS previous
                     FROM cd GROUP BY k),
             hold AS (SELECT k, sum(spend) AS hs, count(*) AS hn FROM d WHERE day > {e} AND day <= {e} + {horizonDays} GROUP BY k)
             SELECT cal.k, x::DOUBLE AS x, date_diff('day', first, last)::DOUBLE AS tx, date_diff('day', first, {e})::DOUBLE AS t,
                    total::DOUBLE AS total, gx::DOUBLE AS gx, coalesce(gsum / nullif(gx, 0), 0)::DOUBLE AS gmean,
-                   coalesce(hs, 0)::DOUBLE AS hs, coalesce(hn, 0)::DOUBLE AS hn, recent::DOUBLE AS recent
+                   coalesce(hs, 0)::DOUBLE AS hs, coalesce(hn, 0)::DOUBLE AS hn, recent::DOUBLE AS recent, previous::DOUBLE AS previous
             FROM cal LEFT JOIN hold ON cal.k = hold.k ORDER BY cal.k
             """;
         var t = ModelLake.Query(c, sql, ct);
@@ -63,7 +64,7 @@ internal static class ClvRecipe
         {
             double V(string n) => (double)t.Column(n)[i]!;
             list.Add(new ClvCustomer((string)t.Column("k")[i]!, new RfmSummary(V("x"), V("tx") / unitDays, V("t") / unitDays), V("total"),
-                new SpendSummary(V("gx"), V("gmean")), V("hs"), V("hn"), V("recent")));
+                new SpendSummary(V("gx"), V("gmean")), V("hs"), V("hn"), V("recent"), V("previous")));
         }
         return list;
     }
@@ -159,6 +160,33 @@ internal static class ClvRecipe
         return best;
     }
 
+    /// <summary>The purchase-history features of the regression, as of the cutoff: repeat purchases, recency and age (t_x, T in
+    /// units), spend in the last horizon and in the horizon before it (trend), the past spend rate carried forward over the
+    /// horizon, and the mean repeat spend. With them the trees start from the naive baselines and can only improve on them.</summary>
+    public static readonly string[] HistoryFeatures = ["clv_repeat_purchases", "clv_recency_units", "clv_age_units", "clv_last_horizon_spend", "clv_previous_horizon_spend", "clv_spend_rate_forward", "clv_mean_repeat_spend"];
+
+    /// <summary>Event aggregates (EventFeatures) plus <see cref="HistoryFeatures"/> per customer as of <paramref name="asOf"/> (exclusive).</summary>
+    public static (string[] Keys, Dictionary<string, IReadOnlyList<object?>> Columns, Dictionary<string, ClvCustomer> ByKey) RegressionTable(
+        DuckDBConnection c, EventColumns cols, IReadOnlyList<string> globs, DateTime asOf, IReadOnlyList<string> types, double unitDays, double horizon, CancellationToken ct)
+    {
+        var agg = ModelLake.Query(c, "SELECT * FROM " + EventFeatures.Sql(cols, globs, asOf, types) + " ORDER BY k", ct);
+        var byKey = Customers(c, cols, globs, LastDayBefore(asOf), unitDays, horizon, ct).ToDictionary(x => x.Key);
+        var keys = agg.Column("k").Select(v => (string)v!).ToArray();
+        var columns = EventFeatures.Names(types).ToDictionary(n => n, n => (IReadOnlyList<object?>)agg.Column(n));
+        object?[] History(Func<ClvCustomer, double> f) => keys.Select(k => byKey.TryGetValue(k, out var x) ? (object?)f(x) : 0.0).ToArray();
+        columns["clv_repeat_purchases"] = History(x => x.Rfm.X);
+        columns["clv_recency_units"] = History(x => x.Rfm.T - x.Rfm.Tx);
+        columns["clv_age_units"] = History(x => x.Rfm.T);
+        columns["clv_last_horizon_spend"] = History(x => x.RecentSpend);
+        columns["clv_previous_horizon_spend"] = History(x => x.PreviousSpend);
+        columns["clv_spend_rate_forward"] = History(x => NaiveRate(x, horizon));
+        columns["clv_mean_repeat_spend"] = History(x => x.Spend.MeanValue);
+        return (keys, columns, byKey);
+    }
+
+    /// <summary>The regression's prediction back from log(1 + spend).</summary>
+    public static double FromLog(double v) => Math.Max(0, Math.Exp(Math.Min(v, 30)) - 1);
+
     private static TrainingOutcome TrainRegression(TrainingRun run, DuckDBConnection c, EventColumns cols, EventSource events, DateTime calEnd, string unit, double horizon, double? discount, IReadOnlyList<ClvCustomer> customers)
     {
         var req = run.Request;
@@ -166,23 +194,23 @@ internal static class ClvRecipe
         // calibrationEnd is inclusive: the features see every event before the next day, the label is the spend after it.
         var asOf = calEnd.Date.AddDays(1);
         var types = EventFeatures.TopEventTypes(c, cols, events.ParquetGlobs, asOf);
-        var names = EventFeatures.Names(types);
-        var agg = ModelLake.Query(c, "SELECT * FROM " + EventFeatures.Sql(cols, events.ParquetGlobs, asOf, types) + " ORDER BY k", run.Ct);
-        var byKey = customers.ToDictionary(x => x.Key);
-        var keys = agg.Column("k").Select(v => (string)v!).ToArray();
+        var names = EventFeatures.Names(types).Concat(HistoryFeatures).ToArray();
+        var (keys, columns, byKey) = RegressionTable(c, cols, events.ParquetGlobs, asOf, types, UnitDays(unit), horizon, run.Ct);
         var label = keys.Select(k => byKey.TryGetValue(k, out var x) ? x.HoldoutSpend : 0).ToArray();
         var (train, test) = Split.Random(keys.Length, 0.2, new Random(req.Seed));
-        var plan = new FeaturePlan(names.Select(n => FeaturePlanBuilder.Learn(n, Schemas.FieldType.Number, agg.Column(n), train, asOf)).ToArray(), asOf);
-        var x = Enumerable.Range(0, keys.Length).Select(r => plan.Encode(n => agg.Column(n)[r])).ToArray();
+        var plan = new FeaturePlan(names.Select(n => FeaturePlanBuilder.Learn(n, Schemas.FieldType.Number, columns[n], train, asOf)).ToArray(), asOf);
+        var x = Enumerable.Range(0, keys.Length).Select(r => plan.Encode(n => columns[n][r])).ToArray();
         run.Step(0.4, $"training LightGbm regression on {train.Length} customers");
         var ml = new MLContext(req.Seed);
-        var view = MlRows.Load(ml, train.Select(r => new RegressionRow { Label = (float)label[r], Weight = 1, Features = x[r] }), plan.Width);
+        // Spend is heavy-tailed (a few wholesale buyers): the trees fit log(1 + spend), and predictions are transformed back,
+        // which keeps the whales from pulling every leaf (MAE is the graded metric).
+        var view = MlRows.Load(ml, train.Select(r => new RegressionRow { Label = (float)Math.Log(1 + Math.Max(0, label[r])), Weight = 1, Features = x[r] }), plan.Width);
         var model = ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
             { NumberOfLeaves = 15, NumberOfIterations = 200, LearningRate = 0.05, MinimumExampleCountPerLeaf = 20, NumberOfThreads = 1, Seed = req.Seed, Deterministic = true, Silent = true, Verbose = false }).Fit(view);
-        var predicted = BinaryRecipe.Score(model, req.Seed, test, x, plan.Width).Select(v => Math.Max(0, v)).ToArray();
+        var predicted = BinaryRecipe.Score(model, req.Seed, test, x, plan.Width).Select(FromLog).ToArray();
         var actual = test.Select(r => label[r]).ToArray();
         var metrics = Metrics.Regression(predicted, actual);
-        var testCustomers = test.Select(r => byKey[keys[r]]).ToArray();
+        var testCustomers = test.Select(r => byKey.TryGetValue(keys[r], out var cu) ? cu : new ClvCustomer(keys[r], new RfmSummary(0, 0, 0), 0, new SpendSummary(0, 0), 0, 0, 0)).ToArray();
         var (baseline, name) = BestBaseline(testCustomers, horizon, actual);
         var grade = Grades.Regression(metrics["mae"], baseline["mae"], name);
         run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"holdout MAE {metrics["mae"]:F2} vs baseline ({name}) {baseline["mae"]:F2}"));

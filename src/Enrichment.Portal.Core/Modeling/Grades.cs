@@ -88,7 +88,7 @@ public static class Grades
 }
 
 /// <summary>The operating threshold and the single-column baseline of a binary model.</summary>
-internal static class Thresholds
+public static class Thresholds
 {
     /// <summary>Confusion counts at 0.01, 0.02, ..., 0.99 (the table the threshold picker reads).</summary>
     public static IReadOnlyList<ConfusionCounts> Table(IReadOnlyList<double> p, IReadOnlyList<bool> y)
@@ -134,7 +134,7 @@ internal static class Thresholds
     /// (numbers; missing is its own bin), smoothed toward the prior, scored on <paramref name="test"/>; the feature with the best
     /// held-out AUC wins. Its probabilities are the baseline's (AUC, log loss, lift, F1 at its own F1-optimal training threshold).
     /// </summary>
-    public static (string? Feature, double[] Scores, double TrainThreshold) BestSingleColumn(FeaturePlan plan, float[][] x, bool[] y, int[] train, int[] test)
+    internal static (string? Feature, double[] Scores, double TrainThreshold) BestSingleColumn(FeaturePlan plan, float[][] x, bool[] y, int[] train, int[] test)
     {
         var offsets = plan.Offsets();
         var prior = train.Count(r => y[r]) / (double)Math.Max(1, train.Length);

@@ -222,10 +222,10 @@ public sealed class ModelScorer
                     .Select(x => new ScoreResult(x.Key, Value: ClvRecipe.PredictValue(s, x.Rfm, x.Spend, s.Horizon, discount: true))).ToList();
             case Recipe.Clv:
                 var plan = man.Plan!;
-                var agg = ModelLake.Query(c, "SELECT * FROM " + EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes) + " ORDER BY k", ct);
-                var view = MlRows.Load(m.Ml, Enumerable.Range(0, agg.Rows).Select(r => new FeatureRow { Features = plan.Encode(n => agg.Column(n)[r]) }), plan.Width);
+                var (keys, columns, _) = ClvRecipe.RegressionTable(c, man.Events!, req.EventGlobs, asOf, man.EventTypes, ClvRecipe.UnitDays(man.Clv.TimeUnit), man.Clv.Horizon, ct);
+                var view = MlRows.Load(m.Ml, Enumerable.Range(0, keys.Length).Select(r => new FeatureRow { Features = plan.Encode(n => columns.TryGetValue(n, out var col) ? col[r] : null) }), plan.Width);
                 var values = MlRows.Scores(m.Model!.Transform(view));
-                return values.Select((v, i) => new ScoreResult((string)agg.Column("k")[i]!, Value: Math.Max(0, v))).ToList();
+                return values.Select((v, i) => new ScoreResult(keys[i], Value: ClvRecipe.FromLog(v))).ToList();
             default:
                 throw new ModelTrainingException($"Cannot score recipe {man.Recipe} from events.");
         }

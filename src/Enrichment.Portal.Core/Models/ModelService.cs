@@ -231,7 +231,8 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
                 rules["label.positive"] = [$"Choose the positive class: label.positive is required for the {field.Type.ToString().ToLowerInvariant()} label '{field.Path}' (which value is the outcome to predict?).{seen}"];
             return;
         }
-        if (values.Count > 0 && values.Count <= 5 && field.Type != Schemas.FieldType.Boolean
+        // Checked when the label has 2-5 values (one value: training says the label has one class, with the counts).
+        if (values.Count is >= 2 and <= 5 && field.Type != Schemas.FieldType.Boolean
             && !values.Any(v => ProfileData.IsPositive(v, label.Positive)))
             rules["label.positive"] = [$"label.positive '{label.Positive}' is not a value of '{field.Path}'.{seen}"];
     }
@@ -366,6 +367,20 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         db.Add(new AuditEntry { Actor = actor ?? "system", Action = "model.activate", Target = model.Id, Detail = versionId });
         await db.SaveChangesAsync(ct);
         return model;
+    }
+
+    /// <summary>Sets a binary version's operating threshold (metrics, confusion, grade recomputed from its held-out table). 422 when out of (0, 1) or the version has no table.</summary>
+    public async Task<TrainingRunView> SetThresholdAsync(string modelId, string versionId, double threshold, string? actor = null, CancellationToken ct = default)
+    {
+        var model = await db.Set<Model>().FirstOrDefaultAsync(m => m.Id == modelId, ct) ?? throw CatalogException.NotFound($"No model {modelId} in this sandbox.");
+        var version = await db.Set<ModelVersion>().FirstOrDefaultAsync(v => v.Id == versionId && v.ModelId == modelId, ct)
+                      ?? throw CatalogException.NotFound($"No version {versionId} of model '{model.Name}'.");
+        var run = await db.Set<TrainingRun>().FirstOrDefaultAsync(r => r.Id == version.RunId, ct)
+                  ?? throw CatalogException.NotFound($"The training run of version {version.Number} no longer exists.");
+        OperatingThreshold.Apply(run, version, threshold);
+        db.Add(new AuditEntry { Actor = actor ?? "system", Action = "model.threshold", Target = model.Id, Detail = $"{versionId} {threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)}" });
+        await db.SaveChangesAsync(ct);
+        return TrainingRunView.From(run);
     }
 
     private static readonly HashSet<string> LowerIsBetter = new(StringComparer.OrdinalIgnoreCase) { "logLoss", "rmse", "mae", "brier" };

@@ -54,3 +54,60 @@ public sealed class ProfileLevelModelsApiTests(PortalHost host)
         Assert.Equal(2, version["trainingData"]!["batches"]!.AsArray().Count);
     }
 }
+
+public sealed class GradeAndThresholdApiTests(PortalHost host)
+{
+    [Fact]
+    public async Task The_positive_class_is_required_and_the_operating_threshold_can_be_moved()
+    {
+        using var api = host.Api();
+        var fields = new object[]
+        {
+            new { path = "customerId", type = "string", required = true, identity = new { @namespace = "CRMID", primary = true } },
+            new { path = "tenure", type = "number" }, new { path = "spend", type = "number" }, new { path = "churned", type = "string" },
+        };
+        const string select = """
+            SELECT 'G-' || CAST(range AS VARCHAR) AS customerId, (hash(range) % 60)::DOUBLE AS tenure, (hash(range + 3) % 500)::DOUBLE AS spend,
+                   CASE WHEN (hash(range) % 60) < 20 OR hash(range + 9) % 10 = 0 THEN 'Yes' ELSE 'No' END AS churned
+            FROM range(600)
+            """;
+        var dataset = await DatasetAsync(host, api, Unique("Positive"), fields, select);
+        var source = new { datasetId = dataset };
+
+        // No positive class for a text label: 422 naming label.positive and the values found.
+        var missing = await api.PostAsJsonAsync("/api/v1/models", new { name = Unique("no positive"), recipe = "churn", source, label = new { field = "churned" } });
+        Assert.Equal((HttpStatusCode)422, missing.StatusCode);
+        var problem = await PortalHost.JsonAsync(missing);
+        Assert.Contains("Yes", problem["errors"]!["label.positive"]![0]!.GetValue<string>());
+        var wrong = await api.PostAsJsonAsync("/api/v1/models", new { name = Unique("bad positive"), recipe = "churn", source, label = new { field = "churned", positive = "true" } });
+        Assert.Equal((HttpStatusCode)422, wrong.StatusCode);
+        Assert.NotNull((await PortalHost.JsonAsync(wrong))["errors"]!["label.positive"]);
+
+        var created = await api.PostAsJsonAsync("/api/v1/models", new { name = Unique("threshold"), recipe = "churn", source, label = new { field = "churned", positive = "yes" } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var modelId = (await PortalHost.JsonAsync(created))["id"]!.GetValue<string>();
+        var runId = (await PortalHost.JsonAsync(await api.PostAsync($"/api/v1/models/{modelId}/train", null)))["runId"]!.GetValue<string>();
+        var run = await PortalHost.PollAsync(api, $"/api/v1/training-runs/{runId}", r => r["status"]!.GetValue<string>() is "succeeded" or "failed", TimeSpan.FromMinutes(5));
+        Assert.True(run["status"]!.GetValue<string>() == "succeeded", run.ToJsonString());
+        Assert.NotEmpty(run["charts"]!["gradeReasons"]!.AsArray());
+        Assert.StartsWith("best single column", run["charts"]!["baselineRule"]!.GetValue<string>());
+        Assert.Equal(99, run["charts"]!["thresholds"]!.AsArray().Count);
+        var versionId = run["versionId"]!.GetValue<string>();
+
+        // Move the threshold to 0.99: almost nobody is flagged; metrics, confusion and grade follow the stored table.
+        var moved = await api.PutAsJsonAsync($"/api/v1/models/{modelId}/versions/{versionId}/threshold", new { threshold = 0.99 });
+        var after = await PortalHost.JsonAsync(moved);
+        Assert.True(moved.StatusCode == HttpStatusCode.OK, after.ToJsonString());
+        Assert.Equal(0.99, after["metrics"]!["threshold"]!.GetValue<double>());
+        var row = after["charts"]!["thresholds"]!.AsArray().Single(t => t!["threshold"]!.GetValue<double>() == 0.99)!;
+        Assert.Equal(row.ToJsonString(), after["charts"]!["confusion"]!.ToJsonString());
+        Assert.Contains("Threshold set to 0.99 after training.", after["charts"]!["gradeReasons"]!.AsArray().Select(r => r!.GetValue<string>()));
+        var version = await PortalHost.JsonAsync(await api.GetAsync($"/api/v1/models/{modelId}/versions/{versionId}"));
+        Assert.Equal(0.99, version["metrics"]!["threshold"]!.GetValue<double>());
+        Assert.Equal(after["grade"]!.GetValue<string>(), version["grade"]!.GetValue<string>());
+
+        Assert.Equal((HttpStatusCode)422, (await api.PutAsJsonAsync($"/api/v1/models/{modelId}/versions/{versionId}/threshold", new { threshold = 1.5 })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await api.PutAsJsonAsync($"/api/v1/models/{modelId}/versions/{versionId}/threshold", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.PutAsJsonAsync($"/api/v1/models/{modelId}/versions/nope/threshold", new { threshold = 0.5 })).StatusCode);
+    }
+}

@@ -126,6 +126,19 @@ public partial class ModelDetails
         finally { busy = false; }
     }
 
+    private async Task SetThresholdAsync(double threshold)
+    {
+        if (shown?.VersionId is not { } versionId) return;
+        try
+        {
+            await using var scope = Scopes.CreateSandboxScope(Sandbox.SandboxId);
+            shown = await scope.ServiceProvider.GetRequiredService<ModelService>().SetThresholdAsync(Id, versionId, threshold, await ActorAsync());
+            Snackbar.Add($"Operating threshold set to {Format.Number(threshold, 2)}: grade {shown.Grade}.", Severity.Success);
+            await LoadAsync(selectLatest: false);
+        }
+        catch (CatalogException e) { Snackbar.Add(e.Message, Severity.Error); }
+    }
+
     private async Task ActivateAsync(ModelVersionView v)
     {
         try
