@@ -225,7 +225,7 @@ public sealed class ModelScorer
                 var (keys, columns, _) = ClvRecipe.RegressionTable(c, man.Events!, req.EventGlobs, asOf, man.EventTypes, ClvRecipe.UnitDays(man.Clv.TimeUnit), man.Clv.Horizon, ct);
                 var view = MlRows.Load(m.Ml, Enumerable.Range(0, keys.Length).Select(r => new FeatureRow { Features = plan.Encode(n => columns.TryGetValue(n, out var col) ? col[r] : null) }), plan.Width);
                 var values = MlRows.Scores(m.Model!.Transform(view));
-                return values.Select((v, i) => new ScoreResult(keys[i], Value: ClvRecipe.FromLog(v))).ToList();
+                return values.Select((v, i) => new ScoreResult(keys[i], Value: man.Clv.LogTarget ? ClvRecipe.FromLog(v) : Math.Max(0, v))).ToList();
             default:
                 throw new ModelTrainingException($"Cannot score recipe {man.Recipe} from events.");
         }

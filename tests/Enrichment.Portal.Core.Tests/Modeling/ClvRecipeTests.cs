@@ -129,6 +129,10 @@ public sealed class ClvRecipeTests
         Assert.True(outcome.Metrics["mae"] < outcome.Baseline["recentMae"], $"MAE {outcome.Metrics["mae"]} vs last-horizon spend repeated {outcome.Baseline["recentMae"]}");
         Assert.True(outcome.Metrics["mae"] < outcome.Baseline["rateMae"]);
         Assert.NotEqual("C", outcome.Grade);
+        // Importance: the MAE increase when a feature is shuffled; the purchase history matters, and is reported for every feature.
+        Measured.Report("clv regression importance: " + string.Join(", ", outcome.FeatureImportance.Take(6).Select(f => $"{f.Feature}={f.Importance:F1}")));
+        Assert.Equal(outcome.FeatureImportance.Count, outcome.FeatureImportance.Select(f => f.Feature).Distinct().Count());
+        Assert.Contains(outcome.FeatureImportance.Take(5), f => f.Importance > 0);
         using var dir = TestData.NewTempDir();
         var output = Path.Combine(dir.Path, "clv-regression.parquet");
         var scored = await new ModelScorer().ScoreAsync(new ScoringRequest { Artifact = outcome.Artifact, EventGlobs = [events], OutputPath = output }, Xunit.TestContext.Current.CancellationToken);
