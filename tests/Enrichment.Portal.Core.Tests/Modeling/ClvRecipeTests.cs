@@ -128,6 +128,7 @@ public sealed class ClvRecipeTests
         Measured.Report("online retail clv regression: " + string.Join(", ", outcome.Metrics.Select(kv => $"{kv.Key}={kv.Value:F3}")) + " | baseline: " + string.Join(", ", outcome.Baseline.Select(kv => $"{kv.Key}={kv.Value:F3}")) + " grade " + outcome.Grade + " | " + string.Join(" ", outcome.Charts.GradeReasons));
         Assert.True(outcome.Metrics["mae"] < outcome.Baseline["recentMae"], $"MAE {outcome.Metrics["mae"]} vs last-horizon spend repeated {outcome.Baseline["recentMae"]}");
         Assert.True(outcome.Metrics["mae"] < outcome.Baseline["rateMae"]);
+        Assert.True(outcome.Metrics["rmse"] < outcome.Baseline["recentRmse"] && outcome.Metrics["rmse"] < outcome.Baseline["rateRmse"]);
         Assert.NotEqual("C", outcome.Grade);
         // Importance: the MAE increase when a feature is shuffled; the purchase history matters, and is reported for every feature.
         Measured.Report("clv regression importance: " + string.Join(", ", outcome.FeatureImportance.Take(6).Select(f => $"{f.Feature}={f.Importance:F1}")));
