@@ -15,7 +15,8 @@ public sealed record BgnbdParameters(double R, double Alpha, double A, double B)
 public sealed record GammaGammaParameters(double P, double Q, double V);
 
 /// <summary>Recipe state of a CLV model.</summary>
-public sealed record ClvState(string Method, double Horizon, string TimeUnit, double? DiscountRate, BgnbdParameters? Bgnbd, GammaGammaParameters? GammaGamma, double FallbackSpend);
+/// <param name="LogTarget">Regression: the trees predict log(1 + spend) (false: spend, as versions before it was chosen).</param>
+public sealed record ClvState(string Method, double Horizon, string TimeUnit, double? DiscountRate, BgnbdParameters? Bgnbd, GammaGammaParameters? GammaGamma, double FallbackSpend, bool LogTarget = false);
 
 /// <summary>Recipe state of an affinity model: half-life of the recency weight, N, and the association rules kept.</summary>
 public sealed record AffinityState(string ItemField, double HalfLifeDays, int TopN, IReadOnlyList<string> Popular, IReadOnlyList<AssociationRule> Rules);

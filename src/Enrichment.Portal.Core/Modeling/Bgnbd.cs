@@ -34,11 +34,14 @@ public static class Bgnbd
         return s;
     }
 
-    /// <summary>Maximum-likelihood fit (Nelder-Mead on log-parameters, from r=α=a=b=1).</summary>
-    public static BgnbdParameters Fit(IReadOnlyList<RfmSummary> customers)
+    /// <summary>
+    /// Maximum-likelihood fit: Nelder-Mead on log-parameters from <paramref name="start"/> (default r=a=b=1, α=mean T) and
+    /// from two more spread starts, each restarted from its optimum until the log-likelihood stops improving; the best
+    /// optimum wins. The likelihood is a sum, so each distinct (x, t_x, T) is evaluated once with its count.
+    /// </summary>
+    public static BgnbdParameters Fit(IReadOnlyList<RfmSummary> customers, BgnbdParameters? start = null)
     {
         if (customers.Count < 10) throw new ModelTrainingException($"BG/NBD needs at least 10 customers in the calibration period, got {customers.Count}.");
-        // Group identical summaries: the likelihood is a sum, so each distinct (x, t_x, T) is evaluated once with its count.
         var groups = customers.GroupBy(c => c).Select(g => (g.Key, (double)g.Count())).ToArray();
         double Objective(Vector<double> v)
         {
@@ -47,12 +50,12 @@ public static class Bgnbd
             foreach (var (c, n) in groups) s += n * LogLikelihood(m, c);
             return double.IsFinite(s) ? -s : 1e300;
         }
-        var start = Vector<double>.Build.Dense([0, Math.Log(Math.Max(1e-3, customers.Average(c => c.T))), 0, 0]);
-        var result = NelderMeadSimplex.Minimum(ObjectiveFunction.Value(Objective), start, 1e-10, 5000);
-        var p = result.MinimizingPoint;
-        // Restart once from the optimum to escape a collapsed simplex.
-        p = NelderMeadSimplex.Minimum(ObjectiveFunction.Value(Objective), p, 1e-12, 5000).MinimizingPoint;
-        return new BgnbdParameters(Math.Exp(p[0]), Math.Exp(p[1]), Math.Exp(p[2]), Math.Exp(p[3]));
+        var meanT = Math.Log(Math.Max(1e-3, customers.Average(c => c.T)));
+        double[][] starts = start is { } s0
+            ? [[Math.Log(s0.R), Math.Log(s0.Alpha), Math.Log(s0.A), Math.Log(s0.B)]]
+            : [[0, meanT, 0, 0], [Math.Log(0.3), meanT - 1, Math.Log(0.5), Math.Log(3)], [Math.Log(3), meanT + 1, Math.Log(2), Math.Log(0.5)]];
+        var best = Optimizer.Minimize(Objective, starts);
+        return new BgnbdParameters(Math.Exp(best[0]), Math.Exp(best[1]), Math.Exp(best[2]), Math.Exp(best[3]));
     }
 
     /// <summary>Expected purchases in the next <paramref name="t"/> units for a customer with history <paramref name="c"/> (paper eq. 10).</summary>
@@ -111,24 +114,101 @@ public static class GammaGamma
                + (px - 1) * Math.Log(s.MeanValue) + px * Math.Log(s.X) - (px + q) * Math.Log(v + s.X * s.MeanValue);
     }
 
-    public static GammaGammaParameters Fit(IReadOnlyList<SpendSummary> customers)
+    /// <summary>Maximum-likelihood fit on the customers with x &gt; 0 repeat transactions of positive mean spend (as <see cref="Bgnbd.Fit"/>: several starts, restarted to convergence).</summary>
+    public static GammaGammaParameters Fit(IReadOnlyList<SpendSummary> customers, GammaGammaParameters? start = null)
     {
-        var data = customers.Where(c => c.X > 0 && c.MeanValue > 0).ToArray();
-        if (data.Length < 10) throw new ModelTrainingException($"Gamma-Gamma needs at least 10 customers with repeat purchases and positive spend, got {data.Length}.");
+        var data = customers.Where(c => c.X > 0 && c.MeanValue > 0).GroupBy(c => c).Select(g => (g.Key, (double)g.Count())).ToArray();
+        var n = data.Sum(d => d.Item2);
+        if (n < 10) throw new ModelTrainingException($"Gamma-Gamma needs at least 10 customers with repeat purchases and positive spend, got {n}.");
         double Objective(Vector<double> w)
         {
             var m = new GammaGammaParameters(Math.Exp(w[0]), Math.Exp(w[1]), Math.Exp(w[2]));
             double s = 0;
-            foreach (var c in data) s += LogLikelihood(m, c);
+            foreach (var (c, k) in data) s += k * LogLikelihood(m, c);
             return double.IsFinite(s) ? -s : 1e300;
         }
-        var start = Vector<double>.Build.Dense([0, 0, Math.Log(data.Average(c => c.MeanValue))]);
-        var p = NelderMeadSimplex.Minimum(ObjectiveFunction.Value(Objective), start, 1e-10, 5000).MinimizingPoint;
-        p = NelderMeadSimplex.Minimum(ObjectiveFunction.Value(Objective), p, 1e-12, 5000).MinimizingPoint;
-        return new GammaGammaParameters(Math.Exp(p[0]), Math.Exp(p[1]), Math.Exp(p[2]));
+        var mean = Math.Log(data.Sum(d => d.Key.MeanValue * d.Item2) / n);
+        double[][] starts = start is { } s0
+            ? [[Math.Log(s0.P), Math.Log(s0.Q), Math.Log(s0.V)]]
+            : [[0, 0, mean], [Math.Log(5), Math.Log(3), mean + 1], [Math.Log(0.5), Math.Log(10), mean - 1]];
+        var best = Optimizer.Minimize(Objective, starts);
+        return new GammaGammaParameters(Math.Exp(best[0]), Math.Exp(best[1]), Math.Exp(best[2]));
     }
 
     /// <summary>E[M | p, q, v, m_x, x] = p (v + x m_x) / (p x + q − 1); with x = 0 the population mean p v / (q − 1).</summary>
     public static double ConditionalExpectedValue(GammaGammaParameters m, SpendSummary s) =>
         m.P * (m.V + s.X * s.MeanValue) / (m.P * s.X + m.Q - 1);
+}
+
+/// <summary>Nelder-Mead from several starts, each restarted from its own optimum until the objective stops improving.</summary>
+internal static class Optimizer
+{
+    public static double[] Minimize(Func<Vector<double>, double> objective, IEnumerable<double[]> starts)
+    {
+        var f = ObjectiveFunction.Value(objective);
+        double[]? best = null; var bestValue = double.PositiveInfinity;
+        foreach (var s in starts)
+        {
+            var p = Vector<double>.Build.Dense(s);
+            var value = objective(p);
+            // A collapsed simplex stops early: restarting from its point rebuilds the simplex. Stop when a restart gains < 1e-9.
+            for (var i = 0; i < 8; i++)
+            {
+                MinimizationResult r;
+                try { r = NelderMeadSimplex.Minimum(f, p, 1e-12, 10_000); }
+                catch (MaximumIterationsException) { break; }
+                var gain = value - r.FunctionInfoAtMinimum.Value;
+                p = r.MinimizingPoint; value = r.FunctionInfoAtMinimum.Value;
+                if (gain < 1e-9) break;
+            }
+            if (value < bestValue) { bestValue = value; best = p.ToArray(); }
+        }
+        if (best is null) throw new ModelTrainingException("The maximum-likelihood fit did not converge.");
+        return Newton(objective, best);
+    }
+
+    /// <summary>
+    /// Polishes a Nelder-Mead optimum with Newton steps on a central-difference gradient and Hessian (backtracking, so a
+    /// step never makes the objective worse): on flat ridges (Gamma-Gamma's q and v) the simplex stops with a gradient of
+    /// ~1e-2, Newton brings it to ~1e-6.
+    /// </summary>
+    private static double[] Newton(Func<Vector<double>, double> objective, double[] x0)
+    {
+        const double h = 1e-4;
+        var n = x0.Length;
+        var x = Vector<double>.Build.Dense(x0);
+        var fx = objective(x);
+        double F(Vector<double> v, int i, double di, int j, double dj)
+        {
+            var w = v.Clone(); w[i] += di; w[j] += dj;
+            return objective(w);
+        }
+        for (var iter = 0; iter < 30; iter++)
+        {
+            var g = Vector<double>.Build.Dense(n);
+            var hess = Matrix<double>.Build.Dense(n, n);
+            for (var i = 0; i < n; i++)
+            {
+                var up = F(x, i, h, i, 0); var down = F(x, i, -h, i, 0);
+                g[i] = (up - down) / (2 * h);
+                hess[i, i] = (up - 2 * fx + down) / (h * h);
+                for (var j = 0; j < i; j++)
+                    hess[i, j] = hess[j, i] = (F(x, i, h, j, h) - F(x, i, h, j, -h) - F(x, i, -h, j, h) + F(x, i, -h, j, -h)) / (4 * h * h);
+            }
+            if (g.AbsoluteMaximum() < 1e-7) break;
+            Vector<double> step;
+            try { step = hess.Cholesky().Solve(g); } // not positive definite: stop (Nelder-Mead's point stands)
+            catch (ArgumentException) { break; }
+            if (!step.ForAll(double.IsFinite)) break;
+            var improved = false;
+            for (var t = 1.0; t > 1e-4; t /= 2)
+            {
+                var candidate = x - t * step;
+                var fc = objective(candidate);
+                if (fc < fx) { x = candidate; fx = fc; improved = true; break; }
+            }
+            if (!improved) break;
+        }
+        return x.ToArray();
+    }
 }

@@ -57,10 +57,11 @@ internal static class BinaryRecipe
             throw new ModelTrainingException($"The label has only one class ({(pos == 0 ? "no" : "all")} of the {y.Length} rows are positive): a classifier needs both positive and negative examples. Check label.field/label.positive or the event window.");
         if (Math.Min(pos, neg) < 10)
             throw new ModelTrainingException($"The label has too few examples of one class ({Math.Min(pos, neg)}); at least 10 of each are needed.");
-        run.Log.Add($"rows {y.Length}, positives {pos} ({(double)pos / y.Length:P1})");
+        run.Log.Add($"{data.Counts.Unit} {y.Length}, positives {pos} ({(double)pos / y.Length:P1})");
 
         var rng = new Random(req.Seed);
-        var (train, test) = Split.Stratified(y, 0.2, rng);
+        var keys = data.Keys;
+        var (train, test) = Split.StratifiedGrouped(y, keys, 0.2, rng);
         run.Step(0.1, $"learning the feature encoding on {train.Length} training rows");
         var plan = data.LearnPlan(train);
         var x = data.EncodeAll(plan);
@@ -76,7 +77,7 @@ internal static class BinaryRecipe
             cvRows = keep.Select(i => train[i]).ToArray();
             run.Log.Add($"model selection on a stratified sample of {cvRows.Length} training rows");
         }
-        var folds = Split.Folds(cvRows, y, 3, new Random(req.Seed + 1));
+        var folds = Split.FoldsGrouped(cvRows, y, keys, 3, new Random(req.Seed + 1));
         var candidates = Candidates(req.Seed);
         var fitRows = folds.Select(fold => cvRows.Where(r => !fold[r]).ToArray()).ToArray();
         var valRows = folds.Select(fold => cvRows.Where(r => fold[r]).ToArray()).ToArray();
@@ -135,10 +136,23 @@ internal static class BinaryRecipe
         var testY = test.Select(r => y[r]).ToArray();
         var raw = Score(final, req.Seed, test, x, plan.Width);
         var p = raw.Select(s => Platt.Apply(s, a, b)).ToArray();
+        // The operating threshold: parameters.threshold, or the F1-optimal one on the out-of-fold (calibrated) training scores,
+        // so the held-out rows stay untouched by the choice.
+        var threshold = run.P.Number("threshold") is { } fixedThreshold
+            ? fixedThreshold > 0 && fixedThreshold < 1 ? Math.Round(fixedThreshold, 2) : throw new ModelTrainingException($"Parameter 'threshold' must be between 0 and 1, got {fixedThreshold}.")
+            : Thresholds.F1Optimal(cvRows.Select(r => Platt.Apply(bestOof![r], a, b)).ToArray(), cvRows.Select(r => y[r]).ToArray());
         var metrics = Metrics.Classification(p, testY);
+        var confusion = Metrics.Confusion(p, testY, threshold);
+        Thresholds.AddAt(metrics, confusion);
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"operating threshold {threshold:0.00} ({(run.P.Number("threshold") is null ? "F1-optimal on the cross-validated training scores" : "parameters.threshold")}): {confusion.TruePositives + confusion.FalsePositives} of {test.Length} held-out {data.Counts.Unit} predicted positive"));
+        // The baseline: the best single-column rule (positive rate per value or decile of one column), at its own F1-optimal threshold.
         var prior = train.Count(r => y[r]) / (double)train.Length;
-        var baseline = Metrics.Classification(testY.Select(_ => prior).ToArray(), testY);
-        baseline["auc"] = 0.5;
+        var (ruleFeature, ruleScores, ruleThreshold) = Thresholds.BestSingleColumn(plan, x, y, train, test);
+        var baseline = Metrics.Classification(ruleScores, testY);
+        Thresholds.AddAt(baseline, Metrics.Confusion(ruleScores, testY, ruleThreshold));
+        baseline["priorLogLoss"] = Metrics.LogLoss(testY.Select(_ => prior).ToArray(), testY);
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"baseline: best single column '{ruleFeature}' auc {baseline["auc"]:F4}, f1 {baseline["f1"]:F4} at {ruleThreshold:0.00}; class prior log loss {baseline["priorLogLoss"]:F4}"));
+        var grade = Grades.Classification(metrics, baseline, confusion, ruleFeature);
 
         run.Step(0.9, "permutation importance");
         var importance = test.Length <= MaxImportanceRows
@@ -168,14 +182,16 @@ internal static class BinaryRecipe
         return new TrainingOutcome
         {
             Recipe = req.Recipe, Metrics = metrics, Baseline = baseline, Trainer = best.Name,
-            Grade = Grading.Classification(metrics["auc"], metrics["logLoss"], baseline["logLoss"]),
+            Grade = grade.Grade,
             FeatureImportance = importance,
             FittedParameters = new Dictionary<string, double> { ["cvAuc"] = bestAuc, ["plattA"] = a, ["plattB"] = b },
             Charts = new ModelCharts
             {
                 Roc = Metrics.Roc(p, testY), PrecisionRecall = Metrics.PrecisionRecall(p, testY),
                 Deciles = Metrics.Deciles(p, testY.Select(v => v ? 1.0 : 0.0).ToArray()),
-                Calibration = Metrics.Calibration(p, testY), Confusion = Metrics.Confusion(p, testY, 0.5),
+                Calibration = Metrics.Calibration(p, testY), Confusion = confusion,
+                Thresholds = Thresholds.Table(p, testY), GradeReasons = grade.Reasons, BaselineRule = ruleFeature is null ? "class prior" : $"best single column '{ruleFeature}'",
+                Data = data.Counts,
             },
             TrainingDistribution = ScoreDistribution.Deciles(trainScores),
             Log = run.Log, TrainRows = train.Length, TestRows = test.Length,
@@ -267,6 +283,34 @@ public static class Platt
 /// <summary>Seeded, stratified splits.</summary>
 internal static class Split
 {
+    /// <summary>
+    /// As <see cref="Stratified"/>, but rows with the same key (copies of one profile) always land on the same side: the
+    /// split is drawn over keys (stratified by whether a key has any positive row). With unique keys it is <see cref="Stratified"/>.
+    /// </summary>
+    public static (int[] Train, int[] Test) StratifiedGrouped(bool[] y, string[] keys, double testShare, Random rng)
+    {
+        var groups = Groups(keys);
+        if (groups.Length == keys.Length) return Stratified(y, testShare, rng);
+        var gy = groups.Select(g => g.Any(r => y[r])).ToArray();
+        var (gTrain, gTest) = Stratified(gy, testShare, rng);
+        int[] Rows(int[] gs) { var r = gs.SelectMany(g => groups[g]).ToArray(); Array.Sort(r); return r; }
+        return (Rows(gTrain), Rows(gTest));
+    }
+
+    /// <summary>As <see cref="Folds"/>, with every key's rows in one fold.</summary>
+    public static Dictionary<int, bool>[] FoldsGrouped(int[] rows, bool[] y, string[] keys, int k, Random rng)
+    {
+        var byKey = rows.GroupBy(r => keys[r], StringComparer.Ordinal).Select(g => g.ToArray()).ToArray();
+        if (byKey.Length == rows.Length) return Folds(rows, y, k, rng);
+        var gy = byKey.Select(g => g.Any(r => y[r])).ToArray();
+        var gFolds = Folds(Enumerable.Range(0, byKey.Length).ToArray(), gy, k, rng);
+        return gFolds.Select(f => f.SelectMany(kv => byKey[kv.Key].Select(r => (r, kv.Value))).ToDictionary(x => x.r, x => x.Value)).ToArray();
+    }
+
+    /// <summary>Row indexes grouped by key, in order of first appearance.</summary>
+    public static int[][] Groups(string[] keys) =>
+        Enumerable.Range(0, keys.Length).GroupBy(i => keys[i], StringComparer.Ordinal).Select(g => g.ToArray()).ToArray();
+
     public static (int[] Train, int[] Test) Stratified(bool[] y, double testShare, Random rng)
     {
         var train = new List<int>(); var test = new List<int>();

@@ -33,6 +33,9 @@ public sealed record TrainingRequest
     public IReadOnlyList<SchemaField>? SourceFields { get; init; }
     /// <summary>The column outputs are keyed by; default: the source's primary identity, else the row number.</summary>
     public string? KeyField { get; init; }
+    /// <summary>The source is a profile-class dataset, where every batch may carry the same profiles again (a re-upload,
+    /// a correction): training keeps one row per profile, the newest record of each key (the last batch, then the last row).</summary>
+    public bool OnePerProfile { get; init; }
     public LabelSpec? Label { get; init; }
     /// <summary>Features to use; null or empty: every non-identity, non-label field.</summary>
     public IReadOnlyList<string>? Features { get; init; }
@@ -75,7 +78,22 @@ public sealed record ModelCharts
     public IReadOnlyList<CalibrationBin> Calibration { get; init; } = [];
     public ConfusionCounts? Confusion { get; init; }
     public IReadOnlyList<ClusterInfo> Clusters { get; init; } = [];
+    /// <summary>Binary models: held-out confusion counts at thresholds 0.01..0.99 (the threshold picker's table).</summary>
+    public IReadOnlyList<ConfusionCounts> Thresholds { get; init; } = [];
+    /// <summary>Why the grade is what it is (each check, in words).</summary>
+    public IReadOnlyList<string> GradeReasons { get; init; } = [];
+    /// <summary>What the baseline metrics are of ("best single column 'tenure'", "last-horizon spend repeated").</summary>
+    public string? BaselineRule { get; init; }
+    /// <summary>What the run's row counts count, and how the source's records became them.</summary>
+    public DataCounts? Data { get; init; }
 }
+
+/// <summary>
+/// What a run's train/test counts count (<see cref="Unit"/>: "profiles" when the source was reduced to one row per key,
+/// "rows" without a key, "customers" for event recipes), how many records the source had, how many units were left, and
+/// how many were dropped for an empty label.
+/// </summary>
+public sealed record DataCounts(string Unit, long SourceRecords, long Units, long DroppedUnlabeled, string? KeyField);
 
 /// <summary>A binned score distribution (bin edges from the training deciles), for drift (see <see cref="ModelScorer.Psi"/>).</summary>
 public sealed record ScoreDistribution(IReadOnlyList<double> Edges, IReadOnlyList<double> Fractions)
@@ -145,4 +163,6 @@ public sealed record ScoringRequest
     public IReadOnlyList<double>? DistributionEdges { get; init; }
     /// <summary>The input column the results are keyed by; default: the model's key field (the training source's primary identity).</summary>
     public string? KeyField { get; init; }
+    /// <summary>The input is a profile-class dataset: score only the newest record of each key (as training does).</summary>
+    public bool OnePerProfile { get; init; }
 }

@@ -86,7 +86,7 @@ public sealed class ModelScorer
         var sourceCols = plan.Specs.Select(s => s.Name).Where(n => !n.StartsWith("ev_", StringComparison.Ordinal) || !man.UsesEventFeatures).ToList();
         var select = new List<string> { (keyField is null ? "CAST(row_number() OVER () - 1 AS VARCHAR)" : "CAST(s." + ModelLake.Quote(keyField) + " AS VARCHAR)") + " AS " + ProfileData.KeyColumn };
         select.AddRange(sourceCols.Select(n => "s." + ModelLake.Quote(n)));
-        var from = ModelLake.ReadParquet(req.InputGlobs) + " s";
+        var from = (req.OnePerProfile && keyField is not null ? ModelLake.NewestPerKey(req.InputGlobs, keyField) : ModelLake.ReadParquet(req.InputGlobs)) + " s";
         if (man.UsesEventFeatures)
         {
             if (req.EventGlobs.Count == 0) throw new ModelTrainingException("This model uses event features: give the event Parquet glob(s).");
@@ -218,14 +218,14 @@ public sealed class ModelScorer
             case Recipe.Clv when man.Clv!.Method == "bgnbd":
                 var s = man.Clv;
                 var unitDays = ClvRecipe.UnitDays(s.TimeUnit);
-                return ClvRecipe.Customers(c, man.Events!, req.EventGlobs, asOf, unitDays, s.Horizon, ct)
-                    .Select(x => new ScoreResult(x.Key, Value: ClvRecipe.PredictValue(s, x.Rfm, x.MeanRepeatSpend, s.Horizon, discount: true))).ToList();
+                return ClvRecipe.Customers(c, man.Events!, req.EventGlobs, ClvRecipe.LastDayBefore(asOf), unitDays, s.Horizon, ct)
+                    .Select(x => new ScoreResult(x.Key, Value: ClvRecipe.PredictValue(s, x.Rfm, x.Spend, s.Horizon, discount: true))).ToList();
             case Recipe.Clv:
                 var plan = man.Plan!;
-                var agg = ModelLake.Query(c, "SELECT * FROM " + EventFeatures.Sql(man.Events!, req.EventGlobs, asOf, man.EventTypes) + " ORDER BY k", ct);
-                var view = MlRows.Load(m.Ml, Enumerable.Range(0, agg.Rows).Select(r => new FeatureRow { Features = plan.Encode(n => agg.Column(n)[r]) }), plan.Width);
+                var (keys, columns, _) = ClvRecipe.RegressionTable(c, man.Events!, req.EventGlobs, asOf, man.EventTypes, ClvRecipe.UnitDays(man.Clv.TimeUnit), man.Clv.Horizon, ct);
+                var view = MlRows.Load(m.Ml, Enumerable.Range(0, keys.Length).Select(r => new FeatureRow { Features = plan.Encode(n => columns.TryGetValue(n, out var col) ? col[r] : null) }), plan.Width);
                 var values = MlRows.Scores(m.Model!.Transform(view));
-                return values.Select((v, i) => new ScoreResult((string)agg.Column("k")[i]!, Value: Math.Max(0, v))).ToList();
+                return values.Select((v, i) => new ScoreResult(keys[i], Value: man.Clv.LogTarget ? ClvRecipe.FromLog(v) : Math.Max(0, v))).ToList();
             default:
                 throw new ModelTrainingException($"Cannot score recipe {man.Recipe} from events.");
         }

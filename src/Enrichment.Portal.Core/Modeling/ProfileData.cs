@@ -31,6 +31,8 @@ internal sealed class ProfileData
     public IReadOnlyList<string> EventTypes { get; init; } = [];
     public DateTime? Cutoff { get; init; }
     public DateTime Reference { get; init; }
+    /// <summary>Records of the source, the rows kept (one per profile when deduplicated), and how those were reduced.</summary>
+    public required DataCounts Counts { get; init; }
 
     public const string LabelColumn = "__label";
     public const string KeyColumn = "__key";
@@ -60,7 +62,23 @@ internal sealed class ProfileData
         var features = FeaturePlanBuilder.Choose(fields, req, keyField, req.Label?.Field, run.Log);
         var select = new List<string> { (keyField is null ? "row_number() OVER () - 1" : "CAST(s." + ModelLake.Quote(keyField) + " AS VARCHAR)") + " AS " + KeyColumn };
         select.AddRange(features.Select(f => "s." + ModelLake.Quote(f.Path)));
-        var from = ModelLake.ReadParquet(req.SourceGlobs) + " s";
+        // A profile-class dataset ingested twice holds two records of each profile: keep one per key (the newest), so that
+        // counts are profiles and no profile lands on both sides of the split.
+        var dedupe = req.OnePerProfile && keyField is not null;
+        var sourceRelation = dedupe ? ModelLake.NewestPerKey(req.SourceGlobs, keyField!) : ModelLake.ReadParquet(req.SourceGlobs);
+        var from = sourceRelation + " s";
+        var records = Convert.ToInt64(ModelLake.Query(c, "SELECT count(*) AS n FROM " + ModelLake.ReadParquet(req.SourceGlobs), run.Ct).Column("n")[0], CultureInfo.InvariantCulture);
+        long unlabeled = 0;
+        var where = "";
+        if (req.Label is { } lab2)
+        {
+            // Rows without a label are not negatives: they are left out, and counted.
+            var l = "s." + ModelLake.Quote(lab2.Field);
+            var missing = $"({l} IS NULL OR trim(CAST({l} AS VARCHAR)) = '')";
+            var counts = ModelLake.Query(c, $"SELECT count(*) AS n, count(*) FILTER (WHERE {missing}) AS m FROM {sourceRelation} s", run.Ct);
+            unlabeled = Convert.ToInt64(counts.Column("m")[0], CultureInfo.InvariantCulture);
+            where = $" WHERE NOT {missing}";
+        }
         var featureCols = features.Select(f => (Name: f.Path, f.Type)).ToList();
         if (ev is not null)
         {
@@ -82,18 +100,23 @@ internal sealed class ProfileData
             run.Log.Add($"label from events: {(req.Recipe == Recipe.Churn ? "churned = no" : "converted = an")} {type ?? "event"} in (cutoff, cutoff + {window} days]");
         }
         // A join does not keep the source order: order by key so splits (and so metrics) are deterministic.
-        var order = ev is not null ? " ORDER BY " + KeyColumn : "";
-        var table = ModelLake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}{order}", run.Ct);
-        if (table.Rows == 0) throw new ModelTrainingException("The source has no rows.");
+        var order = ev is not null || dedupe ? " ORDER BY " + KeyColumn : "";
+        var table = ModelLake.Query(c, $"SELECT {string.Join(", ", select)} FROM {from}{where}{order}", run.Ct);
+        if (table.Rows == 0)
+            throw new ModelTrainingException(unlabeled > 0 ? $"No row of the source has a value in the label '{req.Label!.Field}'." : "The source has no rows.");
+        var unit = dedupe ? "profiles" : "rows";
+        if (dedupe) run.Log.Add($"{records} records in the source, {table.Rows + unlabeled} profiles (the newest record per {keyField})");
+        if (unlabeled > 0) run.Log.Add($"{unlabeled} {unit} without a value in the label '{req.Label!.Field}' left out; {table.Rows} {unit} train and test");
 
         bool[]? labels = null;
         if (table.Has(LabelColumn))
         {
             var raw = table.Column(LabelColumn);
             var positive = req.Label?.Positive;
-            labels = raw.Select(v => IsPositive(v, positive)).ToArray();
-            var missing = raw.Count(v => v is null);
-            if (missing > 0) run.Log.Add($"{missing} rows with an empty label count as negative");
+            if (req.Label is not null && string.IsNullOrWhiteSpace(positive)
+                && raw.FirstOrDefault(v => v is not null and not bool && ModelLake.ToDouble(v) is not (0 or 1)) is { } ambiguous)
+                throw new ModelTrainingException($"Choose the positive class: label.positive is required for the label '{req.Label.Field}' (it holds values such as '{ModelLake.ToText(ambiguous)}', not only true/false or 0/1).");
+            labels = raw.Select(v => IsPositive(v, string.IsNullOrWhiteSpace(positive) ? null : positive)).ToArray();
         }
         var dates = featureCols.Where(f => f.Type is FieldType.Date or FieldType.DateTime).SelectMany(f => table.Column(f.Name)).Select(ModelLake.ToDate).Where(d => d is not null).ToArray();
         var reference = cutoff ?? (dates.Length > 0 ? dates.Max()!.Value.Date.AddDays(1) : new DateTime(2000, 1, 1));
@@ -101,6 +124,7 @@ internal sealed class ProfileData
         {
             Table = table, KeyField = keyField, FeatureColumns = featureCols, Labels = labels, EventColumns = ev, EventTypes = types,
             Cutoff = cutoff, Reference = reference,
+            Counts = new DataCounts(unit, records, table.Rows, unlabeled, dedupe ? keyField : null),
             InputFields = features.Concat(keyField is null ? [] : fields.Where(f => f.Path == keyField)).ToArray(),
         };
     }

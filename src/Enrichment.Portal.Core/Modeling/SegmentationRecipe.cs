@@ -67,6 +67,17 @@ internal static class SegmentationRecipe
             descriptions.Add(desc);
             clusters.Add(new ClusterInfo(cl, members.Length, desc, names.Select((nm, j) => (nm, v: centroid[j] * stds[j] + means[j])).ToDictionary(t => t.nm, t => t.v)));
         }
+        var grade = Grades.Segmentation(bestSil, clusters);
+        // Cluster-defining features: the share of each feature's variance explained by the segments (eta squared, 0..1).
+        var importance = new List<FeatureImportance>();
+        for (var j = 0; j < d; j++)
+        {
+            double total = 0, between = 0;
+            var sums = new double[bestK + 1]; var counts = new int[bestK + 1];
+            for (var i = 0; i < n; i++) { var v = z[i][j]; total += v * v; sums[bestAssign![i]] += v; counts[bestAssign[i]]++; }
+            for (var cl = 1; cl <= bestK; cl++) if (counts[cl] > 0) between += sums[cl] * sums[cl] / counts[cl];
+            importance.Add(new FeatureImportance(names[j], total <= 0 ? 0 : between / total));
+        }
         var state = new SegmentationState(names, means, stds, descriptions);
         var manifest = new ModelManifest { Recipe = Recipe.Segmentation, Trainer = "KMeans", KeyField = data.KeyField, InputFields = data.InputFields, Plan = plan, Segmentation = state,
             Events = data.EventColumns, EventTypes = data.EventTypes, UsesEventFeatures = data.EventColumns is not null, TrainingCutoff = data.Cutoff };
@@ -76,8 +87,8 @@ internal static class SegmentationRecipe
             Recipe = Recipe.Segmentation, Trainer = "KMeans",
             Metrics = new Dictionary<string, double> { ["silhouette"] = bestSil, ["k"] = bestK },
             Baseline = new Dictionary<string, double> { ["silhouette"] = 0 },
-            Grade = Grading.Segmentation(bestSil),
-            Charts = new ModelCharts { Clusters = clusters },
+            Grade = grade.Grade, FeatureImportance = importance.OrderByDescending(f => f.Importance).ToArray(),
+            Charts = new ModelCharts { Clusters = clusters, Data = data.Counts, GradeReasons = grade.Reasons },
             TrainingDistribution = new ScoreDistribution(Enumerable.Range(1, bestK - 1).Select(x => x + 0.5).ToArray(), clusters.Select(x => (double)x.Size / n).ToArray()),
             Log = run.Log, TrainRows = n, TestRows = sample.Length,
             Artifact = ModelArtifact.Write(manifest, ml, best, view.Schema),

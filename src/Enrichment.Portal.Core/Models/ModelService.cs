@@ -196,6 +196,8 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         var fields = source.Schema.Fields.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         if (d.Label is { } label && !string.IsNullOrWhiteSpace(label.Field) && !fields.Contains(label.Field.Trim()))
             rules["label.field"] = [$"The label field '{label.Field}' is not a field of the dataset '{source.Name}'."];
+        else if (d.Label is { } chosen && !string.IsNullOrWhiteSpace(chosen.Field))
+            CheckPositive(source, chosen, rules, ct);
         foreach (var (key, list) in new[] { ("features", d.Features), ("excludeFeatures", d.ExcludeFeatures) })
         {
             var unknown = (list ?? []).Where(f => !string.IsNullOrWhiteSpace(f) && !fields.Contains(f.Trim())).ToList();
@@ -203,6 +205,36 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         }
         if (d.Label is { } lab && d.Features?.Contains(lab.Field) == true)
             rules["features"] = [$"The label '{lab.Field}' cannot also be a feature."];
+    }
+
+    /// <summary>
+    /// The positive class is the user's choice, never a guess: required unless the label is a boolean field, and (once the
+    /// dataset has data) it must be one of the label's values. The message lists the values found.
+    /// </summary>
+    private static void CheckPositive(LakeDataset source, LabelSpec label, Dictionary<string, string[]> rules, CancellationToken ct)
+    {
+        var field = source.Schema.Fields.FirstOrDefault(f => f.Path == label.Field.Trim());
+        if (field is null) return;
+        var files = LakeCatalog.DataFiles(source);
+        List<string> values = [];
+        if (files.Count > 0)
+        {
+            using var c = ModelLake.Open();
+            var col = ModelLake.Quote(field.Path);
+            values = ModelLake.Query(c, $"SELECT CAST({col} AS VARCHAR) AS v FROM {ModelLake.ReadParquet(files)} WHERE {col} IS NOT NULL GROUP BY v ORDER BY count(*) DESC, v LIMIT 6", ct)
+                .Column("v").Select(v => (string)v!).ToList();
+        }
+        var seen = values.Count == 0 ? "" : $" Values in '{source.Name}': {string.Join(", ", values.Take(5))}{(values.Count > 5 ? ", ..." : "")}.";
+        if (string.IsNullOrWhiteSpace(label.Positive))
+        {
+            if (field.Type != Schemas.FieldType.Boolean)
+                rules["label.positive"] = [$"Choose the positive class: label.positive is required for the {field.Type.ToString().ToLowerInvariant()} label '{field.Path}' (which value is the outcome to predict?).{seen}"];
+            return;
+        }
+        // Checked when the label has 2-5 values (one value: training says the label has one class, with the counts).
+        if (values.Count is >= 2 and <= 5 && field.Type != Schemas.FieldType.Boolean
+            && !values.Any(v => ProfileData.IsPositive(v, label.Positive)))
+            rules["label.positive"] = [$"label.positive '{label.Positive}' is not a value of '{field.Path}'.{seen}"];
     }
 
     private static readonly string[] EventLabelParameters = ["eventType", "cutoff", "windowDays"];
@@ -252,7 +284,8 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
             return;
         }
         var dateParameter = recipe.Name == "clv" ? "calibrationEnd" : "cutoff";
-        if (p.Date(dateParameter) is { } at && (at <= lo.Value || at > hi.Value))
+        // cutoff is exclusive (events before it are features); calibrationEnd is inclusive (its whole day is calibration).
+        if (p.Date(dateParameter) is { } at && (recipe.Name == "clv" ? at.Date < lo.Value.Date || at.Date >= hi.Value.Date : at <= lo.Value || at > hi.Value))
             rules["parameters." + dateParameter] = [string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"parameters.{dateParameter} {at:yyyy-MM-dd} is outside the event data ({lo:yyyy-MM-dd} to {hi:yyyy-MM-dd}): it needs events before and after it.")];
     }
@@ -334,6 +367,20 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         db.Add(new AuditEntry { Actor = actor ?? "system", Action = "model.activate", Target = model.Id, Detail = versionId });
         await db.SaveChangesAsync(ct);
         return model;
+    }
+
+    /// <summary>Sets a binary version's operating threshold (metrics, confusion, grade recomputed from its held-out table). 422 when out of (0, 1) or the version has no table.</summary>
+    public async Task<TrainingRunView> SetThresholdAsync(string modelId, string versionId, double threshold, string? actor = null, CancellationToken ct = default)
+    {
+        var model = await db.Set<Model>().FirstOrDefaultAsync(m => m.Id == modelId, ct) ?? throw CatalogException.NotFound($"No model {modelId} in this sandbox.");
+        var version = await db.Set<ModelVersion>().FirstOrDefaultAsync(v => v.Id == versionId && v.ModelId == modelId, ct)
+                      ?? throw CatalogException.NotFound($"No version {versionId} of model '{model.Name}'.");
+        var run = await db.Set<TrainingRun>().FirstOrDefaultAsync(r => r.Id == version.RunId, ct)
+                  ?? throw CatalogException.NotFound($"The training run of version {version.Number} no longer exists.");
+        OperatingThreshold.Apply(run, version, threshold);
+        db.Add(new AuditEntry { Actor = actor ?? "system", Action = "model.threshold", Target = model.Id, Detail = $"{versionId} {threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)}" });
+        await db.SaveChangesAsync(ct);
+        return TrainingRunView.From(run);
     }
 
     private static readonly HashSet<string> LowerIsBetter = new(StringComparer.OrdinalIgnoreCase) { "logLoss", "rmse", "mae", "brier" };

@@ -76,15 +76,25 @@ public sealed record ModelVersionView(
     IReadOnlyDictionary<string, double> Baseline, string? Grade, IReadOnlyDictionary<string, double> FittedParameters,
     JsonObject Parameters, int Seed, string? Trainer, TrainingData TrainingData, long ArtifactBytes, DateTimeOffset CreatedAt)
 {
-    public static ModelVersionView From(ModelVersion v, string? activeVersionId) => new(
-        v.Id, v.ModelId, v.Number, v.Id == activeVersionId, v.Recipe, v.RunId, ModelJson.Numbers(v.MetricsJson), ModelJson.Numbers(v.BaselineJson),
-        v.Grade, ModelJson.Numbers(v.FittedParametersJson), ModelJson.Object(v.ParametersJson), v.Seed, v.Trainer,
-        new TrainingData(v.SourceDatasetId, v.SourceDatasetName, ModelJson.Strings(v.BatchFoldersJson), v.EventDatasetId, v.TrainRows, v.TestRows, v.TrainRows + v.TestRows),
-        v.ArtifactBytes, v.CreatedAt);
+    public static ModelVersionView From(ModelVersion v, string? activeVersionId)
+    {
+        var parameters = ModelJson.Object(v.ParametersJson);
+        var data = parameters?["data"] is JsonObject d ? d.Deserialize<DataCounts>(ModelJson.Options) : null;
+        return new(
+            v.Id, v.ModelId, v.Number, v.Id == activeVersionId, v.Recipe, v.RunId, ModelJson.Numbers(v.MetricsJson), ModelJson.Numbers(v.BaselineJson),
+            v.Grade, ModelJson.Numbers(v.FittedParametersJson), parameters ?? new JsonObject(), v.Seed, v.Trainer,
+            new TrainingData(v.SourceDatasetId, v.SourceDatasetName, ModelJson.Strings(v.BatchFoldersJson), v.EventDatasetId, v.TrainRows, v.TestRows,
+                // Distinct units: a BG/NBD model is trained and evaluated on the same customers (a time split), a segmentation's
+                // silhouette sample is part of its rows; older versions without counts add train and test.
+                (int)(data?.Units ?? v.TrainRows + v.TestRows), data?.Unit ?? "rows", data?.SourceRecords, data?.DroppedUnlabeled ?? 0),
+            v.ArtifactBytes, v.CreatedAt);
+    }
 }
 
-/// <summary>The exact data a version was trained on.</summary>
-public sealed record TrainingData(string? DatasetId, string? DatasetName, IReadOnlyList<string> Batches, string? EventDatasetId, int TrainRows, int TestRows, int Rows);
+/// <summary>The exact data a version was trained on. <see cref="Rows"/> counts <see cref="Unit"/>s (profiles, rows or customers)
+/// used for training and testing; <see cref="SourceRecords"/> the source's records before one per profile was kept.</summary>
+public sealed record TrainingData(string? DatasetId, string? DatasetName, IReadOnlyList<string> Batches, string? EventDatasetId, int TrainRows, int TestRows, int Rows,
+    string Unit = "rows", long? SourceRecords = null, long DroppedUnlabeled = 0);
 
 /// <summary>One metric of two versions side by side; <see cref="Better"/> is "a", "b" or null (equal or unknown direction).</summary>
 public sealed record MetricComparison(string Metric, double? A, double? B, double? Delta, string? Better);

@@ -43,7 +43,7 @@ public static class RecipeCatalog
                 new("customerField", "Customer field", "text", "The column of the event dataset that identifies the customer (default: its primary identity)."),
                 new("timestampField", "Timestamp field", "text", "Default: timestamp."),
                 new("amountField", "Amount field", "text", "The spend of each purchase."),
-                new("calibrationEnd", "Calibration end", "date", "Purchases up to this date train the model; those after it measure it.", Required: true),
+                new("calibrationEnd", "Calibration end", "date", "Inclusive: purchases on or before this date train the model; those after it (from the next day) measure it.", Required: true),
                 new("horizon", "Horizon", "number", "How far ahead to predict, in the time unit.", Default: "39"),
                 new("timeUnit", "Time unit", "choice", "Weeks (default) or days.", Choices: ["weeks", "days"], Default: "weeks"),
                 new("discountRate", "Discount rate", "number", "Optional, per time unit."),

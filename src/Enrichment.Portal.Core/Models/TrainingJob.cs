@@ -41,6 +41,7 @@ public sealed class TrainingJob(CatalogDb db, ModelService models, JobProgress j
             Recipe = RecipeCatalog.TryParse(model.Recipe, out var recipe) ? recipe : throw await FailAsync(run, $"Unknown recipe '{model.Recipe}'."),
             SourceGlobs = source.Files,
             SourceFields = source.Dataset?.Schema.Fields,
+            OnePerProfile = source.Dataset?.Schema.Class == Schemas.SchemaClass.Profile,
             Label = model.LabelField is null ? null : new LabelSpec(model.LabelField, model.LabelPositive),
             Features = model.FeaturesJson is null ? null : ModelJson.Strings(model.FeaturesJson),
             ExcludeFeatures = model.ExcludeFeaturesJson is null ? null : ModelJson.Strings(model.ExcludeFeaturesJson),
@@ -76,6 +77,7 @@ public sealed class TrainingJob(CatalogDb db, ModelService models, JobProgress j
             {
                 label = request.Label, features = request.Features, excludeFeatures = request.ExcludeFeatures,
                 parameters = request.Parameters, source = new { datasetId = model.SourceDatasetId, snapshot = model.SourceSnapshot },
+                data = outcome.Charts.Data,
             }),
             Seed = run.Seed, Trainer = outcome.Trainer, SourceDatasetId = source.Dataset?.Id, SourceDatasetName = source.Dataset?.Name,
             BatchFoldersJson = ModelJson.Write(batches), EventDatasetId = source.EventDataset?.Id, TrainRows = outcome.TrainRows, TestRows = outcome.TestRows,

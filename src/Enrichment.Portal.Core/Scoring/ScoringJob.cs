@@ -81,6 +81,7 @@ public sealed class ScoringJob(CatalogDb db, LakeCatalog lake, ModelScorer score
                 {
                     Artifact = artifact, InputGlobs = target.Files, EventGlobs = target.EventFiles, OutputPath = scoresPath,
                     DistributionEdges = training?.Edges is { Count: > 0 } e ? e : null, KeyField = target.KeyColumn,
+                    OnePerProfile = target.OnePerProfile,
                 }, ct);
             }
             catch (ModelTrainingException e) { throw new ScoringFailure(e.Message); }

@@ -14,7 +14,7 @@ namespace Enrichment.Portal.Core.Scoring;
 /// profile (<see cref="KeyColumn"/>, null for recipes that score from events and key by the event customer column), and
 /// how the output dataset carries that key: field <see cref="KeyPath"/>, primary identity in <see cref="Namespace"/>.
 /// </summary>
-internal sealed record ResolvedTarget(IReadOnlyList<string> Files, string? KeyColumn, string KeyPath, string Namespace, IReadOnlyList<string> EventFiles, string Description);
+internal sealed record ResolvedTarget(IReadOnlyList<string> Files, string? KeyColumn, string KeyPath, string Namespace, IReadOnlyList<string> EventFiles, string Description, bool OnePerProfile = false);
 
 internal static class ScoringTargets
 {
@@ -91,7 +91,8 @@ internal static class ScoringTargets
         if (dataFiles.Count == 0) throw new ScoringFailure($"The dataset '{ds.Name}' has no data.");
         var primary = ds.Schema.PrimaryIdentity
                       ?? throw new ScoringFailure($"The dataset '{ds.Name}' has no primary identity, so its rows cannot be linked to profiles; give its schema a primary identity.");
-        return new ResolvedTarget(dataFiles, primary.Path, primary.Path, primary.Identity!.Namespace, eventFiles, $"dataset '{ds.Name}'");
+        // A profile dataset ingested twice holds two records of a profile: score its newest record once.
+        return new ResolvedTarget(dataFiles, primary.Path, primary.Path, primary.Identity!.Namespace, eventFiles, $"dataset '{ds.Name}'", OnePerProfile: ds.Schema.Class == SchemaClass.Profile);
     }
 }
 

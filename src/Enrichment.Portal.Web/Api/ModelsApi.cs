@@ -70,6 +70,15 @@ public static class ModelsApi
             return TypedResults.Ok(await service.ViewAsync(id, ct));
         }).RequireAuthorization(Policies.Scientist).WithName("ActivateModelVersion").WithSummary("Make a version the one scoring uses");
 
+        group.MapPut("/{id}/versions/{versionId}/threshold", async (string id, string versionId, ThresholdBody? body, ClaimsPrincipal user, ModelService service, CancellationToken ct) =>
+        {
+            if (body?.Threshold is not { } t)
+                return Results.Problem(statusCode: 400, title: "threshold is required", detail: "Give { \"threshold\": 0.35 } (between 0 and 1).",
+                    extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["threshold"] = ["threshold is required."] } });
+            return Results.Ok(await service.SetThresholdAsync(id, versionId, t, user.Actor(), ct));
+        }).RequireAuthorization(Policies.Scientist).WithName("SetModelVersionThreshold")
+          .WithSummary("Set a propensity/churn version's operating threshold { threshold }: F1, precision, recall, accuracy, confusion and grade are recomputed on its held-out rows");
+
         v1.MapGet("/training-runs/{runId}", async (string runId, ModelService service, CancellationToken ct) =>
             TypedResults.Ok(await service.GetRunAsync(runId, ct))).WithTags("Models").WithName("GetTrainingRun")
           .WithSummary("status, progress, metrics, fittedParameters, baseline, grade, featureImportance, versionId, charts, log, error");
@@ -152,3 +161,6 @@ public static class ModelsApi
         return v.EnumerateArray().Select(x => x.GetString()!).ToList();
     }
 }
+
+/// <summary>Body of <c>PUT /models/{id}/versions/{versionId}/threshold</c>.</summary>
+public sealed record ThresholdBody(double? Threshold);

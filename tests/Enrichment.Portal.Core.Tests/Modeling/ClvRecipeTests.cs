@@ -114,4 +114,29 @@ public sealed class ClvRecipeTests
         var rows = ModelingFixtures.Rows($"SELECT min(value) AS lo, count(*) AS n FROM read_parquet('{output}')");
         Assert.True((double)rows[0]["lo"]! >= 0);
     }
+
+    [Fact]
+    public async Task Online_retail_regression_with_history_features_beats_last_horizon_spend_repeated()
+    {
+        var events = ModelingFixtures.RetailEventsParquet();
+        var outcome = await new ModelTrainer().TrainAsync(new TrainingRequest
+        {
+            Recipe = Recipe.Clv, Events = new EventSource([events]), Seed = 42,
+            Parameters = new JsonObject { ["method"] = "regression", ["customerField"] = "customer", ["timestampField"] = "timestamp", ["amountField"] = "amount",
+                ["calibrationEnd"] = "2011-09-08", ["horizon"] = 13, ["timeUnit"] = "weeks" },
+        }, null, Xunit.TestContext.Current.CancellationToken);
+        Measured.Report("online retail clv regression: " + string.Join(", ", outcome.Metrics.Select(kv => $"{kv.Key}={kv.Value:F3}")) + " | baseline: " + string.Join(", ", outcome.Baseline.Select(kv => $"{kv.Key}={kv.Value:F3}")) + " grade " + outcome.Grade + " | " + string.Join(" ", outcome.Charts.GradeReasons));
+        Assert.True(outcome.Metrics["mae"] < outcome.Baseline["recentMae"], $"MAE {outcome.Metrics["mae"]} vs last-horizon spend repeated {outcome.Baseline["recentMae"]}");
+        Assert.True(outcome.Metrics["mae"] < outcome.Baseline["rateMae"]);
+        Assert.True(outcome.Metrics["rmse"] < outcome.Baseline["recentRmse"] && outcome.Metrics["rmse"] < outcome.Baseline["rateRmse"]);
+        Assert.NotEqual("C", outcome.Grade);
+        // Importance: the MAE increase when a feature is shuffled; the purchase history matters, and is reported for every feature.
+        Measured.Report("clv regression importance: " + string.Join(", ", outcome.FeatureImportance.Take(6).Select(f => $"{f.Feature}={f.Importance:F1}")));
+        Assert.Equal(outcome.FeatureImportance.Count, outcome.FeatureImportance.Select(f => f.Feature).Distinct().Count());
+        Assert.Contains(outcome.FeatureImportance.Take(5), f => f.Importance > 0);
+        using var dir = TestData.NewTempDir();
+        var output = Path.Combine(dir.Path, "clv-regression.parquet");
+        var scored = await new ModelScorer().ScoreAsync(new ScoringRequest { Artifact = outcome.Artifact, EventGlobs = [events], OutputPath = output }, Xunit.TestContext.Current.CancellationToken);
+        Assert.Equal(4338, scored.RowsScored);
+    }
 }

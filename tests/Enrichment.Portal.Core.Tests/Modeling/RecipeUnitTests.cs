@@ -57,6 +57,10 @@ public sealed class RecipeUnitTests
         Assert.True(outcome.Metrics["silhouette"] > 0.7);
         Assert.All(outcome.Charts.Clusters, c => Assert.Equal(100, c.Size));
         Assert.Contains(outcome.Charts.Clusters, c => c.Description.Contains("high frequency"));
+        // The three blob coordinates define the clusters: each explains most of its variance through the segments (eta²).
+        Assert.Equal(3, outcome.FeatureImportance.Count);
+        Assert.All(outcome.FeatureImportance, f => Assert.InRange(f.Importance, 0.9, 1.0));
+        Assert.Equal("A", outcome.Grade);
 
         var output = Path.Combine(dir.Path, "seg.parquet");
         var scorer = new ModelScorer();

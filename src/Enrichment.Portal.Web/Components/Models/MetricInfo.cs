@@ -3,15 +3,18 @@ namespace Enrichment.Portal.Web.Components.Models;
 /// <summary>How a metric is shown: a title, one sentence for people, and its format.</summary>
 public sealed record MetricInfo(string Title, string Help)
 {
-    private static readonly string[] Known = ["auc", "prAuc", "logLoss", "f1", "accuracy", "lift10", "rmse", "mae", "r2", "gini", "silhouette", "k", "logLikelihood"];
+    private static readonly string[] Known = ["auc", "prAuc", "logLoss", "f1", "precision", "recall", "accuracy", "threshold", "lift10", "rmse", "mae", "r2", "gini", "silhouette", "k", "logLikelihood"];
 
     private static readonly Dictionary<string, MetricInfo> Infos = new(StringComparer.Ordinal)
     {
         ["auc"] = new("AUC", "How well the score ranks positives above negatives: 0.5 is chance, 1 is perfect."),
         ["prAuc"] = new("PR AUC", "Area under the precision-recall curve; the positive rate is the chance level."),
         ["logLoss"] = new("Log loss", "How far the probabilities are from what happened; lower is better."),
-        ["f1"] = new("F1 at 0.5", "Balance of precision and recall when scores above 0.5 count as positive."),
-        ["accuracy"] = new("Accuracy", "Share of held-out rows classified right at threshold 0.5."),
+        ["f1"] = new("F1", "Balance of precision and recall at the operating threshold."),
+        ["precision"] = new("Precision", "Share of the predicted positives that are positive, at the operating threshold."),
+        ["recall"] = new("Recall", "Share of the positives that are predicted positive, at the operating threshold."),
+        ["accuracy"] = new("Accuracy", "Share of held-out rows classified right at the operating threshold."),
+        ["threshold"] = new("Threshold", "The operating threshold: scores at or above it count as positive (F1-optimal on the training folds unless set)."),
         ["lift10"] = new("Lift top 10 %", "How many times more positives the top 10 % of scores hold than a random 10 %."),
         ["rmse"] = new("RMSE", "Typical prediction error (root mean squared); lower is better."),
         ["mae"] = new("MAE", "Mean absolute prediction error; lower is better."),

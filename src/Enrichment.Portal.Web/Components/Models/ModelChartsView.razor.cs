@@ -10,6 +10,9 @@ public partial class ModelChartsView
 {
     [Parameter, EditorRequired] public TrainingRunView Run { get; set; } = default!;
     [Parameter] public string? Recipe { get; set; }
+    /// <summary>Whether the user may set the operating threshold (a scientist, on a version).</summary>
+    [Parameter] public bool CanSetThreshold { get; set; }
+    [Parameter] public EventCallback<double> OnThresholdApplied { get; set; }
 
     private ModelCharts Charts => Run.Charts ?? new ModelCharts();
     private bool IsBinary => Recipe is null ? Charts.Roc.Count > 0 : RecipeCatalog.IsBinary(Recipe);

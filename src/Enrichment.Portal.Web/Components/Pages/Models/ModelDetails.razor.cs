@@ -28,6 +28,24 @@ public partial class ModelDetails
 
     private bool Training => latest is { Status: TrainingStatus.Queued or TrainingStatus.Running };
 
+    /// <summary>"6,400 training profiles, 1,600 held out (2 records of 8,000 profiles in the source, one per customer_id; 12 without a label left out)".</summary>
+    internal static string CountsText(TrainingRunView run, string recipe)
+    {
+        var d = run.Charts?.Data;
+        var unit = d?.Unit ?? "rows";
+        var text = recipe == "segmentation"
+            ? $"{Format.Count(run.TrainRows)} {unit} clustered, silhouette on a sample of {Format.Count(run.TestRows)}"
+            : d is { Unit: "customers" } && run.TrainRows == run.TestRows
+            ? $"{Format.Count(run.TrainRows)} customers, each trained on its calibration period and measured on the holdout"
+            : $"{Format.Count(run.TrainRows)} training {unit}, {Format.Count(run.TestRows)} held out";
+        var notes = new List<string>();
+        if (d is { KeyField: { } key } && d.SourceRecords != d.Units + d.DroppedUnlabeled)
+            notes.Add($"{Format.Count(d.SourceRecords)} records in the source, the newest per {key} kept");
+        if (d is { DroppedUnlabeled: > 0 })
+            notes.Add($"{Format.Count(d.DroppedUnlabeled)} {unit} without a label left out");
+        return notes.Count == 0 ? text : $"{text} ({string.Join("; ", notes)})";
+    }
+
     private string ShownTitle
     {
         get
@@ -106,6 +124,19 @@ public partial class ModelDetails
         }
         catch (CatalogException e) { Snackbar.Add(e.Message, Severity.Error); }
         finally { busy = false; }
+    }
+
+    private async Task SetThresholdAsync(double threshold)
+    {
+        if (shown?.VersionId is not { } versionId) return;
+        try
+        {
+            await using var scope = Scopes.CreateSandboxScope(Sandbox.SandboxId);
+            shown = await scope.ServiceProvider.GetRequiredService<ModelService>().SetThresholdAsync(Id, versionId, threshold, await ActorAsync());
+            Snackbar.Add($"Operating threshold set to {Format.Number(threshold, 2)}: grade {shown.Grade}.", Severity.Success);
+            await LoadAsync(selectLatest: false);
+        }
+        catch (CatalogException e) { Snackbar.Add(e.Message, Severity.Error); }
     }
 
     private async Task ActivateAsync(ModelVersionView v)
