@@ -7,7 +7,7 @@ using DuckDB.NET.Data;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Identity;
 using Enrichment.Portal.Core.Ingestion;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Core.Models;
 using Enrichment.Portal.Core.Profiles;
 using Enrichment.Portal.Core.Sandboxes;

@@ -7,7 +7,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using DuckDB.NET.Data;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Core.Schemas;
 using MathNet.Numerics.Distributions;
 

@@ -98,7 +98,7 @@ public sealed class InsightQueries(CatalogDb db)
             if (r.Recipe == "segmentation")
             {
                 var charts = await db.Set<TrainingRun>().AsNoTracking().Where(t => t.Id == r.RunId).Select(t => t.ChartsJson).FirstOrDefaultAsync(ct);
-                foreach (var c in ModelJson.Read<Modeling.ModelCharts>(charts)?.Clusters ?? [])
+                foreach (var c in ModelJson.Read<Recipes.ModelCharts>(charts)?.Clusters ?? [])
                     segments[c.Segment.ToString(CultureInfo.InvariantCulture)] = c.Description;
             }
             links[r.Id] = new InsightModelLink(r.ModelId, r.Name, r.Number, r.Recipe, segments);

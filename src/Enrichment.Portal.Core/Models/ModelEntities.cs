@@ -72,7 +72,7 @@ public sealed class TrainingRun : ISandboxScoped
     public string? Grade { get; set; }
     /// <summary>JSON array of { feature, importance }.</summary>
     public string? FeatureImportanceJson { get; set; }
-    /// <summary>JSON of <see cref="Modeling.ModelCharts"/>.</summary>
+    /// <summary>JSON of <see cref="Recipes.ModelCharts"/>.</summary>
     public string? ChartsJson { get; set; }
     /// <summary>JSON array of log lines.</summary>
     public string? LogJson { get; set; }
@@ -119,7 +119,7 @@ public sealed class ModelVersion : ISandboxScoped
     public string? EventDatasetId { get; set; }
     public int TrainRows { get; set; }
     public int TestRows { get; set; }
-    /// <summary>JSON of the training score distribution (<see cref="Modeling.ScoreDistribution"/>) for drift (PSI) later.</summary>
+    /// <summary>JSON of the training score distribution (<see cref="Recipes.ScoreDistribution"/>) for drift (PSI) later.</summary>
     public string? TrainingDistributionJson { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 }

@@ -5,7 +5,7 @@ using Enrichment.Portal.Core.Datasets;
 using Enrichment.Portal.Core.Exploration;
 using Enrichment.Portal.Core.Jobs;
 using Enrichment.Portal.Core.Lake;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Microsoft.EntityFrameworkCore;
 
 namespace Enrichment.Portal.Core.Models;

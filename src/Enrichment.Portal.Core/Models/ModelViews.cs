@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 
 namespace Enrichment.Portal.Core.Models;
 

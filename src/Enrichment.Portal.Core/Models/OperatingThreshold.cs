@@ -1,5 +1,5 @@
 using System.Globalization;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 
 namespace Enrichment.Portal.Core.Models;
 

@@ -1,4 +1,4 @@
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 
 namespace Enrichment.Portal.Core.Models;
 

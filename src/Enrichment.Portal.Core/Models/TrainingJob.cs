@@ -1,6 +1,6 @@
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Jobs;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 using Enrichment.Portal.Core.Models;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Core.Sandboxes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;

@@ -2,7 +2,7 @@ using Enrichment.Portal.Core.Ingestion;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Jobs;
 using Enrichment.Portal.Core.Lake;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Core.Models;
 using Enrichment.Portal.Core.Sandboxes;
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,7 @@
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
 using Enrichment.Portal.Core.Lake;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Core.Models;
 using Enrichment.Portal.Core.Profiles;
 using Enrichment.Portal.Core.Schemas;

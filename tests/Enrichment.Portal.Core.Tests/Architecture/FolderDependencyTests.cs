@@ -15,7 +15,7 @@ public sealed partial class FolderDependencyTests
     /// <summary>Folders that store data for everyone: they may not depend on the features that use them.</summary>
     private static readonly string[] Storage = ["Audit", "Catalog", "Lake", "ProfileStore", "Sandboxes"];
     private static readonly string[] Features =
-        ["Audiences", "Exploration", "Guardrails", "Identity", "Ingestion", "Insights", "Modeling", "Models", "Profiles", "Query", "Scoring"];
+        ["Audiences", "Exploration", "Guardrails", "Identity", "Ingestion", "Insights", "Models", "Recipes", "Profiles", "Query", "Scoring"];
 
     [Fact]
     public void Core_folders_import_each_other_without_loops()

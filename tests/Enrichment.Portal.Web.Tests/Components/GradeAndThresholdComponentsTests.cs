@@ -1,5 +1,5 @@
 using Bunit;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Web.Components.Models;
 using MudBlazor;
 

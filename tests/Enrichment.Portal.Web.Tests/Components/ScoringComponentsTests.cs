@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Bunit;
 using Enrichment.Portal.Core.Identity;
 using Enrichment.Portal.Core.Insights;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Core.Models;
 using Enrichment.Portal.Core.Scoring;
 using Enrichment.Portal.Web.Components.Insights;

@@ -1,4 +1,4 @@
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Core.Models;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;

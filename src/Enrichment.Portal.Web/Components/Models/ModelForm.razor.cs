@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Exploration;
 using Enrichment.Portal.Core.Lake;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Core.Models;
 using Enrichment.Portal.Core.Sandboxes;
 using Enrichment.Portal.Core.Schemas;

@@ -3,7 +3,7 @@ using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
 using Enrichment.Portal.Core.Identity;
 using Enrichment.Portal.Core.Insights;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Core.Models;
 using Enrichment.Portal.Core.Sandboxes;
 using Enrichment.Portal.Core.Scoring;

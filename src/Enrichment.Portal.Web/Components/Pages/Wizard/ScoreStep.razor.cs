@@ -1,6 +1,6 @@
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using Enrichment.Portal.Core.Models;
 using Enrichment.Portal.Core.Sandboxes;
 using Enrichment.Portal.Core.Scoring;

@@ -6,7 +6,7 @@ using Enrichment.Portal.Core.Schemas;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>BG/NBD parameters (Fader, Hardie &amp; Lee 2005), in the run's time unit.</summary>
 public sealed record BgnbdParameters(double R, double Alpha, double A, double B);

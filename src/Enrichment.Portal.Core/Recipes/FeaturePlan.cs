@@ -1,7 +1,7 @@
 using System.Text;
 using Enrichment.Portal.Core.Schemas;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>How one source column becomes feature slots.</summary>
 public enum FeatureKind { Numeric, Date, Categorical, Hashed }

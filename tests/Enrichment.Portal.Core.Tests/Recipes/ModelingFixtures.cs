@@ -1,6 +1,6 @@
 using DuckDB.NET.Data;
 
-namespace Enrichment.Portal.Core.Tests.Modeling;
+namespace Enrichment.Portal.Core.Tests.Recipes;
 
 /// <summary>Builds Parquet inputs from the shipped CSVs with DuckDB, once per process.</summary>
 public static class ModelingFixtures

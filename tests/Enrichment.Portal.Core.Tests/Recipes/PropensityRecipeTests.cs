@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 
-namespace Enrichment.Portal.Core.Tests.Modeling;
+namespace Enrichment.Portal.Core.Tests.Recipes;
 
 public sealed class PropensityRecipeTests
 {

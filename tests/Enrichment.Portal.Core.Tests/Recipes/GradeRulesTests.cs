@@ -1,7 +1,7 @@
 using System.Globalization;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 
-namespace Enrichment.Portal.Core.Tests.Modeling;
+namespace Enrichment.Portal.Core.Tests.Recipes;
 
 /// <summary>Grades that cannot mislead: degenerate models get no A, the baseline is a real rule, and the reasons are given.</summary>
 public sealed class GradeRulesTests

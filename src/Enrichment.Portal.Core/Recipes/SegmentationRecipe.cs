@@ -3,7 +3,7 @@ using Enrichment.Portal.Core.Schemas;
 using Microsoft.ML;
 using Microsoft.ML.Trainers;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>
 /// segmentation. ML.NET KMeans (k-means++ init, one thread, seeded) on the z-scored numeric, boolean and date (age)

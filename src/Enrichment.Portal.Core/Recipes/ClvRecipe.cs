@@ -3,7 +3,7 @@ using DuckDB.NET.Data;
 using Microsoft.ML;
 using Microsoft.ML.Trainers.LightGbm;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>One customer's calibration and holdout figures for CLV. <see cref="Spend"/> is the Gamma-Gamma summary
 /// (repeat transactions with a positive spend and their mean), which can count fewer transactions than <see cref="Rfm"/>.</summary>

@@ -2,7 +2,7 @@ using MathNet.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>One customer's calibration summary: x repeat purchases, recency t_x and age T (both from the first purchase), in the time unit.</summary>
 public readonly record struct RfmSummary(double X, double Tx, double T);

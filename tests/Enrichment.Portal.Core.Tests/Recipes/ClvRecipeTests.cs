@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using MathNet.Numerics;
 using MathNet.Numerics.Distributions;
 
-namespace Enrichment.Portal.Core.Tests.Modeling;
+namespace Enrichment.Portal.Core.Tests.Recipes;
 
 public sealed class ClvRecipeTests
 {

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Enrichment.Portal.Core.Schemas;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>The kind of model (API.md Models, <c>recipe</c>).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<Recipe>))]

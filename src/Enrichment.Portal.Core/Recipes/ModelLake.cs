@@ -2,7 +2,7 @@ using System.Globalization;
 using DuckDB.NET.Data;
 using Enrichment.Portal.Core.Schemas;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>Small DuckDB helpers: read Parquet globs column-wise, describe their columns.</summary>
 internal static class ModelLake

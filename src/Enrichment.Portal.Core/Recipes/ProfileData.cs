@@ -2,7 +2,7 @@ using System.Globalization;
 using DuckDB.NET.Data;
 using Enrichment.Portal.Core.Schemas;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>
 /// The training table of a profile-feature recipe, read with one DuckDB query: the key, the label and the feature

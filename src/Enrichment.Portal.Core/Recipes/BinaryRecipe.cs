@@ -5,7 +5,7 @@ using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>
 /// propensity / churn. Rows are split (stratified, seeded) into 80% training and 20% test; the test part is used only

@@ -5,7 +5,7 @@ using DuckDB.NET.Data;
 using Microsoft.Extensions.ObjectPool;
 using Microsoft.ML;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>One profile's result: <c>score</c> (binary, [0,1]), <c>value</c> (clv), <c>top</c> (affinity), <c>segment</c> + description, <c>engagement</c> (0-100).</summary>
 public sealed record ScoreResult(string? Key, double? Score = null, double? Value = null, IReadOnlyList<string>? Top = null, int? Segment = null, string? SegmentDescription = null, double? Engagement = null);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>A grade and the checks that gave it, in words for people (shown with the grade).</summary>
 public sealed record GradeReport(string Grade, IReadOnlyList<string> Reasons);

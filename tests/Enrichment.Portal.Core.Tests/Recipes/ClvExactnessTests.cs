@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using DuckDB.NET.Data;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 using MathNet.Numerics.Distributions;
 
-namespace Enrichment.Portal.Core.Tests.Modeling;
+namespace Enrichment.Portal.Core.Tests.Recipes;
 
 /// <summary>
 /// CLV semantics: calibrationEnd is inclusive, every transaction counts for BG/NBD (zero amounts too), Gamma-Gamma

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>Typed, validated view of a request's <c>parameters</c> object (API.md Models). Bad values give clear errors.</summary>
 public sealed class RecipeParameters(JsonObject? json)

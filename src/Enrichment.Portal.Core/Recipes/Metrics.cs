@@ -1,4 +1,4 @@
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>Evaluation metrics and chart data computed from (score, label) pairs.</summary>
 public static class Metrics

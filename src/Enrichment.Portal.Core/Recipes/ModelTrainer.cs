@@ -1,4 +1,4 @@
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>
 /// Trains one model version from a <see cref="TrainingRequest"/>. Pure library: the caller (a Hangfire job) stores

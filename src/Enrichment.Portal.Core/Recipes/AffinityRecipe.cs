@@ -1,7 +1,7 @@
 using System.Globalization;
 using DuckDB.NET.Data;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>
 /// affinity. Each profile's items (itemField, e.g. category or product) ranked by recency-weighted frequency:

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 
-namespace Enrichment.Portal.Core.Tests.Modeling;
+namespace Enrichment.Portal.Core.Tests.Recipes;
 
 public sealed class AffinityRecipeTests
 {

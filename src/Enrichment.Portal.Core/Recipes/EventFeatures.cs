@@ -2,7 +2,7 @@ using System.Globalization;
 using DuckDB.NET.Data;
 using Enrichment.Portal.Core.Schemas;
 
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>Which event columns a recipe reads.</summary>
 public sealed record EventColumns(string Customer, string Timestamp, string? EventType, string? Amount)

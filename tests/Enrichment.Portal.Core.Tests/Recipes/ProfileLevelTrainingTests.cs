@@ -1,7 +1,7 @@
 using System.Globalization;
-using Enrichment.Portal.Core.Modeling;
+using Enrichment.Portal.Core.Recipes;
 
-namespace Enrichment.Portal.Core.Tests.Modeling;
+namespace Enrichment.Portal.Core.Tests.Recipes;
 
 /// <summary>A profile dataset ingested twice trains on one row per profile (the newest record), split by profile.</summary>
 public sealed class ProfileLevelTrainingTests

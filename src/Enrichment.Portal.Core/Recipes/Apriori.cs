@@ -1,4 +1,4 @@
-namespace Enrichment.Portal.Core.Modeling;
+namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>An association rule {antecedent} =&gt; {consequent} with support (share of baskets with all items), confidence and lift.</summary>
 public sealed record AssociationRule(IReadOnlyList<string> Antecedent, string Consequent, double Support, double Confidence, double Lift, int Count);
