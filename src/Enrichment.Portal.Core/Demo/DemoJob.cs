@@ -185,9 +185,14 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
         await using (var scope = scopes.CreateSandboxScope(sandboxId))
         {
             var audiences = scope.ServiceProvider.GetRequiredService<AudienceService>();
-            var audience = (await audiences.ListAsync(ct)).FirstOrDefault(a => a.Name == AudienceName)
-                           ?? await audiences.CreateAsync(AudienceName, "Customers the demo model scores 0.5 or more (likely in the Consumer segment).",
-                               new JsonObject { ["attribute"] = $"insights.{ModelName}.score", ["op"] = ">=", ["value"] = 0.5 }, Actor, ct);
+            var audience = (await audiences.ListAsync(ct)).FirstOrDefault(a => a.Name == AudienceName);
+            if (audience is null)
+            {
+                var threshold = await TopQuarterThresholdAsync(audiences, ct);
+                audience = await audiences.CreateAsync(AudienceName,
+                    $"The quarter of customers the demo model scores highest (score >= {threshold:0.####}): the likeliest to be in the Consumer segment.",
+                    ScoreRule(threshold), Actor, ct);
+            }
             evalJob = (await audiences.EvaluateAsync(audience.Id, Actor, ct)).Id;
         }
         await WaitAsync(sandboxId, async sp =>
@@ -201,6 +206,27 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
             };
         }, 0.88, 0.99, "Audience", ct);
         await progress.ReportAsync(1, $"The demo is ready in sandbox '{sandboxName}'", force: true, ct: ct);
+    }
+
+    private static JsonObject ScoreRule(double threshold) =>
+        new() { ["attribute"] = $"insights.{ModelName}.score", ["op"] = ">=", ["value"] = threshold };
+
+    /// <summary>
+    /// The score cut that keeps about the top quarter of the profiles, found by bisection on the audience estimate (the same
+    /// query the audience runs), so the demo audience holds the likeliest customers whatever the scores' range.
+    /// </summary>
+    private static async Task<double> TopQuarterThresholdAsync(AudienceService audiences, CancellationToken ct)
+    {
+        double lo = 0, hi = 1;
+        for (var i = 0; i < 16; i++)
+        {
+            var mid = (lo + hi) / 2;
+            var e = await audiences.EstimateAsync(ScoreRule(mid), 1, ct);
+            if (e.Share > 0.25) lo = mid; else hi = mid;
+        }
+        var cut = Math.Floor(hi * 10_000) / 10_000;
+        // All scores equal (or the top quarter empty): keep everyone at or above the lower bound instead.
+        return (await audiences.EstimateAsync(ScoreRule(cut), 1, ct)).Size > 0 ? cut : Math.Floor(lo * 10_000) / 10_000;
     }
 
     /// <summary>Polls <paramref name="check"/> (in a fresh scope of the sandbox) until it reports done; a message means it failed.</summary>
