@@ -1,3 +1,4 @@
+using Enrichment.Portal.Core.Demo;
 using Enrichment.Portal.Core.Audiences;
 using Enrichment.Portal.Core.Auth;
 using Enrichment.Portal.Core.Catalog;
@@ -53,6 +54,7 @@ public static class PortalCoreServiceCollectionExtensions
         // Acting on the profiles: audiences and their destinations.
         services.AddAudiences();
         services.AddGuardrails();
+        services.AddDemo();
         return services;
     }
 }

@@ -1,12 +1,13 @@
 using Enrichment.Portal.Web.Hosting;
 
-// `--worker`: serve jobs only (scale-out with PostgreSQL); no UI, no API.
-var builder = WebApplication.CreateBuilder(args);
+// `--worker`: serve jobs only (scale-out with PostgreSQL); no UI, no API. `--demo`: load the demo sandbox once started.
+var builder = WebApplication.CreateBuilder(DemoStartup.TakeDemoSwitch(args));
 builder.AddPortal();
 
 var app = builder.Build();
 app.UsePortal();
 await app.InitializePortalAsync();
+await app.QueueDemoIfAskedAsync();
 app.Run();
 
 public partial class Program;

@@ -26,5 +26,6 @@ public static class PortalApi
         Notebooks.NotebooksApi.MapNotebooksApi(v1);
         v1.MapAudiencesApi();
         v1.MapDestinationsApi();
+        v1.MapDemoApi();
     }
 }

@@ -1,0 +1,256 @@
+using System.Text.Json.Nodes;
+using Enrichment.Portal.Core.Audiences;
+using Enrichment.Portal.Core.Auth;
+using Enrichment.Portal.Core.Catalog;
+using Enrichment.Portal.Core.Datasets;
+using Enrichment.Portal.Core.Ingestion;
+using Enrichment.Portal.Core.Jobs;
+using Enrichment.Portal.Core.Models;
+using Enrichment.Portal.Core.Recipes;
+using Enrichment.Portal.Core.Sandboxes;
+using Enrichment.Portal.Core.Schemas;
+using Enrichment.Portal.Core.Scoring;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Enrichment.Portal.Core.Demo;
+
+/// <summary>
+/// "Load the demo": fills sandbox <c>demo</c> from the Superstore orders shipped with the portal, through the same services and
+/// jobs a person would use: an inferred profile schema, a profile dataset, an ingestion batch, a propensity model on the
+/// customer's segment (is the customer in the Consumer segment?), trained by the training job, a scoring run that writes
+/// <c>insights.demo_consumer</c> onto the profiles, and an audience on that insight, evaluated. Every step first looks for
+/// what an earlier run made (by name, or the batch's idempotency key), so a second run adds nothing.
+/// The target id of the job is the sandbox name.
+/// </summary>
+public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, IConfiguration config) : IPortalJob
+{
+    public const string Kind = "demo.load";
+    public const string SandboxName = "demo";
+    public const string SchemaName = "Superstore customers";
+    public const string DatasetName = "Superstore orders";
+    public const string ModelName = "demo_consumer";
+    public const string AudienceName = "Likely consumers";
+    public const string BatchKey = "demo-superstore";
+    private const string Actor = "demo";
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(20);
+
+    /// <summary>The shipped data file: <c>Demo:File</c>, else <c>demo/superstore.csv.gz</c> beside the program.</summary>
+    public static string DataFile(IConfiguration config) =>
+        config["Demo:File"] is { Length: > 0 } f ? f : Path.Combine(AppContext.BaseDirectory, "demo", "superstore.csv.gz");
+
+    /// <summary>Finds sandbox <paramref name="name"/> or creates it (the creator, if any, becomes its admin); returns its id.</summary>
+    public static async Task<string> EnsureSandboxAsync(IServiceScopeFactory scopes, string name, string? creatorUserId, string actor, CancellationToken ct)
+    {
+        await using (var scope = scopes.CreateSandboxScope(null))
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CatalogDb>();
+            if (await db.Set<Sandbox>().AsNoTracking().FirstOrDefaultAsync(s => s.Name == name, ct) is { } found) return found.Id;
+        }
+        await using var s2 = scopes.CreateSandboxScope(null);
+        try { return (await s2.ServiceProvider.GetRequiredService<SandboxService>().CreateAsync(name, "Demo (Superstore)", creatorUserId, actor, ct)).Id; }
+        catch (InvalidOperationException)
+        {
+            var db = s2.ServiceProvider.GetRequiredService<CatalogDb>();
+            return (await db.Set<Sandbox>().AsNoTracking().FirstAsync(s => s.Name == name, ct)).Id;
+        }
+    }
+
+    public async Task RunAsync(string targetId, CancellationToken ct)
+    {
+        var sandboxName = string.IsNullOrWhiteSpace(targetId) ? SandboxName : targetId;
+        var file = DataFile(config);
+        if (!File.Exists(file)) throw new InvalidOperationException($"The demo data file is missing: {file}.");
+        await progress.ReportAsync(0.02, $"Sandbox '{sandboxName}'", force: true, ct: ct);
+        var sandboxId = await EnsureSandboxAsync(scopes, sandboxName, null, Actor, ct);
+
+        // 1. Schema, inferred from the file; Customer ID is the primary CRMID identity.
+        await progress.ReportAsync(0.05, "Schema: inferring it from the Superstore file", force: true, ct: ct);
+        var inferred = await SchemaInference.InferAsync(file, Path.GetFileName(file), SchemaClass.Profile, ct: ct);
+        if (inferred.Error is not null) throw new InvalidOperationException($"The demo file cannot be read: {inferred.Error}");
+        var customerPath = inferred.Fields.Single(f => f.Column == "Customer ID").Path;
+        string schemaId, datasetId;
+        await using (var scope = scopes.CreateSandboxScope(sandboxId))
+        {
+            var schemas = scope.ServiceProvider.GetRequiredService<SchemaService>();
+            var schema = await schemas.Query().FirstOrDefaultAsync(s => s.Name == SchemaName, ct);
+            if (schema is null)
+            {
+                var fields = inferred.ToSchemaFields().Select(f => f.Path == customerPath
+                    ? f with { Identity = new IdentityMapping("CRMID", Primary: true), Required = true }
+                    : f with { Identity = null }).ToList();
+                schema = await schemas.CreateAsync(new SchemaDraft(SchemaName, SchemaClass.Profile, fields, "The customers of the Superstore sample orders (the demo)."), Actor, ct);
+            }
+            schemaId = schema.Id;
+            if (!schema.ProfileEnabled) await schemas.EnableProfileAsync(schemaId, Actor, ct);
+
+            // 2. Dataset, in the profile.
+            var datasets = scope.ServiceProvider.GetRequiredService<DatasetService>();
+            var dataset = await datasets.Query().FirstOrDefaultAsync(d => d.Name == DatasetName, ct)
+                          ?? await datasets.CreateAsync(DatasetName, schemaId, "Tableau's Sample - Superstore orders, shipped with the portal (MIT).", Actor, ct);
+            datasetId = dataset.Id;
+            if (!dataset.ProfileEnabled) await datasets.EnableProfileAsync(datasetId, Actor, ct: ct);
+        }
+
+        // 3. Ingestion (one batch, by its idempotency key).
+        await progress.ReportAsync(0.10, "Ingestion: reading the orders", force: true, ct: ct);
+        string batchId;
+        await using (var scope = scopes.CreateSandboxScope(sandboxId))
+        {
+            var ingestion = scope.ServiceProvider.GetRequiredService<IngestionService>();
+            await using var stream = File.OpenRead(file);
+            var created = await ingestion.CreateBatchAsync(datasetId, stream, Path.GetFileName(file),
+                new BatchOptions { Mapping = new Dictionary<string, string>(inferred.Mapping) }, BatchKey, Actor, ct);
+            batchId = created.Batch.Id;
+            if (created.Batch.Status is BatchStatus.Failed or BatchStatus.Abandoned) await ingestion.RetryAsync(batchId, Actor, ct);
+        }
+        await WaitAsync(sandboxId, async sp =>
+        {
+            var b = await sp.GetRequiredService<IngestionService>().GetAsync(batchId, ct);
+            return b.Status switch
+            {
+                BatchStatus.Success => (true, null),
+                BatchStatus.Failed or BatchStatus.Abandoned => (true, $"The demo batch {batchId} ended {b.Status}: {b.FailureReason}"),
+                _ => (false, null),
+            };
+        }, 0.10, 0.35, "Ingestion", ct);
+
+        // 4. A propensity model on the customer's segment, trained by the training job.
+        await progress.ReportAsync(0.40, "Model: training a propensity model (Consumer segment)", force: true, ct: ct);
+        string modelId;
+        string? runId = null;
+        await using (var scope = scopes.CreateSandboxScope(sandboxId))
+        {
+            var models = scope.ServiceProvider.GetRequiredService<ModelService>();
+            var model = await models.Query().FirstOrDefaultAsync(m => m.Name == ModelName, ct);
+            if (model is null)
+            {
+                // The label is a profile attribute; identifiers, names and order lines are not features.
+                string P(string column) => inferred.Fields.Single(f => f.Column == column).Path;
+                model = await models.CreateAsync(new ModelDefinition
+                {
+                    Name = ModelName, Recipe = "propensity", SourceDatasetId = datasetId,
+                    Description = "Demo: how likely a Superstore customer is to be in the Consumer segment (rather than Corporate or Home Office).",
+                    Label = new LabelSpec(P("Segment"), "Consumer"),
+                    ExcludeFeatures = [P("Row ID"), P("Order ID"), P("Customer Name"), P("Product ID"), P("Product Name"), P("Postal Code"), P("Country")],
+                    Seed = 7,
+                }, Actor, ct);
+            }
+            modelId = model.Id;
+            if (model.ActiveVersionId is null)
+            {
+                var open = await models.RunsQuery(modelId).Where(r => r.Status == TrainingStatus.Queued || r.Status == TrainingStatus.Running).FirstOrDefaultAsync(ct);
+                runId = (open ?? await models.TrainAsync(modelId, Actor, ct)).Id;
+            }
+        }
+        if (runId is not null)
+            await WaitAsync(sandboxId, async sp =>
+            {
+                var r = await sp.GetRequiredService<ModelService>().GetRunAsync(runId, ct);
+                return r.Status switch
+                {
+                    TrainingStatus.Succeeded => (true, null),
+                    TrainingStatus.Failed => (true, $"The demo model's training failed: {r.Error}"),
+                    _ => (false, null),
+                };
+            }, 0.40, 0.65, "Training", ct);
+
+        // 5. Scoring into insights.demo_consumer.
+        await progress.ReportAsync(0.70, "Scoring: writing insights onto the profiles", force: true, ct: ct);
+        string? scoringId = null;
+        await using (var scope = scopes.CreateSandboxScope(sandboxId))
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CatalogDb>();
+            var runs = db.Set<ScoringRun>().AsNoTracking().Where(r => r.ModelId == modelId);
+            if (!await runs.AnyAsync(r => r.Status == ScoringStatus.Succeeded, ct))
+                scoringId = (await runs.FirstOrDefaultAsync(r => r.Status == ScoringStatus.Queued || r.Status == ScoringStatus.Running, ct)
+                             ?? await scope.ServiceProvider.GetRequiredService<ScoringService>().StartAsync(modelId, null, Actor, ct)).Id;
+        }
+        if (scoringId is not null)
+            await WaitAsync(sandboxId, async sp =>
+            {
+                var r = await sp.GetRequiredService<ScoringService>().GetRunAsync(scoringId, ct);
+                return r.Status switch
+                {
+                    ScoringStatus.Succeeded => (true, null),
+                    ScoringStatus.Failed => (true, $"The demo scoring run failed: {string.Join(" ", r.Log.TakeLast(3))}"),
+                    _ => (false, null),
+                };
+            }, 0.70, 0.85, "Scoring", ct);
+
+        // 6. An audience on the insight, evaluated.
+        await progress.ReportAsync(0.88, $"Audience: '{AudienceName}'", force: true, ct: ct);
+        string evalJob;
+        await using (var scope = scopes.CreateSandboxScope(sandboxId))
+        {
+            var audiences = scope.ServiceProvider.GetRequiredService<AudienceService>();
+            var audience = (await audiences.ListAsync(ct)).FirstOrDefault(a => a.Name == AudienceName);
+            if (audience is null)
+            {
+                var threshold = await TopQuarterThresholdAsync(audiences, ct);
+                audience = await audiences.CreateAsync(AudienceName,
+                    $"The quarter of customers the demo model scores highest (score >= {threshold:0.####}): the likeliest to be in the Consumer segment.",
+                    ScoreRule(threshold), Actor, ct);
+            }
+            evalJob = (await audiences.EvaluateAsync(audience.Id, Actor, ct)).Id;
+        }
+        await WaitAsync(sandboxId, async sp =>
+        {
+            var run = await sp.GetRequiredService<CatalogDb>().Set<JobRun>().AsNoTracking().FirstAsync(r => r.Id == evalJob, ct);
+            return run.Status switch
+            {
+                JobStatus.Succeeded => (true, null),
+                JobStatus.Failed or JobStatus.Cancelled => (true, $"The demo audience's evaluation ended {run.Status}: {run.Error}"),
+                _ => (false, null),
+            };
+        }, 0.88, 0.99, "Audience", ct);
+        await progress.ReportAsync(1, $"The demo is ready in sandbox '{sandboxName}'", force: true, ct: ct);
+    }
+
+    private static JsonObject ScoreRule(double threshold) =>
+        new() { ["attribute"] = $"insights.{ModelName}.score", ["op"] = ">=", ["value"] = threshold };
+
+    /// <summary>
+    /// The score cut that keeps about the top quarter of the profiles, found by bisection on the audience estimate (the same
+    /// query the audience runs), so the demo audience holds the likeliest customers whatever the scores' range.
+    /// </summary>
+    private static async Task<double> TopQuarterThresholdAsync(AudienceService audiences, CancellationToken ct)
+    {
+        double lo = 0, hi = 1;
+        for (var i = 0; i < 16; i++)
+        {
+            var mid = (lo + hi) / 2;
+            var e = await audiences.EstimateAsync(ScoreRule(mid), 1, ct);
+            if (e.Share > 0.25) lo = mid; else hi = mid;
+        }
+        var cut = Math.Floor(hi * 10_000) / 10_000;
+        // All scores equal (or the top quarter empty): keep everyone at or above the lower bound instead.
+        return (await audiences.EstimateAsync(ScoreRule(cut), 1, ct)).Size > 0 ? cut : Math.Floor(lo * 10_000) / 10_000;
+    }
+
+    /// <summary>Polls <paramref name="check"/> (in a fresh scope of the sandbox) until it reports done; a message means it failed.</summary>
+    private async Task WaitAsync(string sandboxId, Func<IServiceProvider, Task<(bool Done, string? Failure)>> check, double from, double to, string step, CancellationToken ct)
+    {
+        var started = DateTime.UtcNow;
+        for (var i = 0; ; i++)
+        {
+            await using (var scope = scopes.CreateSandboxScope(sandboxId))
+            {
+                var (done, failure) = await check(scope.ServiceProvider);
+                if (failure is not null) throw new InvalidOperationException(failure);
+                if (done) return;
+            }
+            var elapsed = DateTime.UtcNow - started;
+            if (elapsed > StepTimeout) throw new TimeoutException($"{step} of the demo did not finish within {StepTimeout.TotalMinutes:0} minutes.");
+            await progress.ReportAsync(from + (to - from) * (1 - Math.Exp(-elapsed.TotalSeconds / 30)), $"{step}: running ({elapsed.TotalSeconds:0} s)", ct: ct);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 100 * (i + 1))), ct);
+        }
+    }
+}
+
+public static class DemoServiceCollectionExtensions
+{
+    public static IServiceCollection AddDemo(this IServiceCollection services) =>
+        services.AddPortalJob<DemoJob>(DemoJob.Kind, Auth.Policies.Engineer);
+}
