@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Enrichment.Portal.Core.Audiences;
+using Enrichment.Portal.Core.Audit;
 using Enrichment.Portal.Core.Auth;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Datasets;
@@ -57,6 +58,26 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
         }
     }
 
+    /// <summary>
+    /// The instance administrators (admins of sandbox <c>prod</c>) become admins of the demo sandbox when they are not members yet,
+    /// so a demo loaded with <c>--demo</c> or by another user shows up in their sandbox switcher. Audited as <c>user.add</c>.
+    /// </summary>
+    public static async Task AddInstanceAdminsAsync(IServiceScopeFactory scopes, string sandboxId, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateSandboxScope(null);
+        var db = scope.ServiceProvider.GetRequiredService<CatalogDb>();
+        var prod = await db.Set<Sandbox>().AsNoTracking().FirstOrDefaultAsync(x => x.Name == Sandbox.ProdName, ct);
+        if (prod is null || prod.Id == sandboxId) return;
+        var admins = await db.Set<SandboxMembership>().IgnoreQueryFilters().AsNoTracking().Where(m => m.SandboxId == prod.Id && m.Role == Roles.Admin).Select(m => m.UserId).ToListAsync(ct);
+        var members = await db.Set<SandboxMembership>().IgnoreQueryFilters().AsNoTracking().Where(m => m.SandboxId == sandboxId).Select(m => m.UserId).ToListAsync(ct);
+        foreach (var userId in admins.Except(members))
+        {
+            db.Add(new SandboxMembership { UserId = userId, SandboxId = sandboxId, Role = Roles.Admin });
+            db.Add(new AuditEntry { SandboxId = sandboxId, Actor = Actor, Action = "user.add", Target = userId });
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
     public async Task RunAsync(string targetId, CancellationToken ct)
     {
         var sandboxName = string.IsNullOrWhiteSpace(targetId) ? SandboxName : targetId;
@@ -64,6 +85,7 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
         if (!File.Exists(file)) throw new InvalidOperationException($"The demo data file is missing: {file}.");
         await progress.ReportAsync(0.02, $"Sandbox '{sandboxName}'", force: true, ct: ct);
         var sandboxId = await EnsureSandboxAsync(scopes, sandboxName, null, Actor, ct);
+        await AddInstanceAdminsAsync(scopes, sandboxId, ct);
 
         // 1. Schema, inferred from the file; Customer ID is the primary CRMID identity.
         await progress.ReportAsync(0.05, "Schema: inferring it from the Superstore file", force: true, ct: ct);

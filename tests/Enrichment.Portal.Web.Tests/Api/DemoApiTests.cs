@@ -31,6 +31,9 @@ public sealed class DemoApiTests(PortalHost host)
         Assert.Equal(1.0, job["progress"]!.GetValue<double>(), 3);
 
         using var demo = host.Api(await host.KeyAsync("admin", "demo"));
+        // The instance administrators see the demo in their sandbox switcher, whoever loaded it.
+        var users = (await PortalHost.JsonAsync(await demo.GetAsync("/api/v1/users")))["items"]!.AsArray();
+        Assert.Contains(users, u => u!["userName"]!.GetValue<string>() == "admin" && u["role"]!.GetValue<string>() == "admin");
         var models = (await PortalHost.JsonAsync(await demo.GetAsync("/api/v1/models")))["items"]!.AsArray();
         var model = Assert.Single(models, m => m!["name"]!.GetValue<string>() == "demo_consumer")!;
         var detail = await PortalHost.JsonAsync(await demo.GetAsync($"/api/v1/models/{model["id"]!.GetValue<string>()}"));
