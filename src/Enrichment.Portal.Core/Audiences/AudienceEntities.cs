@@ -96,6 +96,13 @@ public sealed class Destination : ISandboxScoped
     public DateTimeOffset? NextRunAt { get; set; }
     /// <summary>The last <see cref="AudienceChange.Id"/> delivered (changes mode).</summary>
     public long Cursor { get; set; }
+    /// <summary>Webhook: the HMAC-SHA256 signing secret. Generated at creation and returned once; never serialized again.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? Secret { get; set; }
+    /// <summary>Webhook: changes per batch (1 to 10,000).</summary>
+    public int BatchSize { get; set; } = 500;
+    /// <summary>Webhook: at most this many batches per second (null: no limit).</summary>
+    public double? RateLimit { get; set; }
     public string? CreatedBy { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 }
@@ -118,6 +125,43 @@ public sealed class DestinationRun : ISandboxScoped
     public long ToChange { get; set; }
     public string? File { get; set; }
     public string? Error { get; set; }
+    /// <summary>Webhook: batches acknowledged, HTTP attempts retried, batches dead-lettered.</summary>
+    public long Batches { get; set; }
+    public long Retries { get; set; }
+    public long DeadLetters { get; set; }
+}
+
+/// <summary>A webhook batch that failed its last retry: its change range is not re-sent (the cursor moved past it).</summary>
+public sealed class DestinationDeadLetter : ISandboxScoped
+{
+    public string Id { get; set; } = Ids.New();
+    public string SandboxId { get; set; } = "";
+    public string DestinationId { get; set; } = "";
+    public string RunId { get; set; } = "";
+    /// <summary>The batch's idempotency key (also sent as <c>X-Portal-Batch-Id</c>).</summary>
+    public string BatchId { get; set; } = "";
+    public long FromChange { get; set; }
+    public long ToChange { get; set; }
+    public int Changes { get; set; }
+    public int Attempts { get; set; }
+    public string? Error { get; set; }
+    public DateTimeOffset At { get; set; }
+}
+
+internal sealed class DestinationDeadLetterConfiguration : IEntityTypeConfiguration<DestinationDeadLetter>
+{
+    public void Configure(EntityTypeBuilder<DestinationDeadLetter> b)
+    {
+        b.ToTable("destination_dead_letters");
+        b.HasKey(x => x.Id);
+        b.Property(x => x.Id).HasMaxLength(32);
+        b.Property(x => x.SandboxId).HasMaxLength(32);
+        b.Property(x => x.DestinationId).HasMaxLength(32);
+        b.Property(x => x.RunId).HasMaxLength(32);
+        b.Property(x => x.BatchId).HasMaxLength(100);
+        b.HasIndex(x => new { x.DestinationId, x.At });
+        Profiles.ProfileModel.SnakeCase(b);
+    }
 }
 
 internal sealed class AudienceConfiguration : IEntityTypeConfiguration<Audience>

@@ -206,6 +206,9 @@ public static class AudienceServiceCollectionExtensions
         services.AddScoped<IAudienceStage, AudienceStage>();
         services.AddPortalJob<AudienceEvaluationJob>(AudienceEvaluationJob.Kind, Auth.Policies.Marketer);
         services.AddScoped<DestinationService>();
+        services.AddScoped<WebhookSender>();
+        services.AddHttpClient(WebhookSender.HttpClientName);
+        services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
         services.AddPortalJob<DestinationRunJob>(DestinationRunJob.Kind, Auth.Policies.Marketer);
         return services;
     }

@@ -16,12 +16,13 @@ namespace Enrichment.Portal.Core.Audiences;
 
 /// <summary>A destination as created through the API.</summary>
 public sealed record DestinationRequest(string? Name, string? Type, string? Target, string? Format, string? Mode,
-    IReadOnlyList<string>? SegmentIds, IReadOnlyList<string>? Attributes, IReadOnlyList<string>? Identities, string? Cron);
+    IReadOnlyList<string>? SegmentIds, IReadOnlyList<string>? Attributes, IReadOnlyList<string>? Identities, string? Cron,
+    int? BatchSize = null, double? RateLimit = null);
 
 /// <summary>
 /// Destinations of the current sandbox and their runs. A <c>file</c> destination writes the members of its audiences
 /// (<c>full</c>) or the entered / exited changes since its last run (<c>changes</c>) as CSV (formula cells neutralized) or
-/// Parquet to <c>&lt;data&gt;/exports/&lt;sandbox&gt;/&lt;target&gt;/</c>. Webhook destinations are not built yet (422).
+/// Parquet to <c>&lt;data&gt;/exports/&lt;sandbox&gt;/&lt;target&gt;/</c>. A <c>webhook</c> destination POSTs signed JSON batches of the changes after its cursor (<see cref="WebhookSender"/>).
 /// </summary>
 public sealed partial class DestinationService(CatalogDb db, AudienceEvaluator evaluator, JobScheduler jobs, IOptions<PortalOptions> options, TimeProvider clock)
 {
@@ -34,6 +35,9 @@ public sealed partial class DestinationService(CatalogDb db, AudienceEvaluator e
 
     public Task<Destination?> FindAsync(string id, CancellationToken ct = default) => db.Set<Destination>().AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, ct);
 
+    public Task<List<DestinationDeadLetter>> DeadLettersAsync(string id, int limit = 100, CancellationToken ct = default) =>
+        db.Set<DestinationDeadLetter>().AsNoTracking().Where(r => r.DestinationId == id).OrderByDescending(r => r.At).Take(Math.Clamp(limit, 1, 1000)).ToListAsync(ct);
+
     public Task<List<DestinationRun>> RunsAsync(string id, int limit = 50, CancellationToken ct = default) =>
         db.Set<DestinationRun>().AsNoTracking().Where(r => r.DestinationId == id).OrderByDescending(r => r.StartedAt).Take(Math.Clamp(limit, 1, 500)).ToListAsync(ct);
 
@@ -45,14 +49,30 @@ public sealed partial class DestinationService(CatalogDb db, AudienceEvaluator e
         var type = r.Type ?? DestinationTypes.File;
         if (type != DestinationTypes.File && type != DestinationTypes.Webhook) errors["type"] = ["type is 'file' or 'webhook'."];
         if (errors.Count > 0) throw new CatalogException(CatalogErrorKind.Invalid, errors.First().Value[0], errors);
-        if (type == DestinationTypes.Webhook)
-            throw CatalogException.Rule("Webhook destinations are not available yet; use a file destination.", new Dictionary<string, string[]> { ["type"] = ["Webhook destinations are not available yet."] });
         var target = r.Target?.Trim() ?? "";
-        if (!FolderName().IsMatch(target)) errors["target"] = ["target is the export folder's name: letters, digits, '-' and '_' (it is created under the data directory's exports)."];
-        var format = r.Format ?? "csv";
-        if (format is not ("csv" or "parquet")) errors["format"] = ["format is 'csv' or 'parquet'."];
-        var mode = r.Mode ?? "full";
-        if (mode is not ("full" or "changes")) errors["mode"] = ["mode is 'full' (every member) or 'changes' (entered / exited since the last run)."];
+        var webhook = type == DestinationTypes.Webhook;
+        string format, mode;
+        if (webhook)
+        {
+            if (!Uri.TryCreate(target, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || string.IsNullOrEmpty(url.Host) || !string.IsNullOrEmpty(url.UserInfo) || target.Length > 2000)
+                errors["target"] = ["target is the webhook's URL: an absolute http:// or https:// URL without credentials (at most 2,000 characters)."];
+            format = r.Format ?? "json";
+            if (format != "json") errors["format"] = ["A webhook sends JSON batches: format is 'json'."];
+            mode = r.Mode ?? "changes";
+            if (mode != "changes") errors["mode"] = ["A webhook sends the changes (entered / exited) after its cursor: mode is 'changes'."];
+            if (r.BatchSize is < 1 or > 10_000) errors["batchSize"] = ["batchSize is 1 to 10,000 changes per batch."];
+            if (r.RateLimit is { } rl && (double.IsNaN(rl) || rl <= 0 || rl > 1000)) errors["rateLimit"] = ["rateLimit is a number of batches per second above 0 and at most 1,000."];
+        }
+        else
+        {
+            if (!FolderName().IsMatch(target)) errors["target"] = ["target is the export folder's name: letters, digits, '-' and '_' (it is created under the data directory's exports)."];
+            format = r.Format ?? "csv";
+            if (format is not ("csv" or "parquet")) errors["format"] = ["format is 'csv' or 'parquet'."];
+            mode = r.Mode ?? "full";
+            if (mode is not ("full" or "changes")) errors["mode"] = ["mode is 'full' (every member) or 'changes' (entered / exited since the last run)."];
+            if (r.BatchSize is not null) errors["batchSize"] = ["batchSize is for webhook destinations."];
+            if (r.RateLimit is not null) errors["rateLimit"] = ["rateLimit is for webhook destinations."];
+        }
         var segments = r.SegmentIds?.Distinct().ToList() ?? [];
         if (segments.Count == 0) errors["segmentIds"] = ["Name at least one audience."];
         var known = await db.Set<Audience>().Where(a => segments.Contains(a.Id)).Select(a => a.Id).ToListAsync(ct);
@@ -77,6 +97,7 @@ public sealed partial class DestinationService(CatalogDb db, AudienceEvaluator e
             Name = name!, Type = type, Target = target, Format = format, Mode = mode, SegmentIds = segments, Attributes = attributes,
             Identities = identities.Select(n => catalog.Namespaces.First(c => string.Equals(c, n, StringComparison.OrdinalIgnoreCase))).ToList(),
             CreatedBy = actor, CreatedAt = clock.GetUtcNow(),
+            Secret = webhook ? WebhookSigner.NewSecret() : null, BatchSize = r.BatchSize ?? 500, RateLimit = webhook ? r.RateLimit : null,
         };
         db.Add(d);
         await db.SaveChangesAsync(ct);
@@ -96,13 +117,14 @@ public sealed partial class DestinationService(CatalogDb db, AudienceEvaluator e
 /// destination's cursor moves in the same transaction that marks the run done. A run interrupted by a crash leaves the
 /// cursor where it was: the next run writes the same range again (the same file name), so no change is delivered twice.
 /// </summary>
-public sealed class DestinationRunJob(CatalogDb db, DestinationService service, JobProgress progress, TimeProvider clock) : IPortalJob
+public sealed class DestinationRunJob(CatalogDb db, DestinationService service, WebhookSender webhooks, JobProgress progress, TimeProvider clock) : IPortalJob
 {
     public const string Kind = "destination-run";
 
     public async Task RunAsync(string targetId, CancellationToken ct)
     {
         var d = await db.Set<Destination>().AsNoTracking().FirstOrDefaultAsync(x => x.Id == targetId, ct) ?? throw new JobFailedException($"No destination {targetId}.");
+        if (d.Type == DestinationTypes.Webhook) { await webhooks.RunAsync(d, progress, ct); return; }
         var started = clock.GetUtcNow();
         var watch = Stopwatch.StartNew();
         var to = await db.Set<AudienceChange>().Where(c => d.SegmentIds.Contains(c.AudienceId)).MaxAsync(c => (long?)c.Id, ct) ?? 0;
@@ -223,7 +245,7 @@ public sealed class DestinationRunJob(CatalogDb db, DestinationService service, 
     }
 
     /// <summary>An attribute's value as text: <c>insights.&lt;model&gt;.&lt;field&gt;</c> reads a field of the insight object.</summary>
-    private static string? Value(Dictionary<string, JsonNode?> flat, string path)
+    internal static string? Value(Dictionary<string, JsonNode?> flat, string path)
     {
         JsonNode? node;
         if (!flat.TryGetValue(path, out node) && path.StartsWith("insights.", StringComparison.Ordinal))

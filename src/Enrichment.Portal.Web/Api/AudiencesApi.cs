@@ -121,7 +121,8 @@ public static class AudiencesApi
     }
 
     public sealed record DestinationBody(string? Name, string? Type, string? Target, string? Format, string? Mode,
-        List<string>? SegmentIds, List<string>? Attributes, List<string>? Identities, string? Cron);
+        List<string>? SegmentIds, List<string>? Attributes, List<string>? Identities, string? Cron,
+        int? BatchSize = null, double? RateLimit = null);
 
     public static void MapDestinationsApi(this RouteGroupBuilder v1)
     {
@@ -135,16 +136,20 @@ public static class AudiencesApi
             DestinationBody? b;
             try { b = body.Deserialize<DestinationBody>(new JsonSerializerOptions(JsonSerializerDefaults.Web)); }
             catch (JsonException e) { return ApiProblems.Validation("request", "The destination is not of the expected shape: " + e.Message.Split(" Path:")[0]); }
-            var d = await service.CreateAsync(new DestinationRequest(b!.Name, b.Type, b.Target, b.Format, b.Mode, b.SegmentIds, b.Attributes, b.Identities, b.Cron), user.Actor(), ct);
-            return Results.Created($"/api/v1/destinations/{d.Id}", d);
+            var d = await service.CreateAsync(new DestinationRequest(b!.Name, b.Type, b.Target, b.Format, b.Mode, b.SegmentIds, b.Attributes, b.Identities, b.Cron, b.BatchSize, b.RateLimit), user.Actor(), ct);
+            // A webhook's signing secret is returned here, once; the entity never serializes it (JsonIgnore).
+            if (d.Type != DestinationTypes.Webhook) return Results.Created($"/api/v1/destinations/{d.Id}", d);
+            var created = JsonSerializer.SerializeToNode(d, new JsonSerializerOptions(JsonSerializerDefaults.Web))!.AsObject();
+            created["secret"] = d.Secret;
+            return Results.Created($"/api/v1/destinations/{d.Id}", created);
         }).RequireAuthorization(Policies.Marketer).WithName("CreateDestination")
-          .WithSummary("Create a destination { name, type: file, target (export folder name), format: csv|parquet, mode: full|changes, segmentIds, attributes, identities }");
+          .WithSummary("Create a destination { name, type: file|webhook, target (export folder name, or the webhook URL), format: csv|parquet (file) | json (webhook), mode: full|changes (webhook: changes), segmentIds, attributes, identities, batchSize, rateLimit (webhook batches per second) }; a webhook's answer holds its signing secret, once");
         g.MapGet("/{id}", async (string id, DestinationService service, CancellationToken ct) =>
         {
             var d = await service.FindAsync(id, ct);
             if (d is null) return ApiProblems.NotFound($"No destination {id} in this sandbox.");
-            return Results.Ok(new { destination = d, runs = await service.RunsAsync(id, 50, ct) });
-        }).WithName("GetDestination").WithSummary("A destination with its runs (counts, bytes, duration, errors), newest first");
+            return Results.Ok(new { destination = d, runs = await service.RunsAsync(id, 50, ct), deadLetters = await service.DeadLettersAsync(id, 100, ct) });
+        }).WithName("GetDestination").WithSummary("A destination with its runs (counts, bytes, duration, errors, batches, retries, dead letters) and its dead-lettered webhook batches, newest first");
         g.MapPost("/{id}/run", async (string id, ClaimsPrincipal user, DestinationService service, CancellationToken ct) =>
         {
             var run = await service.RunAsync(id, user.Actor(), ct);

@@ -38,7 +38,7 @@ public sealed class PortalHost : WebApplicationFactory<Program>, IAsyncLifetime
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
             ["Jobs:Diagnostics"] = "true",
-        }.Concat(_settings)));
+        }.Where(kv => !_settings.ContainsKey(kv.Key)).Concat(_settings)));
     }
 
     public ValueTask InitializeAsync()

@@ -229,6 +229,10 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("attributes");
 
+                    b.Property<int>("BatchSize")
+                        .HasColumnType("integer")
+                        .HasColumnName("batch_size");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -272,11 +276,19 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("next_run_at");
 
+                    b.Property<double?>("RateLimit")
+                        .HasColumnType("double precision")
+                        .HasColumnName("rate_limit");
+
                     b.Property<string>("SandboxId")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("sandbox_id");
+
+                    b.Property<string>("Secret")
+                        .HasColumnType("text")
+                        .HasColumnName("secret");
 
                     b.Property<string>("SegmentIds")
                         .IsRequired()
@@ -302,6 +314,70 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.ToTable("destinations", (string)null);
                 });
 
+            modelBuilder.Entity("Enrichment.Portal.Core.Audiences.DestinationDeadLetter", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("batch_id");
+
+                    b.Property<int>("Changes")
+                        .HasColumnType("integer")
+                        .HasColumnName("changes");
+
+                    b.Property<string>("DestinationId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("destination_id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<long>("FromChange")
+                        .HasColumnType("bigint")
+                        .HasColumnName("from_change");
+
+                    b.Property<string>("RunId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<long>("ToChange")
+                        .HasColumnType("bigint")
+                        .HasColumnName("to_change");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("DestinationId", "At");
+
+                    b.ToTable("destination_dead_letters", (string)null);
+                });
+
             modelBuilder.Entity("Enrichment.Portal.Core.Audiences.DestinationRun", b =>
                 {
                     b.Property<string>("Id")
@@ -309,9 +385,17 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnType("character varying(32)")
                         .HasColumnName("id");
 
+                    b.Property<long>("Batches")
+                        .HasColumnType("bigint")
+                        .HasColumnName("batches");
+
                     b.Property<long>("Bytes")
                         .HasColumnType("bigint")
                         .HasColumnName("bytes");
+
+                    b.Property<long>("DeadLetters")
+                        .HasColumnType("bigint")
+                        .HasColumnName("dead_letters");
 
                     b.Property<string>("DestinationId")
                         .IsRequired()
@@ -350,6 +434,10 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.Property<long>("Members")
                         .HasColumnType("bigint")
                         .HasColumnName("members");
+
+                    b.Property<long>("Retries")
+                        .HasColumnType("bigint")
+                        .HasColumnName("retries");
 
                     b.Property<string>("SandboxId")
                         .IsRequired()

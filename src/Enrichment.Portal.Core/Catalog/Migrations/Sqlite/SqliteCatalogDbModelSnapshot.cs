@@ -219,6 +219,10 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("attributes");
 
+                    b.Property<int>("BatchSize")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("batch_size");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
@@ -262,11 +266,19 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("next_run_at");
 
+                    b.Property<double?>("RateLimit")
+                        .HasColumnType("REAL")
+                        .HasColumnName("rate_limit");
+
                     b.Property<string>("SandboxId")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
                         .HasColumnName("sandbox_id");
+
+                    b.Property<string>("Secret")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("secret");
 
                     b.Property<string>("SegmentIds")
                         .IsRequired()
@@ -292,6 +304,70 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.ToTable("destinations", (string)null);
                 });
 
+            modelBuilder.Entity("Enrichment.Portal.Core.Audiences.DestinationDeadLetter", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("batch_id");
+
+                    b.Property<int>("Changes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("changes");
+
+                    b.Property<string>("DestinationId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("destination_id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<long>("FromChange")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("from_change");
+
+                    b.Property<string>("RunId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sandbox_id");
+
+                    b.Property<long>("ToChange")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("to_change");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SandboxId");
+
+                    b.HasIndex("DestinationId", "At");
+
+                    b.ToTable("destination_dead_letters", (string)null);
+                });
+
             modelBuilder.Entity("Enrichment.Portal.Core.Audiences.DestinationRun", b =>
                 {
                     b.Property<string>("Id")
@@ -299,9 +375,17 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
+                    b.Property<long>("Batches")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("batches");
+
                     b.Property<long>("Bytes")
                         .HasColumnType("INTEGER")
                         .HasColumnName("bytes");
+
+                    b.Property<long>("DeadLetters")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dead_letters");
 
                     b.Property<string>("DestinationId")
                         .IsRequired()
@@ -340,6 +424,10 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.Property<long>("Members")
                         .HasColumnType("INTEGER")
                         .HasColumnName("members");
+
+                    b.Property<long>("Retries")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("retries");
 
                     b.Property<string>("SandboxId")
                         .IsRequired()
