@@ -96,7 +96,8 @@ public static class PortalHostingExtensions
             h.UseFilter(sp.GetRequiredService<JobRunFilter>());
             h.UseFilter(new AutomaticRetryAttribute { Attempts = 0 });
         });
-        var workers = config.GetValue<int?>("Jobs:WorkerCount") ?? Math.Max(2, Environment.ProcessorCount);
+        // At least 4: a job that orchestrates others (the demo) holds a worker while the jobs it started run.
+        var workers = config.GetValue<int?>("Jobs:WorkerCount") ?? Math.Max(4, Environment.ProcessorCount);
         if (config.GetValue("Jobs:Server", true))
             services.AddHangfireServer(o => { o.WorkerCount = workers; o.Queues = ["default"]; o.ShutdownTimeout = TimeSpan.FromSeconds(5); });
     }
