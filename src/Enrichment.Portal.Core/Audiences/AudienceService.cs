@@ -6,6 +6,7 @@ using Enrichment.Portal.Core.Jobs;
 using Enrichment.Portal.Core.Lake;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Enrichment.Portal.Core.Audiences;
 
@@ -207,8 +208,16 @@ public static class AudienceServiceCollectionExtensions
         services.AddPortalJob<AudienceEvaluationJob>(AudienceEvaluationJob.Kind, Auth.Policies.Marketer);
         services.AddScoped<DestinationService>();
         services.AddScoped<WebhookSender>();
-        services.AddHttpClient(WebhookSender.HttpClientName);
+        services.AddHttpClient(WebhookSender.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+        {
+            // Every connection is checked after DNS resolution (SSRF guard).
+            ConnectCallback = (c, ct) => WebhookAddressGuard.ConnectAsync(c.DnsEndPoint, sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateNetworks, ct),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        });
         services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
+        services.AddOptions<DestinationOptions>().BindConfiguration("Destinations");
+        services.AddScoped<DestinationScheduler>();
+        services.AddHostedService<DestinationScheduleService>();
         services.AddPortalJob<DestinationRunJob>(DestinationRunJob.Kind, Auth.Policies.Marketer);
         return services;
     }

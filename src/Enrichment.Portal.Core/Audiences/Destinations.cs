@@ -22,14 +22,16 @@ public sealed record DestinationRequest(string? Name, string? Type, string? Targ
 /// <summary>
 /// Destinations of the current sandbox and their runs. A <c>file</c> destination writes the members of its audiences
 /// (<c>full</c>) or the entered / exited changes since its last run (<c>changes</c>) as CSV (formula cells neutralized) or
-/// Parquet to <c>&lt;data&gt;/exports/&lt;sandbox&gt;/&lt;target&gt;/</c>. A <c>webhook</c> destination POSTs signed JSON batches of the changes after its cursor (<see cref="WebhookSender"/>).
+/// Parquet to <c>&lt;data&gt;/exports/&lt;sandbox&gt;/&lt;target&gt;/</c> or a folder inside the configured export root (<see cref="DestinationOptions.ExportRoot"/>). A <c>webhook</c> destination POSTs signed JSON batches of the changes after its cursor (<see cref="WebhookSender"/>).
 /// </summary>
-public sealed partial class DestinationService(CatalogDb db, AudienceEvaluator evaluator, JobScheduler jobs, IOptions<PortalOptions> options, TimeProvider clock)
+public sealed partial class DestinationService(CatalogDb db, AudienceEvaluator evaluator, JobScheduler jobs, IOptions<PortalOptions> options,
+    IOptions<DestinationOptions> destinationOptions, IOptions<WebhookOptions> webhookOptions, TimeProvider clock)
 {
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")]
     private static partial Regex FolderName();
 
-    public string ExportFolder(string target) => Path.Combine(options.Value.FullDataDirectory, "exports", db.Sandbox.Require(), target);
+    /// <summary>The folder of a file destination's target (<see cref="ResolveFolder"/>); a target no longer allowed fails the run.</summary>
+    public string ExportFolder(string target) => ResolveFolder(target, out var error) ?? throw new JobFailedException(error!);
 
     public Task<List<Destination>> ListAsync(CancellationToken ct = default) => db.Set<Destination>().AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
 
@@ -40,75 +42,6 @@ public sealed partial class DestinationService(CatalogDb db, AudienceEvaluator e
 
     public Task<List<DestinationRun>> RunsAsync(string id, int limit = 50, CancellationToken ct = default) =>
         db.Set<DestinationRun>().AsNoTracking().Where(r => r.DestinationId == id).OrderByDescending(r => r.StartedAt).Take(Math.Clamp(limit, 1, 500)).ToListAsync(ct);
-
-    public async Task<Destination> CreateAsync(DestinationRequest r, string? actor, CancellationToken ct = default)
-    {
-        var errors = new Dictionary<string, string[]>();
-        var name = r.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > 200) errors["name"] = ["A destination needs a name of 1 to 200 characters."];
-        var type = r.Type ?? DestinationTypes.File;
-        if (type != DestinationTypes.File && type != DestinationTypes.Webhook) errors["type"] = ["type is 'file' or 'webhook'."];
-        if (errors.Count > 0) throw new CatalogException(CatalogErrorKind.Invalid, errors.First().Value[0], errors);
-        var target = r.Target?.Trim() ?? "";
-        var webhook = type == DestinationTypes.Webhook;
-        string format, mode;
-        if (webhook)
-        {
-            if (!Uri.TryCreate(target, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || string.IsNullOrEmpty(url.Host) || !string.IsNullOrEmpty(url.UserInfo) || target.Length > 2000)
-                errors["target"] = ["target is the webhook's URL: an absolute http:// or https:// URL without credentials (at most 2,000 characters)."];
-            format = r.Format ?? "json";
-            if (format != "json") errors["format"] = ["A webhook sends JSON batches: format is 'json'."];
-            mode = r.Mode ?? "changes";
-            if (mode != "changes") errors["mode"] = ["A webhook sends the changes (entered / exited) after its cursor: mode is 'changes'."];
-            if (r.BatchSize is < 1 or > 10_000) errors["batchSize"] = ["batchSize is 1 to 10,000 changes per batch."];
-            if (r.RateLimit is { } rl && (double.IsNaN(rl) || rl <= 0 || rl > 1000)) errors["rateLimit"] = ["rateLimit is a number of batches per second above 0 and at most 1,000."];
-        }
-        else
-        {
-            if (!FolderName().IsMatch(target)) errors["target"] = ["target is the export folder's name: letters, digits, '-' and '_' (it is created under the data directory's exports)."];
-            format = r.Format ?? "csv";
-            if (format is not ("csv" or "parquet")) errors["format"] = ["format is 'csv' or 'parquet'."];
-            mode = r.Mode ?? "full";
-            if (mode is not ("full" or "changes")) errors["mode"] = ["mode is 'full' (every member) or 'changes' (entered / exited since the last run)."];
-            if (r.BatchSize is not null) errors["batchSize"] = ["batchSize is for webhook destinations."];
-            if (r.RateLimit is not null) errors["rateLimit"] = ["rateLimit is for webhook destinations."];
-        }
-        var segments = r.SegmentIds?.Distinct().ToList() ?? [];
-        if (segments.Count == 0) errors["segmentIds"] = ["Name at least one audience."];
-        var known = await db.Set<Audience>().Where(a => segments.Contains(a.Id)).Select(a => a.Id).ToListAsync(ct);
-        foreach (var s in segments.Except(known)) errors["segmentIds"] = [$"No audience {s} in this sandbox."];
-        var catalog = await evaluator.CatalogAsync(ct);
-        var attributes = r.Attributes?.Distinct().ToList() ?? [];
-        for (var i = 0; i < attributes.Count; i++)
-        {
-            var a = attributes[i];
-            var ok = catalog.Attributes.ContainsKey(a) || catalog.Maps.Keys.Any(m => a.StartsWith(m + ".", StringComparison.Ordinal))
-                     || (a.StartsWith("insights.", StringComparison.Ordinal) && catalog.InsightModels.Contains(a["insights.".Length..].Split('.')[0]));
-            if (!ok) errors[$"attributes[{i}]"] = [$"Unknown attribute '{a}'."];
-        }
-        var identities = r.Identities?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? [];
-        for (var i = 0; i < identities.Count; i++)
-            if (!catalog.Namespaces.Contains(identities[i])) errors[$"identities[{i}]"] = [$"Unknown identity namespace '{identities[i]}'."];
-        if (r.Cron is not null) errors["cron"] = ["Scheduled runs are not available yet: run the destination on demand (POST /destinations/{id}/run)."];
-        if (errors.Count > 0) throw CatalogException.Rule("The destination is not valid: " + errors.First().Value[0], errors);
-        if (await db.Set<Destination>().AnyAsync(d => d.Name == name, ct)) throw CatalogException.Conflict($"A destination named '{name}' already exists in this sandbox.");
-        var d = new Destination
-        {
-            Name = name!, Type = type, Target = target, Format = format, Mode = mode, SegmentIds = segments, Attributes = attributes,
-            Identities = identities.Select(n => catalog.Namespaces.First(c => string.Equals(c, n, StringComparison.OrdinalIgnoreCase))).ToList(),
-            CreatedBy = actor, CreatedAt = clock.GetUtcNow(),
-            Secret = webhook ? WebhookSigner.NewSecret() : null, BatchSize = r.BatchSize ?? 500, RateLimit = webhook ? r.RateLimit : null,
-        };
-        db.Add(d);
-        await db.SaveChangesAsync(ct);
-        return d;
-    }
-
-    public async Task<JobRun> RunAsync(string id, string? actor, CancellationToken ct = default)
-    {
-        if (await FindAsync(id, ct) is null) throw CatalogException.NotFound($"No destination {id} in this sandbox.");
-        return await jobs.EnqueueAsync(DestinationRunJob.Kind, id, actor, ct);
-    }
 }
 
 /// <summary>
@@ -129,6 +62,7 @@ public sealed class DestinationRunJob(CatalogDb db, DestinationService service, 
         var watch = Stopwatch.StartNew();
         var to = await db.Set<AudienceChange>().Where(c => d.SegmentIds.Contains(c.AudienceId)).MaxAsync(c => (long?)c.Id, ct) ?? 0;
         var run = new DestinationRun { DestinationId = d.Id, JobRunId = progress.JobRunId, StartedAt = started, FromChange = d.Mode == "changes" ? d.Cursor : 0, ToChange = to };
+        await DestinationRuns.MarkInterruptedAsync(db, d.Id, clock, ct);
         db.Add(run);
         await db.SaveChangesAsync(ct);
         try

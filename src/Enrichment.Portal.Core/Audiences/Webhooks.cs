@@ -26,6 +26,11 @@ public sealed class WebhookOptions
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromSeconds(1);
     /// <summary>Timeout of one HTTP attempt.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Whether webhooks may go to loopback and private-network addresses (<see cref="WebhookAddressGuard"/>). Default false: a
+    /// destination can then not reach the portal's host or its internal network. Link-local / metadata addresses are never allowed.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; set; }
 }
 
 /// <summary>
@@ -76,6 +81,7 @@ public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOption
         var watch = Stopwatch.StartNew();
         var to = await db.Set<AudienceChange>().Where(c => d.SegmentIds.Contains(c.AudienceId)).MaxAsync(c => (long?)c.Id, ct) ?? 0;
         var run = new DestinationRun { DestinationId = d.Id, JobRunId = progress.JobRunId, StartedAt = started, FromChange = d.Cursor, ToChange = Math.Max(to, d.Cursor) };
+        await DestinationRuns.MarkInterruptedAsync(db, d.Id, clock, ct);
         db.Add(run);
         await db.SaveChangesAsync(ct);
         long members = 0, entered = 0, exited = 0, bytes = 0, batches = 0, retries = 0, dead = 0;
@@ -169,7 +175,7 @@ public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOption
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = o.BaseDelay,
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>().Handle<HttpRequestException>().Handle<TimeoutRejectedException>()
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>().Handle<HttpRequestException>(e => e.InnerException is not WebhookAddressRefusedException).Handle<TimeoutRejectedException>()
                     .HandleResult(r => Retryable(r.StatusCode)),
                 OnRetry = args =>
                 {
@@ -200,8 +206,46 @@ public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOption
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException && !ct.IsCancellationRequested)
         {
-            return (false, attempts, retried, e is TimeoutRejectedException ? $"timed out after {o.AttemptTimeout.TotalSeconds:0.#} s" : e.Message);
+            return (false, attempts, retried, e is TimeoutRejectedException ? $"timed out after {o.AttemptTimeout.TotalSeconds:0.#} s"
+                : e.InnerException is WebhookAddressRefusedException r ? r.Message : e.Message);
         }
+    }
+
+    /// <summary>
+    /// Sends a dead-lettered batch again (the same change range and batch id) through the same retries. Acknowledged: the dead
+    /// letter is removed and the resend is a run of the destination; failed again: the dead letter keeps the new error.
+    /// </summary>
+    public async Task<DestinationRun> ResendAsync(Destination d, string deadLetterId, CancellationToken ct)
+    {
+        var dl = await db.Set<DestinationDeadLetter>().FirstOrDefaultAsync(x => x.Id == deadLetterId && x.DestinationId == d.Id, ct)
+                 ?? throw CatalogException.NotFound($"No dead-lettered batch {deadLetterId} of destination {d.Id} (it may have been resent).");
+        var watch = Stopwatch.StartNew();
+        var chunk = await db.Set<AudienceChange>().AsNoTracking().Where(c => d.SegmentIds.Contains(c.AudienceId) && c.Id >= dl.FromChange && c.Id <= dl.ToChange)
+            .OrderBy(c => c.Id).ToListAsync(ct);
+        if (chunk.Count == 0) throw CatalogException.Conflict("The changes of this batch no longer exist (its audience was deleted or left the destination).");
+        var names = await db.Set<Audience>().AsNoTracking().Where(a => d.SegmentIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Name, ct);
+        var body = await BodyAsync(d, dl.BatchId, chunk, names, ct);
+        var run = new DestinationRun { DestinationId = d.Id, StartedAt = clock.GetUtcNow(), FromChange = dl.FromChange - 1, ToChange = dl.ToChange, File = "resend of " + dl.BatchId };
+        var (ok, attempts, retried, error) = await SendAsync(http.CreateClient(HttpClientName), d, dl.BatchId, body, options.Value, ct);
+        run.FinishedAt = clock.GetUtcNow();
+        run.Retries = retried;
+        if (ok)
+        {
+            var entered = chunk.Count(c => c.Entered);
+            (run.Status, run.Batches, run.Members, run.Entered, run.Exited, run.Bytes) = ("succeeded", 1, chunk.Count, entered, chunk.Count - entered, body.Length);
+            db.Remove(dl);
+        }
+        else
+        {
+            (run.Status, run.DeadLetters, run.Error) = ("failed", 1, error);
+            dl.Attempts += attempts;
+            dl.Error = error;
+            dl.At = clock.GetUtcNow();
+        }
+        db.Add(run);
+        await db.SaveChangesAsync(ct);
+        log.LogInformation("Dead-lettered webhook batch {BatchId} of destination {DestinationId} resent: {Status} in {Ms} ms", dl.BatchId, d.Id, run.Status, watch.ElapsedMilliseconds);
+        return run;
     }
 
     /// <summary>The batch's JSON: <c>{ batchId, destinationId, changes: [{ changeId, segmentId, segmentName, profileId, change, at, identities, attributes }] }</c>.</summary>

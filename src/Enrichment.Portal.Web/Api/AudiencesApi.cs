@@ -150,6 +150,30 @@ public static class AudiencesApi
             if (d is null) return ApiProblems.NotFound($"No destination {id} in this sandbox.");
             return Results.Ok(new { destination = d, runs = await service.RunsAsync(id, 50, ct), deadLetters = await service.DeadLettersAsync(id, 100, ct) });
         }).WithName("GetDestination").WithSummary("A destination with its runs (counts, bytes, duration, errors, batches, retries, dead letters) and its dead-lettered webhook batches, newest first");
+        g.MapPatch("/{id}", async (string id, HttpRequest request, ClaimsPrincipal user, DestinationService service, CancellationToken ct) =>
+        {
+            var (body, problem) = await ReadObjectAsync(request, ct);
+            if (problem is not null) return problem;
+            DestinationBody? b;
+            try { b = body.Deserialize<DestinationBody>(new JsonSerializerOptions(JsonSerializerDefaults.Web)); }
+            catch (JsonException e) { return ApiProblems.Validation("request", "The destination is not of the expected shape: " + e.Message.Split(" Path:")[0]); }
+            var d = await service.UpdateAsync(id, new DestinationRequest(b!.Name, b.Type, b.Target, b.Format, b.Mode, b.SegmentIds, b.Attributes, b.Identities, b.Cron, b.BatchSize, b.RateLimit), user.Actor(), ct);
+            return Results.Ok(d);
+        }).RequireAuthorization(Policies.Marketer).WithName("UpdateDestination")
+          .WithSummary("Change a destination (any field of the creation but type; cron \"\" clears the schedule); the webhook secret and the cursor stay");
+        g.MapDelete("/{id}", async (string id, ClaimsPrincipal user, DestinationService service, CancellationToken ct) =>
+        {
+            await service.DeleteAsync(id, user.Actor(), ct);
+            return Results.NoContent();
+        }).RequireAuthorization(Policies.Marketer).WithName("DeleteDestination").WithSummary("Delete a destination with its runs and dead letters (409 while it runs)");
+        g.MapPost("/{id}/dead-letters/{deadLetterId}/resend", async (string id, string deadLetterId, DestinationService service, WebhookSender sender, CancellationToken ct) =>
+        {
+            var d = await service.FindAsync(id, ct);
+            if (d is null) return ApiProblems.NotFound($"No destination {id} in this sandbox.");
+            var run = await sender.ResendAsync(d, deadLetterId, ct);
+            return Results.Ok(new { status = run.Status == "succeeded" ? "resent" : "failed", run });
+        }).RequireAuthorization(Policies.Marketer).WithName("ResendDeadLetter")
+          .WithSummary("Send a dead-lettered webhook batch again (same batch id) -> { status: resent|failed, run }; once resent it leaves the dead-letter list");
         g.MapPost("/{id}/run", async (string id, ClaimsPrincipal user, DestinationService service, CancellationToken ct) =>
         {
             var run = await service.RunAsync(id, user.Actor(), ct);

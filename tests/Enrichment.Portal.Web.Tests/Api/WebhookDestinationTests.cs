@@ -6,55 +6,40 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Enrichment.Portal.Core.Audiences;
 using Enrichment.Portal.Tests;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Enrichment.Portal.Core.Tests;
 using static Enrichment.Portal.Web.Tests.Api.CatalogApiHelpers;
 
 namespace Enrichment.Portal.Web.Tests.Api;
 
 /// <summary>
 /// Webhook destinations against a loopback receiver (HttpListener on a free port) that checks every signature: injected
-/// 500s are retried, each change arrives once (also across a run cancelled after the receiver took a batch but before the
-/// portal recorded the acknowledgment: the re-sent batch has the same id), a batch that never succeeds is dead-lettered
-/// (run and API), the rate limit spaces batches, the secret is returned once and is in no later answer and no log line.
-/// The portal runs in a host of its own (short backoff, every log level captured).
+/// 500s are retried, each change arrives once (across a run cancelled after the receiver took a batch but before the portal
+/// recorded the acknowledgment, and across a portal killed with SIGKILL during a run and restarted on the same data
+/// directory: the re-sent batch has the same id, the receiver dedupes it), a batch that never succeeds is dead-lettered (run
+/// and API), the rate limit spaces batches, the secret is returned once and is in no later answer and no log line.
+/// The portal runs as a separate process (<see cref="PortalProcess"/>: it is killed and restarted; short backoff, every log
+/// level written to its output, which the test reads).
 /// </summary>
-public sealed class WebhookDestinationTests : IAsyncLifetime
+public sealed class WebhookDestinationTests : IDisposable
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
-    /// <summary>
-    /// This test starts a second portal in the test process. Hangfire keeps its job storage in a static, so while this host
-    /// lives, jobs of the shared host's tests can land in this host's queue and stay queued (seen in a full run: batches of other
-    /// tests stuck in "queued" for 3 minutes). Until the test uses the shared host, it runs only when asked:
-    /// <c>EP_TEST_ISOLATED=1 dotnet test tests/Enrichment.Portal.Web.Tests --filter WebhookDestinationTests</c>.
-    /// </summary>
-    private static readonly bool Enabled = Environment.GetEnvironmentVariable("EP_TEST_ISOLATED") == "1";
-    private readonly PortalHost _host = new PortalHost()
-        .With("Webhooks:BaseDelay", "00:00:00.050").With("Webhooks:MaxAttempts", "4").With("Webhooks:AttemptTimeout", "00:00:05")
-        .With("Logging:LogLevel:Default", "Trace").With("Logging:LogLevel:Microsoft.AspNetCore", "Trace");
-    private readonly CapturingLogs _logs = new();
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(120);
+    private readonly TestData.TempDir _dir = TestData.NewTempDir();
+    private readonly List<PortalProcess> _processes = [];
 
-    public async ValueTask InitializeAsync()
+    private PortalProcess NewPortal()
     {
-        if (!Enabled) return;
-        await _host.InitializeAsync();
-        _host.Services.GetRequiredService<ILoggerFactory>().AddProvider(_logs);
+        var p = new PortalProcess(_dir.Path)
+            .With("Webhooks:BaseDelay", "00:00:00.050").With("Webhooks:MaxAttempts", "4").With("Webhooks:AttemptTimeout", "00:00:05")
+            .With("Webhooks:AllowPrivateNetworks", "true")
+            .With("Logging:LogLevel:Default", "Trace").With("Logging:LogLevel:Microsoft.AspNetCore", "Trace");
+        _processes.Add(p);
+        return p;
     }
 
-    public async ValueTask DisposeAsync()
+    public void Dispose()
     {
-        if (Enabled) await _host.DisposeAsync();
-    }
-
-    private sealed class CapturingLogs : ILoggerProvider, ILogger
-    {
-        public readonly ConcurrentQueue<string> Lines = new();
-        public ILogger CreateLogger(string categoryName) => this;
-        public void Dispose() { }
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Lines.Enqueue(formatter(state, exception) + " " + exception + " " + (state is IEnumerable<KeyValuePair<string, object?>> kv ? string.Join(";", kv.Select(p => p.Key + "=" + p.Value)) : ""));
+        foreach (var p in _processes) p.Dispose();
+        _dir.Dispose();
     }
 
     /// <summary>The loopback receiver. <see cref="Respond"/> decides each answer (status code) from the batch id and its attempt number.</summary>
@@ -142,11 +127,12 @@ public sealed class WebhookDestinationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Webhook_batches_are_signed_retried_sent_once_across_a_cancelled_run_and_dead_lettered()
+    public async Task Webhook_batches_are_signed_retried_sent_once_across_a_cancelled_run_and_a_killed_portal_and_dead_lettered()
     {
-        if (!Enabled) Assert.Skip("Runs alone (a second portal in the test process shares Hangfire's static storage): set EP_TEST_ISOLATED=1 and filter on WebhookDestinationTests.");
-        var sandbox = "webhook-" + Guid.NewGuid().ToString("N")[..8];
-        using var api = _host.Api(await _host.KeyAsync("admin", sandbox));
+        var portal = NewPortal();
+        await portal.StartAsync();
+        var api = portal.Api();
+        api.Timeout = TimeSpan.FromMinutes(3);
         var tag = Guid.NewGuid().ToString("N")[..8];
         var people = await AudiencesApiTests.PeopleAsync(api, tag, 30);
         var (_, created) = await PostAsync(api, "/api/v1/segments", new { name = Unique("Gold"), rule = new { attribute = "person.tier", op = "eq", value = "gold" } });
@@ -154,7 +140,7 @@ public sealed class WebhookDestinationTests : IAsyncLifetime
         Assert.Equal(15, (await AudiencesApiTests.EvaluatedAsync(api, segment))["size"]!.GetValue<long>());
 
         // Bad webhook URLs and settings: 422 naming the field.
-        foreach (var url in new[] { "not a url", "ftp://127.0.0.1/x", "/relative/path", "http://user:pw@127.0.0.1/x" })
+        foreach (var url in new[] { "not a url", "ftp://127.0.0.1/x", "/relative/path", "http://user:pw@127.0.0.1/x", "http://169.254.169.254/latest/meta-data/" })
         {
             var (bs, bad) = await PostAsync(api, "/api/v1/destinations", new { name = Unique("Bad hook"), type = "webhook", target = url, segmentIds = new[] { segment } });
             Assert.True(bs == HttpStatusCode.UnprocessableEntity, url + ": " + bad.ToJsonString());
@@ -179,7 +165,7 @@ public sealed class WebhookDestinationTests : IAsyncLifetime
         var hookId = hook.Id();
 
         // Each batch's first attempt is a 500; the 3rd batch of the first run is taken by the
-        // receiver and then the run is cancelled before the answer: the acknowledgment is lost, as in a crash.
+        // receiver and then the run is cancelled before the answer: the acknowledgment is lost.
         receiver.Respond = (_, attempt) => attempt == 1 ? 500 : 200;
         var hang = new TaskCompletionSource();
         var taken = new TaskCompletionSource();
@@ -201,16 +187,46 @@ public sealed class WebhookDestinationTests : IAsyncLifetime
         Assert.Equal(2, firstRun["retries"]!.GetValue<long>()); // the interrupted batch's retry is not counted
         Assert.Equal(3, receiver.Accepted.Count);
 
-        // The re-run resends the unacknowledged third batch (same id: the receiver dedupes it) and the fourth.
-        receiver.BeforeAnswer = null;
-        var (secondStatus, secondRun) = await RunAsync(api, hookId);
-        Assert.Equal("succeeded", secondStatus);
-        Assert.Equal("succeeded", secondRun["status"]!.GetValue<string>());
-        Assert.Equal(2, secondRun["batches"]!.GetValue<long>());
-        Assert.Equal(7, secondRun["entered"]!.GetValue<long>());
-        Assert.Equal(1, secondRun["retries"]!.GetValue<long>());
-        Assert.True(secondRun["bytes"]!.GetValue<long>() > 0);
+        // The second run resends the unacknowledged third batch (same id: the receiver dedupes it); the receiver takes the fourth
+        // and the portal is killed (SIGKILL) before it hears the answer.
+        var killed = new TaskCompletionSource();
+        var held = new TaskCompletionSource();
+        receiver.BeforeAnswer = async (batch, attempt) =>
+        {
+            if (receiver.Accepted.Count == 4 && attempt == 2 && held.TrySetResult()) await killed.Task;
+        };
+        var (ks, job) = await PostAsync(api, $"/api/v1/destinations/{hookId}/run", new { });
+        Assert.Equal(HttpStatusCode.Accepted, ks);
+        var killedJob = job["jobId"]!.GetValue<string>();
+        await held.Task.WaitAsync(Wait);
+        await portal.StopAsync(kill: true);
+        killed.TrySetResult();
+        var firstOutput = portal.OutputSoFar();
+        Assert.Equal(4, receiver.Accepted.Count);
         Assert.Equal(1, receiver.Duplicates);
+
+        // Restarted on the same data directory: the interrupted job runs again from the destination's cursor and resends the fourth
+        // batch (deduped); the killed run's row is marked interrupted.
+        receiver.BeforeAnswer = null;
+        portal = NewPortal();
+        await portal.StartAsync();
+        api.Dispose();
+        api = portal.Api();
+        api.Timeout = TimeSpan.FromMinutes(3);
+        var resumed = await PortalHost.PollAsync(api, $"/api/v1/jobs/{killedJob}", j => j["status"]!.GetValue<string>() is "succeeded" or "failed" or "cancelled", Wait);
+        Assert.Equal("succeeded", resumed["status"]!.GetValue<string>());
+        Assert.Equal(2, resumed["attempts"]!.GetValue<int>());
+        var afterKill = await PortalHost.JsonAsync(await api.GetAsync($"/api/v1/destinations/{hookId}"));
+        var runs = afterKill["runs"]!.AsArray();
+        Assert.Equal(3, runs.Count);
+        var secondRun = runs[0]!;
+        Assert.Equal("succeeded", secondRun["status"]!.GetValue<string>());
+        Assert.Equal(1, secondRun["batches"]!.GetValue<long>());
+        Assert.Equal(3, secondRun["entered"]!.GetValue<long>());
+        Assert.True(secondRun["bytes"]!.GetValue<long>() > 0);
+        Assert.Equal("interrupted", runs[1]!["status"]!.GetValue<string>());
+        Assert.Equal(1, runs[1]!["batches"]!.GetValue<long>());
+        Assert.Equal(2, receiver.Duplicates);
         Assert.Equal(0, receiver.BadSignatures);
         var ids = receiver.ChangeIds();
         Assert.Equal(15, ids.Count);
@@ -250,13 +266,27 @@ public sealed class WebhookDestinationTests : IAsyncLifetime
         Assert.Equal(0, idle["members"]!.GetValue<long>());
         Assert.Equal(0, idle["deadLetters"]!.GetValue<long>());
 
-        // The secret: in no later answer, in no log line.
+        // A dead letter is resent on demand (same batch id); once acknowledged it leaves the list (a second resend is a 404).
+        receiver.Respond = (_, _) => 200;
+        var (rsStatus, resend) = await PostAsync(api, $"/api/v1/destinations/{hookId}/dead-letters/{dead["id"]!.GetValue<string>()}/resend", new { });
+        Assert.True(rsStatus == HttpStatusCode.OK, resend.ToJsonString());
+        Assert.Equal("resent", resend["status"]!.GetValue<string>());
+        Assert.Equal(2, receiver.Accepted[dead["batchId"]!.GetValue<string>()]["changes"]!.AsArray().Count);
+        var (again, _) = await PostAsync(api, $"/api/v1/destinations/{hookId}/dead-letters/{dead["id"]!.GetValue<string>()}/resend", new { });
+        Assert.Equal(HttpStatusCode.NotFound, again);
+        Assert.Empty((await PortalHost.JsonAsync(await api.GetAsync($"/api/v1/destinations/{hookId}")))["deadLetters"]!.AsArray());
+
+        // The secret: in no later answer, in no log line of either process.
         var list = await (await api.GetAsync("/api/v1/destinations")).Content.ReadAsStringAsync();
         Assert.Contains(hookId, list);
         Assert.DoesNotContain(secret, list);
         Assert.DoesNotContain(secret, detail.ToJsonString());
         Assert.DoesNotContain("\"secret\"", detail.ToJsonString());
-        Assert.True(_logs.Lines.Count > 100, $"only {_logs.Lines.Count} log lines captured");
-        Assert.DoesNotContain(_logs.Lines, l => l.Contains(secret, StringComparison.Ordinal));
+        await portal.StopAsync(kill: false);
+        var output = firstOutput + portal.OutputSoFar();
+        Assert.True(output.Split('\n').Length > 100, $"only {output.Split('\n').Length} log lines captured");
+        Assert.Contains(hookId, output);
+        Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
+        api.Dispose();
     }
 }

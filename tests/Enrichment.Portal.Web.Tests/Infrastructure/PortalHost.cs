@@ -20,6 +20,8 @@ public sealed class PortalHost : WebApplicationFactory<Program>, IAsyncLifetime
     public const string AdminPassword = "admin-password-for-tests";
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "ep-host-" + Guid.NewGuid().ToString("N"));
+    /// <summary>The file destinations' export root outside the data directory (Destinations:ExportRoot).</summary>
+    public string ExportRoot => DataDirectory + "-exports";
     public int Port { get; } = FreePort();
     public Uri BaseUri => new($"http://127.0.0.1:{Port}");
     private readonly Dictionary<string, string?> _settings = new();
@@ -38,6 +40,7 @@ public sealed class PortalHost : WebApplicationFactory<Program>, IAsyncLifetime
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
             ["Jobs:Diagnostics"] = "true",
+            ["Destinations:ExportRoot"] = ExportRoot,
         }.Where(kv => !_settings.ContainsKey(kv.Key)).Concat(_settings)));
     }
 
@@ -51,7 +54,8 @@ public sealed class PortalHost : WebApplicationFactory<Program>, IAsyncLifetime
     public new async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        foreach (var dir in new[] { DataDirectory, ExportRoot })
+            try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>An HTTP client on the real socket, with an API key (or none).</summary>

@@ -15,8 +15,16 @@ public sealed class PortalProcess : IDisposable
     public int Port { get; } = FreePort();
     public Uri BaseUri => new($"http://127.0.0.1:{Port}");
     public string Output { get; private set; } = "";
+    private readonly System.Text.StringBuilder _output = new();
+    private readonly Dictionary<string, string> _settings = new();
 
     public PortalProcess(string dataDirectory) => DataDirectory = dataDirectory;
+
+    /// <summary>A setting of this process (configuration key with ':'; passed as an environment variable).</summary>
+    public PortalProcess With(string key, string value) { _settings[key] = value; return this; }
+
+    /// <summary>What the process wrote to stdout and stderr so far.</summary>
+    public string OutputSoFar() { lock (_output) return _output.ToString(); }
 
     private static string WebDll()
     {
@@ -37,8 +45,9 @@ public sealed class PortalProcess : IDisposable
         info.Environment["Auth__BootstrapApiKey"] = PortalHost.AdminKey;
         info.Environment["Auth__AdminPassword"] = PortalHost.AdminPassword;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (k, v) in _settings) info.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
         _process = Process.Start(info)!;
-        var output = new System.Text.StringBuilder();
+        var output = _output;
         _process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
