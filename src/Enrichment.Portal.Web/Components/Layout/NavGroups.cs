@@ -22,6 +22,7 @@ public static class NavGroups
         new("Profiles", [
             new("profiles", "Profiles", "/profiles", Icons.Material.Filled.PersonSearch),
             new("audiences", "Audiences", "/audiences", Icons.Material.Filled.Groups),
+            new("destinations", "Destinations", "/destinations", Icons.Material.Filled.Output),
         ]),
         new("Data science", [
             new("explore", "Explore", "/explore", Icons.Material.Filled.QueryStats, Policies.Scientist),
