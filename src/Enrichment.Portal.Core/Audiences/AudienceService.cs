@@ -19,12 +19,19 @@ public sealed record AudienceView(string Id, string Name, string? Description, J
 }
 
 /// <summary>The estimate of an unsaved rule: matching profiles, of how many, and a few of them.</summary>
-public sealed record AudienceEstimate(long Size, long Total, double Share, IReadOnlyList<string> Sample, long ElapsedMs);
+public sealed record AudienceEstimate(long Size, long Total, double Share, IReadOnlyList<string> Sample, long ElapsedMs, IReadOnlyList<AudienceSampleMember>? Members = null)
+{
+    /// <summary>The share for people: "&lt; 0.1 %" for a tiny non-zero audience (never a misleading "0 %"), else one decimal.</summary>
+    public string ShareText => Size > 0 && Share < 0.001 ? "< 0.1 %" : (Share * 100).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " %";
+}
+
+/// <summary>A member of a sample with the identity people know them by (<c>namespace: value</c>, the first seen).</summary>
+public sealed record AudienceSampleMember(string ProfileId, string? Identity);
 
 /// <summary>An audience a profile is in, since when (the profile's <c>segments</c>).</summary>
 public sealed record ProfileSegment(string Id, string Name, DateTimeOffset Since);
 
-public sealed record AudienceMemberView(string ProfileId, DateTimeOffset Since);
+public sealed record AudienceMemberView(string ProfileId, DateTimeOffset Since, string? Identity = null);
 
 /// <summary>Audiences (API: segments) of the current sandbox: create, change, estimate, evaluate, members.</summary>
 public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, JobScheduler jobs, TimeProvider clock)
@@ -108,7 +115,22 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
         var started = clock.GetTimestamp();
         var compiled = await evaluator.CompileAsync(RuleText(rule), null, ct);
         var (size, total, ids) = await evaluator.EstimateAsync(compiled, sample, ct);
-        return new AudienceEstimate(size, total, total == 0 ? 0 : (double)size / total, ids, (long)clock.GetElapsedTime(started).TotalMilliseconds);
+        var names = await IdentitiesAsync(ids, ct);
+        return new AudienceEstimate(size, total, total == 0 ? 0 : (double)size / total, ids, (long)clock.GetElapsedTime(started).TotalMilliseconds,
+            ids.Select(i => new AudienceSampleMember(i, names.GetValueOrDefault(i))).ToList());
+    }
+
+    /// <summary>
+    /// The identity each profile is shown by: <c>namespace: value</c> of its first-seen identity (the primary identity of the
+    /// record that created the profile, for profiles made by a profile dataset).
+    /// </summary>
+    public async Task<Dictionary<string, string>> IdentitiesAsync(IReadOnlyCollection<string> profileIds, CancellationToken ct = default)
+    {
+        if (profileIds.Count == 0) return [];
+        var rows = await db.Set<Profiles.ProfileIdentity>().AsNoTracking().Where(i => profileIds.Contains(i.ProfileId))
+            .Select(i => new { i.ProfileId, i.Namespace, i.Value, i.FirstSeen }).ToListAsync(ct);
+        return rows.GroupBy(r => r.ProfileId).ToDictionary(g => g.Key,
+            g => g.OrderBy(r => r.FirstSeen).ThenBy(r => r.Namespace, StringComparer.Ordinal).Select(r => $"{r.Namespace}: {r.Value}").First());
     }
 
     /// <summary>Starts the full evaluation as a job (<see cref="AudienceEvaluationJob"/>).</summary>
@@ -127,7 +149,9 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
     {
         var q = db.Set<AudienceMember>().AsNoTracking().Where(m => m.AudienceId == id);
         if (!string.IsNullOrEmpty(after)) q = q.Where(m => string.Compare(m.ProfileId, after) > 0);
-        return await q.OrderBy(m => m.ProfileId).Take(Math.Clamp(limit, 1, 1000)).Select(m => new AudienceMemberView(m.ProfileId, m.Since)).ToListAsync(ct);
+        var members = await q.OrderBy(m => m.ProfileId).Take(Math.Clamp(limit, 1, 1000)).Select(m => new { m.ProfileId, m.Since }).ToListAsync(ct);
+        var names = await IdentitiesAsync(members.Select(m => m.ProfileId).ToList(), ct);
+        return members.Select(m => new AudienceMemberView(m.ProfileId, m.Since, names.GetValueOrDefault(m.ProfileId))).ToList();
     }
 
     /// <summary>Size over time (oldest first, at most <paramref name="points"/>).</summary>

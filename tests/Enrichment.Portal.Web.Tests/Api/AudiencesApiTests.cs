@@ -114,6 +114,9 @@ public sealed class AudiencesApiTests(PortalHost host)
         Assert.Equal(30, estimate["total"]!.GetValue<long>());
         Assert.Equal(7.0 / 30, estimate["share"]!.GetValue<double>(), 6);
         Assert.Equal(3, estimate["sample"]!.AsArray().Count);
+        // The sample shows people by their identity (the first seen; CRMID and Email came in the same record: by namespace), not internal ids.
+        Assert.All(estimate["members"]!.AsArray(), m => Assert.StartsWith($"CRMID: C-{tag}-", m!["identity"]!.GetValue<string>()));
+        Assert.Equal("23.3 %", estimate["shareText"]!.GetValue<string>());
 
         var name = Unique("Gold adults");
         var (cs, created) = await PostAsync(api, "/api/v1/segments", new { name, rule });
