@@ -241,6 +241,8 @@ public static class AudienceServiceCollectionExtensions
         services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
         services.AddOptions<DestinationOptions>().BindConfiguration("Destinations");
         services.AddScoped<DestinationScheduler>();
+        services.AddScoped<AudienceRefreshScheduler>();
+        services.AddScoped<IStartupTask, AudienceRefreshStartup>();
         services.AddHostedService<DestinationScheduleService>();
         services.AddPortalJob<DestinationRunJob>(DestinationRunJob.Kind, Auth.Policies.Marketer);
         return services;
