@@ -1,3 +1,4 @@
 using System.Runtime.CompilerServices;
 
 [assembly: InternalsVisibleTo("Enrichment.Portal.Core.Tests")]
+[assembly: InternalsVisibleTo("Audiences.Bench")]
