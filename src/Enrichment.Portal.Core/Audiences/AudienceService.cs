@@ -242,6 +242,7 @@ public static class AudienceServiceCollectionExtensions
         services.AddOptions<DestinationOptions>().BindConfiguration("Destinations");
         services.AddScoped<DestinationScheduler>();
         services.AddScoped<AudienceRefreshScheduler>();
+        services.AddScoped<AudienceValueSuggestions>();
         services.AddScoped<IStartupTask, AudienceRefreshStartup>();
         services.AddHostedService<DestinationScheduleService>();
         services.AddPortalJob<DestinationRunJob>(DestinationRunJob.Kind, Auth.Policies.Marketer);

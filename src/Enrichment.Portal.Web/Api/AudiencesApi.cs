@@ -74,6 +74,10 @@ public static class AudiencesApi
             });
         }).WithName("SegmentFields").WithSummary("What rules may name: attributes, maps, insight fields, event fields, identity namespaces");
 
+        g.MapGet("/fields/values", async (string? path, int? limit, AudienceValueSuggestions suggestions, CancellationToken ct) =>
+            Results.Ok(new { path, items = await suggestions.TopValuesAsync(path, limit ?? 10, ct), sampleSize = AudienceValueSuggestions.SampleSize }))
+            .WithName("SegmentFieldValues").WithSummary("The most frequent values of a text attribute { items: [{ value, count }] } over a sample of profiles: the rule builder's suggestions");
+
         g.MapGet("/{id}", async (string id, AudienceService service, CancellationToken ct) =>
         {
             var a = await service.FindAsync(id, ct);

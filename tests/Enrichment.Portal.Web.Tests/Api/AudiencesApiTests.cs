@@ -117,6 +117,10 @@ public sealed class AudiencesApiTests(PortalHost host)
         // The sample shows people by their identity (the first seen; CRMID and Email came in the same record: by namespace), not internal ids.
         Assert.All(estimate["members"]!.AsArray(), m => Assert.StartsWith($"CRMID: C-{tag}-", m!["identity"]!.GetValue<string>()));
         Assert.Equal("23.3 %", estimate["shareText"]!.GetValue<string>());
+        // Value suggestions of the rule builder: the data's top values of a text attribute; none for a number.
+        var tiers = await PortalHost.JsonAsync(await api.GetAsync("/api/v1/segments/fields/values?path=person.tier"));
+        Assert.Equal(["gold:15", "silver:15"], tiers["items"]!.AsArray().Select(v => $"{v!["value"]}:{v["count"]}"));
+        Assert.Empty((await PortalHost.JsonAsync(await api.GetAsync("/api/v1/segments/fields/values?path=age")))["items"]!.AsArray());
 
         var name = Unique("Gold adults");
         var (cs, created) = await PostAsync(api, "/api/v1/segments", new { name, rule });

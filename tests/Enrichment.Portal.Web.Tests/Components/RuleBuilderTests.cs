@@ -16,6 +16,7 @@ public sealed class RuleBuilderTests : PortalTestContext
         [
             new SchemaField { Path = "crmId", Type = FieldType.String, Identity = new IdentityMapping("CRMID", true) },
             new SchemaField { Path = "age", Type = FieldType.Integer },
+            new SchemaField { Path = "tier", Type = FieldType.String },
         ]));
         c.InsightModels.Add("churn");
         c.Namespaces.UnionWith(["Email", "CRMID"]);
@@ -71,5 +72,26 @@ public sealed class RuleBuilderTests : PortalTestContext
         cut.WaitForAssertion(() => Assert.Equal("""{"any":[{"attribute":"age","op":"lt","value":20},{"not":{"attribute":"age","op":"exists"}}]}""", reported[^1]?.ToJsonString()));
         Control(cut, "rule-json").Input("{ not json");
         cut.WaitForAssertion(() => Assert.Null(reported[^1]));
+    }
+
+    [Fact]
+    public async Task A_text_attribute_offers_the_data_s_top_values_and_a_number_does_not()
+    {
+        RenderPopoverProvider();
+        var asked = new List<string>();
+        var initial = JsonNode.Parse("""{"all":[{"attribute":"tier","op":"eq","value":"gold"},{"attribute":"age","op":"gt","value":30}]}""");
+        var cut = Render<RuleBuilder>(p => p.Add(x => x.Catalog, Catalog()).Add(x => x.Initial, initial)
+            .Add(x => x.SuggestValues, (string path, CancellationToken _) => { asked.Add(path); return Task.FromResult<IReadOnlyList<string>>(["gold", "silver", "bronze"]); }));
+
+        var autocompletes = cut.FindComponents<MudBlazor.MudAutocomplete<string>>().Where(a => a.Instance.UserAttributes.TryGetValue("data-testid", out var t) && t is "rule-value-0" or "rule-value-1").ToList();
+        var value = Assert.Single(autocompletes);
+        Assert.Equal("rule-value-0", value.Instance.UserAttributes["data-testid"]);
+        var search = value.Instance.SearchFunc ?? throw new InvalidOperationException("no search");
+        async Task<List<string>> Search(string t) => ((await search(t, CancellationToken.None)!) ?? []).ToList();
+        Assert.Equal(["gold", "silver", "bronze"], await Search(""));
+        Assert.Equal(["silver", "sil"], await Search("sil"));
+        Assert.Equal(["silver"], await Search("silver"));
+        Assert.Equal(["tier"], asked); // asked once per field
+        Assert.Equal("30", Control(cut, "rule-value-1").GetAttribute("value"));
     }
 }
