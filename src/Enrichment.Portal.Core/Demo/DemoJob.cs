@@ -18,10 +18,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Enrichment.Portal.Core.Demo;
 
 /// <summary>
-/// "Load the demo": fills sandbox <c>demo</c> from the Superstore orders shipped with the portal, through the same services and
-/// jobs a person would use: an inferred profile schema, a profile dataset, an ingestion batch, a propensity model on the
-/// customer's segment (is the customer in the Consumer segment?), trained by the training job, a scoring run that writes
-/// <c>insights.demo_consumer</c> onto the profiles, and an audience on that insight, evaluated. Every step first looks for
+/// "Load the demo": fills sandbox <c>demo</c> from the Online Retail transactions shipped with the portal (UCI, 541,909 invoice
+/// lines of a UK online shop, 2010-12 to 2011-12), through the same services and jobs a person would use: an inferred profile
+/// schema, a profile dataset, an ingestion batch, a churn model (will the customer buy nothing within 90 days of 2011-09-01?
+/// the invoice lines themselves are the events), trained by the training job, a scoring run that writes
+/// <c>insights.demo_churn</c> onto the profiles, and an audience of the highest churn risks, evaluated. Every step first looks for
 /// what an earlier run made (by name, or the batch's idempotency key), so a second run adds nothing.
 /// The target id of the job is the sandbox name.
 /// </summary>
@@ -29,17 +30,21 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
 {
     public const string Kind = "demo.load";
     public const string SandboxName = "demo";
-    public const string SchemaName = "Superstore customers";
-    public const string DatasetName = "Superstore orders";
-    public const string ModelName = "demo_consumer";
-    public const string AudienceName = "Likely consumers";
-    public const string BatchKey = "demo-superstore";
+    public const string SchemaName = "Online Retail customers";
+    public const string DatasetName = "Online Retail invoice lines";
+    public const string ModelName = "demo_churn";
+    public const string AudienceName = "High churn risk";
+    /// <summary>The churn label: no purchase in the <see cref="ChurnWindowDays"/> days from this date (the data ends on 2011-12-09).</summary>
+    public const string ChurnCutoff = "2011-09-01";
+    public const int ChurnWindowDays = 90;
+    public const string BatchKey = "demo-online-retail";
     private const string Actor = "demo";
+    private static readonly HashSet<string> TextColumns = new(StringComparer.OrdinalIgnoreCase) { "invoiceNo", "stockCode" };
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(20);
 
-    /// <summary>The shipped data file: <c>Demo:File</c>, else <c>demo/superstore.csv.gz</c> beside the program.</summary>
+    /// <summary>The shipped data file: <c>Demo:File</c>, else <c>demo/online_retail.csv.gz</c> beside the program.</summary>
     public static string DataFile(IConfiguration config) =>
-        config["Demo:File"] is { Length: > 0 } f ? f : Path.Combine(AppContext.BaseDirectory, "demo", "superstore.csv.gz");
+        config["Demo:File"] is { Length: > 0 } f ? f : Path.Combine(AppContext.BaseDirectory, "demo", "online_retail.csv.gz");
 
     /// <summary>Finds sandbox <paramref name="name"/> or creates it (the creator, if any, becomes its admin); returns its id.</summary>
     public static async Task<string> EnsureSandboxAsync(IServiceScopeFactory scopes, string name, string? creatorUserId, string actor, CancellationToken ct)
@@ -50,7 +55,7 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
             if (await db.Set<Sandbox>().AsNoTracking().FirstOrDefaultAsync(s => s.Name == name, ct) is { } found) return found.Id;
         }
         await using var s2 = scopes.CreateSandboxScope(null);
-        try { return (await s2.ServiceProvider.GetRequiredService<SandboxService>().CreateAsync(name, "Demo (Superstore)", creatorUserId, actor, ct)).Id; }
+        try { return (await s2.ServiceProvider.GetRequiredService<SandboxService>().CreateAsync(name, "Demo (Online Retail)", creatorUserId, actor, ct)).Id; }
         catch (InvalidOperationException)
         {
             var db = s2.ServiceProvider.GetRequiredService<CatalogDb>();
@@ -87,11 +92,12 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
         var sandboxId = await EnsureSandboxAsync(scopes, sandboxName, null, Actor, ct);
         await AddInstanceAdminsAsync(scopes, sandboxId, ct);
 
-        // 1. Schema, inferred from the file; Customer ID is the primary CRMID identity.
-        await progress.ReportAsync(0.05, "Schema: inferring it from the Superstore file", force: true, ct: ct);
+        // 1. Schema, inferred from the file; CustomerID is the primary CRMID identity (a quarter of the lines have none: they are
+        // kept in the lake and join no profile). Invoice numbers and stock codes are text ("C536379" is a cancellation).
+        await progress.ReportAsync(0.05, "Schema: inferring it from the Online Retail file", force: true, ct: ct);
         var inferred = await SchemaInference.InferAsync(file, Path.GetFileName(file), SchemaClass.Profile, ct: ct);
         if (inferred.Error is not null) throw new InvalidOperationException($"The demo file cannot be read: {inferred.Error}");
-        var customerPath = inferred.Fields.Single(f => f.Column == "Customer ID").Path;
+        var customerPath = inferred.Fields.Single(f => f.Column == "CustomerID").Path;
         string schemaId, datasetId;
         await using (var scope = scopes.CreateSandboxScope(sandboxId))
         {
@@ -100,9 +106,9 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
             if (schema is null)
             {
                 var fields = inferred.ToSchemaFields().Select(f => f.Path == customerPath
-                    ? f with { Identity = new IdentityMapping("CRMID", Primary: true), Required = true }
-                    : f with { Identity = null }).ToList();
-                schema = await schemas.CreateAsync(new SchemaDraft(SchemaName, SchemaClass.Profile, fields, "The customers of the Superstore sample orders (the demo)."), Actor, ct);
+                    ? f with { Type = FieldType.String, Identity = new IdentityMapping("CRMID", Primary: true), Required = false }
+                    : f with { Identity = null, Type = TextColumns.Contains(f.Path) ? FieldType.String : f.Type }).ToList();
+                schema = await schemas.CreateAsync(new SchemaDraft(SchemaName, SchemaClass.Profile, fields, "The customers of the Online Retail shop (the demo)."), Actor, ct);
             }
             schemaId = schema.Id;
             if (!schema.ProfileEnabled) await schemas.EnableProfileAsync(schemaId, Actor, ct);
@@ -110,13 +116,13 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
             // 2. Dataset, in the profile.
             var datasets = scope.ServiceProvider.GetRequiredService<DatasetService>();
             var dataset = await datasets.Query().FirstOrDefaultAsync(d => d.Name == DatasetName, ct)
-                          ?? await datasets.CreateAsync(DatasetName, schemaId, "Tableau's Sample - Superstore orders, shipped with the portal (MIT).", Actor, ct);
+                          ?? await datasets.CreateAsync(DatasetName, schemaId, "UCI Online Retail (Chen, Sain & Guo 2012), shipped with the portal (CC BY 4.0).", Actor, ct);
             datasetId = dataset.Id;
             if (!dataset.ProfileEnabled) await datasets.EnableProfileAsync(datasetId, Actor, ct: ct);
         }
 
         // 3. Ingestion (one batch, by its idempotency key).
-        await progress.ReportAsync(0.10, "Ingestion: reading the orders", force: true, ct: ct);
+        await progress.ReportAsync(0.10, "Ingestion: reading 541,909 invoice lines", force: true, ct: ct);
         string batchId;
         await using (var scope = scopes.CreateSandboxScope(sandboxId))
         {
@@ -138,8 +144,9 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
             };
         }, 0.10, 0.35, "Ingestion", ct);
 
-        // 4. A propensity model on the customer's segment, trained by the training job.
-        await progress.ReportAsync(0.40, "Model: training a propensity model (Consumer segment)", force: true, ct: ct);
+        // 4. A churn model: the invoice lines are the events (features: recency, frequency, spend before the cutoff, plus the
+        // customer's country); churned = no purchase in the 90 days after the cutoff. Trained by the training job.
+        await progress.ReportAsync(0.40, "Model: training a churn model (no purchase within 90 days)", force: true, ct: ct);
         string modelId;
         string? runId = null;
         await using (var scope = scopes.CreateSandboxScope(sandboxId))
@@ -148,14 +155,19 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
             var model = await models.Query().FirstOrDefaultAsync(m => m.Name == ModelName, ct);
             if (model is null)
             {
-                // The label is a profile attribute; identifiers, names and order lines are not features.
                 string P(string column) => inferred.Fields.Single(f => f.Column == column).Path;
+                // Only an attribute that does not change from line to line is a profile feature: the newest line's date and
+                // amounts fall after the cutoff and would leak the label.
                 model = await models.CreateAsync(new ModelDefinition
                 {
-                    Name = ModelName, Recipe = "propensity", SourceDatasetId = datasetId,
-                    Description = "Demo: how likely a Superstore customer is to be in the Consumer segment (rather than Corporate or Home Office).",
-                    Label = new LabelSpec(P("Segment"), "Consumer"),
-                    ExcludeFeatures = [P("Row ID"), P("Order ID"), P("Customer Name"), P("Product ID"), P("Product Name"), P("Postal Code"), P("Country")],
+                    Name = ModelName, Recipe = "churn", SourceDatasetId = datasetId,
+                    Description = $"Demo: how likely an Online Retail customer is to buy nothing within {ChurnWindowDays} days of {ChurnCutoff}, from their purchases before it.",
+                    Features = [P("Country")],
+                    Parameters = new JsonObject
+                    {
+                        ["eventDatasetId"] = datasetId, ["customerField"] = customerPath, ["timestampField"] = P("InvoiceDate"),
+                        ["amountField"] = P("Quantity"), ["cutoff"] = ChurnCutoff, ["windowDays"] = ChurnWindowDays,
+                    },
                     Seed = 7,
                 }, Actor, ct);
             }
@@ -212,7 +224,7 @@ public sealed class DemoJob(IServiceScopeFactory scopes, JobProgress progress, I
             {
                 var threshold = await TopQuarterThresholdAsync(audiences, ct);
                 audience = await audiences.CreateAsync(AudienceName,
-                    $"The quarter of customers the demo model scores highest (score >= {threshold:0.####}): the likeliest to be in the Consumer segment.",
+                    $"The quarter of customers the demo churn model scores highest (score >= {threshold:0.####}): the likeliest to order no more.",
                     ScoreRule(threshold), Actor, ct);
             }
             evalJob = (await audiences.EvaluateAsync(audience.Id, Actor, ct)).Id;

@@ -199,6 +199,18 @@ public sealed class DatasetStatistics
             }
             return ("binary", positive);
         }
+        // A value chosen for a target with more levels makes it binary, one against the rest ("Consumer" vs every other segment).
+        if (options.TargetPositive is { Length: > 0 } chosen)
+        {
+            var value = chosen.Trim().ToLowerInvariant();
+            var found = runner.Rows($"SELECT count(*) FROM {View} WHERE lower(CAST({t.Quoted} AS VARCHAR)) = {Lit(value)}", r => r.GetInt64(0));
+            if (found.Count == 0 || found[0] == 0)
+            {
+                var top = runner.Rows($"SELECT CAST({t.Quoted} AS VARCHAR) AS v FROM {View} WHERE {t.Quoted} IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 5", r => r.GetString(0));
+                throw new ArgumentException($"Target value '{options.TargetPositive}' does not occur in '{t.Name}' (most frequent values: {string.Join(", ", top)}).", nameof(options));
+            }
+            return ("binary", value);
+        }
         return t.IsNumeric && t.Distinct > 2 ? ("numeric", null) : ("multiclass", null);
     }
 

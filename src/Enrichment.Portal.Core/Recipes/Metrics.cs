@@ -76,18 +76,35 @@ public static class Metrics
         return rows;
     }
 
-    public static IReadOnlyList<CurvePoint> Roc(IReadOnlyList<double> p, IReadOnlyList<bool> y, int maxPoints = 101)
+    /// <summary>
+    /// The ROC curve: one vertex per distinct score (tied scores move together, so the curve has no fake stairs), thinned to
+    /// at most <paramref name="maxPoints"/> vertices spread evenly along the curve's length, always from (0,0) to (1,1).
+    /// </summary>
+    public static IReadOnlyList<CurvePoint> Roc(IReadOnlyList<double> p, IReadOnlyList<bool> y, int maxPoints = 201)
     {
         var idx = Enumerable.Range(0, p.Count).OrderByDescending(i => p[i]).ToArray();
         double pos = y.Count(b => b), neg = y.Count - pos, tp = 0, fp = 0;
-        var pts = new List<CurvePoint> { new(0, 0) };
-        var step = Math.Max(1, idx.Length / (maxPoints - 1));
+        var all = new List<CurvePoint> { new(0, 0) };
         for (var k = 0; k < idx.Length; k++)
         {
             if (y[idx[k]]) tp++; else fp++;
-            if ((k + 1) % step == 0 || k == idx.Length - 1) pts.Add(new CurvePoint(neg == 0 ? 0 : fp / neg, pos == 0 ? 0 : tp / pos));
+            if (k == idx.Length - 1 || p[idx[k + 1]] != p[idx[k]]) all.Add(new CurvePoint(neg == 0 ? 0 : fp / neg, pos == 0 ? 0 : tp / pos));
         }
-        return pts;
+        if (all.Count <= maxPoints) return all;
+        // Keep the vertices nearest to evenly spaced marks of the cumulative path length (both ends kept).
+        var length = new double[all.Count];
+        for (var i = 1; i < all.Count; i++)
+            length[i] = length[i - 1] + Math.Sqrt(Math.Pow(all[i].X - all[i - 1].X, 2) + Math.Pow(all[i].Y - all[i - 1].Y, 2));
+        var kept = new List<CurvePoint> { all[0] };
+        var next = 1;
+        for (var m = 1; m < maxPoints - 1; m++)
+        {
+            var mark = length[^1] * m / (maxPoints - 1);
+            while (next < all.Count - 1 && length[next] < mark) next++;
+            if (!ReferenceEquals(kept[^1], all[next])) kept.Add(all[next]);
+        }
+        kept.Add(all[^1]);
+        return kept;
     }
 
     public static IReadOnlyList<CurvePoint> PrecisionRecall(IReadOnlyList<double> p, IReadOnlyList<bool> y, int maxPoints = 101)

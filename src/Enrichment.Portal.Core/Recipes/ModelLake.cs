@@ -30,14 +30,14 @@ internal static class ModelLake
 
     /// <summary>
     /// The Parquet source with one row per value of <paramref name="keyField"/>: the newest record (the last file in path
-    /// order, i.e. the last batch, then the last row of it). Rows without a key are all kept (nothing says they are the same profile).
+    /// order, i.e. the last batch, then the last row of it). Rows without a key are left out: no insight can be written back for them.
     /// </summary>
     public static string NewestPerKey(IReadOnlyList<string> globs, string keyField)
     {
         if (globs.Count == 0) throw new ModelTrainingException("No Parquet source was given.");
         var k = Quote(keyField);
         return "(SELECT * EXCLUDE (__ep_file, file_row_number) FROM read_parquet([" + string.Join(", ", globs.Select(Literal)) + "], union_by_name = true, filename = '__ep_file', file_row_number = true) " +
-               $"QUALIFY {k} IS NULL OR row_number() OVER (PARTITION BY CAST({k} AS VARCHAR) ORDER BY __ep_file DESC, file_row_number DESC) = 1)";
+               $"WHERE {k} IS NOT NULL QUALIFY row_number() OVER (PARTITION BY CAST({k} AS VARCHAR) ORDER BY __ep_file DESC, file_row_number DESC) = 1)";
     }
 
     /// <summary>The columns and DuckDB types of the Parquet source.</summary>

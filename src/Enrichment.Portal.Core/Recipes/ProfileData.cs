@@ -105,7 +105,7 @@ internal sealed class ProfileData
         if (table.Rows == 0)
             throw new ModelTrainingException(unlabeled > 0 ? $"No row of the source has a value in the label '{req.Label!.Field}'." : "The source has no rows.");
         var unit = dedupe ? "profiles" : "rows";
-        if (dedupe) run.Log.Add($"{records} records in the source, {table.Rows + unlabeled} profiles (the newest record per {keyField})");
+        if (dedupe) run.Log.Add($"{records} records in the source, {table.Rows + unlabeled} profiles (the newest record per {keyField}; records without a {keyField} join no profile and are left out)");
         if (unlabeled > 0) run.Log.Add($"{unlabeled} {unit} without a value in the label '{req.Label!.Field}' left out; {table.Rows} {unit} train and test");
 
         bool[]? labels = null;

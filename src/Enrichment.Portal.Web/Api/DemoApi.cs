@@ -6,7 +6,7 @@ using Enrichment.Portal.Web.Auth;
 
 namespace Enrichment.Portal.Web.Api;
 
-/// <summary><c>POST /api/v1/demo</c>: "Load the demo" (sandbox <c>demo</c> from the shipped Superstore data) as a background job.</summary>
+/// <summary><c>POST /api/v1/demo</c>: "Load the demo" (sandbox <c>demo</c> from the shipped Online Retail data) as a background job.</summary>
 public static class DemoApi
 {
     public sealed record DemoStarted(string JobId, string Sandbox, string SandboxId);
@@ -19,6 +19,6 @@ public static class DemoApi
             var run = await jobs.EnqueueAsync(DemoJob.Kind, DemoJob.SandboxName, user.Actor(), ct);
             return Results.Accepted($"/api/v1/jobs/{run.Id}", new DemoStarted(run.Id, DemoJob.SandboxName, sandboxId));
         }).RequireAuthorization(Policies.Engineer).WithTags("Demo").WithName("LoadDemo")
-          .WithSummary("Creates (or reuses) sandbox demo and fills it from the shipped Superstore data: schema, dataset, ingestion, a trained propensity model, scores as insights and an audience. Idempotent.");
+          .WithSummary("Creates (or reuses) sandbox demo and fills it from the shipped Online Retail data: schema, dataset, ingestion, a trained churn model, scores as insights and an audience. Idempotent.");
     }
 }

@@ -122,4 +122,21 @@ public sealed class DatasetStatisticsTests(BankLakeFixture bank) : IClassFixture
         await Assert.ThrowsAsync<ArgumentException>(() => _stats.ComputeAsync([], null, null, null, Ct));
         await Assert.ThrowsAsync<ArgumentException>(() => _stats.ComputeAsync(bank.Files, null, "y", new StatsOptions { TargetPositive = "maybe" }, Ct));
     }
+
+    [Fact]
+    public async Task A_value_typed_for_a_many_valued_target_makes_it_binary_one_against_the_rest()
+    {
+        var none = await _stats.ComputeAsync(bank.Files, null, "job", new StatsOptions(), Ct);
+        Assert.Equal("multiclass", none.TargetKind);
+
+        // Retired (2,264 of 45,211) against every other job: age is its strongest signal.
+        var retired = await _stats.ComputeAsync(bank.Files, null, "job", new StatsOptions { TargetPositive = "Retired" }, Ct);
+        Assert.Equal("binary", retired.TargetKind);
+        Assert.Equal("retired", retired.TargetPositive);
+        var top = retired.Columns.Where(c => c.TargetSignal is not null).OrderByDescending(c => c.TargetSignal!.Value).First();
+        Assert.Equal("age", top.Name);
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => _stats.ComputeAsync(bank.Files, null, "job", new StatsOptions { TargetPositive = "astronaut" }, Ct));
+        Assert.Contains("blue-collar", e.Message);
+    }
 }
