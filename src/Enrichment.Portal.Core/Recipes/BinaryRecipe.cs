@@ -171,11 +171,16 @@ internal static class BinaryRecipe
             : Split.Random(train.Length, 1 - (double)MaxDistributionRows / train.Length, new Random(req.Seed + 5)).Train.Select(i => train[i]).ToArray();
         var trainScores = Score(final, req.Seed, distributionRows, x, plan.Width).Select(s => Platt.Apply(s, a, b)).ToArray();
 
+        // Per-profile reasons: the contribution calculator rides along in the saved model; its training means make contributions relative to the average profile.
+        var reasonRows = train.Length <= Reasons.MaxMeanRows ? train : Split.Random(train.Length, 1 - (double)Reasons.MaxMeanRows / train.Length, new Random(req.Seed + 6)).Train.Select(i => train[i]).ToArray();
+        var withReasons = Reasons.Attach(ml, final, MlRows.Load(ml, reasonRows.Take(100).Select(r => new FeatureRow { Features = x[r] }), plan.Width), plan.Width);
+        var reasonState = withReasons is null ? null : Reasons.Learn(ml, withReasons, x, reasonRows, plan.Width);
+        run.Log.Add(withReasons is null ? $"no per-profile reasons for {best.Name}" : $"per-profile reasons: feature contributions of {best.Name}, centred on {reasonRows.Length} training {data.Counts.Unit}");
         var manifest = new ModelManifest
         {
             Recipe = req.Recipe, Trainer = best.Name, KeyField = data.KeyField, InputFields = data.InputFields, Plan = plan,
             PlattA = a, PlattB = b, Events = data.EventColumns, EventTypes = data.EventTypes, UsesEventFeatures = data.EventColumns is not null,
-            TrainingCutoff = data.Cutoff,
+            TrainingCutoff = data.Cutoff, Reasons = reasonState,
         };
         var schemaView = MlRows.Load(ml, Array.Empty<FeatureRow>(), plan.Width);
         run.Step(1, "done");
@@ -195,7 +200,7 @@ internal static class BinaryRecipe
             },
             TrainingDistribution = ScoreDistribution.Deciles(trainScores),
             Log = run.Log, TrainRows = train.Length, TestRows = test.Length,
-            Artifact = ModelArtifact.Write(manifest, ml, final, schemaView.Schema),
+            Artifact = ModelArtifact.Write(manifest, ml, withReasons ?? final, schemaView.Schema),
         };
     }
 
