@@ -148,11 +148,19 @@ internal static class BinaryRecipe
         // The baseline: the best single-column rule (positive rate per value or decile of one column), at its own F1-optimal threshold.
         var prior = train.Count(r => y[r]) / (double)train.Length;
         var (ruleFeature, ruleScores, ruleThreshold) = Thresholds.BestSingleColumn(plan, x, y, train, test);
+        var ruleName = ruleFeature is null ? "class prior" : $"best single column '{ruleFeature}'";
+        // With event features the RFM rule is a baseline too: the stronger of the two (held-out AUC) is the one to beat.
+        if (Thresholds.RfmRule(plan, x, y, train, test) is { } rfm)
+        {
+            var rfmAuc = Metrics.Auc(rfm.Scores, testY); var columnAuc = Metrics.Auc(ruleScores, testY);
+            run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"baseline candidates: RFM rule auc {rfmAuc:F4}, {ruleName} auc {columnAuc:F4}"));
+            if (rfmAuc > columnAuc) { ruleScores = rfm.Scores; ruleThreshold = rfm.TrainThreshold; ruleFeature = "RFM rule"; ruleName = "RFM rule (recency, frequency, monetary quintiles)"; }
+        }
         var baseline = Metrics.Classification(ruleScores, testY);
         Thresholds.AddAt(baseline, Metrics.Confusion(ruleScores, testY, ruleThreshold));
         baseline["priorLogLoss"] = Metrics.LogLoss(testY.Select(_ => prior).ToArray(), testY);
-        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"baseline: best single column '{ruleFeature}' auc {baseline["auc"]:F4}, f1 {baseline["f1"]:F4} at {ruleThreshold:0.00}; class prior log loss {baseline["priorLogLoss"]:F4}"));
-        var grade = Grades.Classification(metrics, baseline, confusion, ruleFeature);
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"baseline: {ruleName} auc {baseline["auc"]:F4}, f1 {baseline["f1"]:F4} at {ruleThreshold:0.00}; class prior log loss {baseline["priorLogLoss"]:F4}"));
+        var grade = Grades.Classification(metrics, baseline, confusion, ruleFeature, ruleName);
 
         run.Step(0.9, "permutation importance");
         var importance = test.Length <= MaxImportanceRows
@@ -195,7 +203,7 @@ internal static class BinaryRecipe
                 Roc = Metrics.Roc(p, testY), PrecisionRecall = Metrics.PrecisionRecall(p, testY),
                 Deciles = Metrics.Deciles(p, testY.Select(v => v ? 1.0 : 0.0).ToArray()),
                 Calibration = Metrics.Calibration(p, testY), Confusion = confusion,
-                Thresholds = Thresholds.Table(p, testY), GradeReasons = grade.Reasons, BaselineRule = ruleFeature is null ? "class prior" : $"best single column '{ruleFeature}'",
+                Thresholds = Thresholds.Table(p, testY), GradeReasons = grade.Reasons, BaselineRule = ruleName,
                 Data = data.Counts,
             },
             TrainingDistribution = ScoreDistribution.Deciles(trainScores),
