@@ -78,12 +78,23 @@ public static class Grades
         return new GradeReport(grade, reasons);
     }
 
-    /// <summary>Regression against the better naive baseline (MAE).</summary>
-    public static GradeReport Regression(double mae, double baselineMae, string baselineName)
+    /// <summary>Regression against the better naive baseline (MAE). An A also needs the predictions to rank customers at least as
+    /// well as the baseline (Gini, when given): a lower MAE from predicting everyone close to the median is not an A.</summary>
+    public static GradeReport Regression(double mae, double baselineMae, string baselineName, double? gini = null, double? baselineGini = null)
     {
         var grade = Grading.Regression(mae, baselineMae);
         var gain = baselineMae <= 0 ? 0 : 1 - mae / baselineMae;
-        return new GradeReport(grade, [string.Create(CultureInfo.InvariantCulture, $"Holdout MAE {mae:0.00} vs {baselineMae:0.00} of {baselineName} ({gain:P1} {(gain >= 0 ? "better" : "worse")}; A needs 20 % better, B any improvement).")]);
+        var reasons = new List<string> { string.Create(CultureInfo.InvariantCulture, $"Holdout MAE {mae:0.00} vs {baselineMae:0.00} of {baselineName} ({gain:P1} {(gain >= 0 ? "better" : "worse")}; A needs 20 % better, B any improvement).") };
+        if (gini is { } g && baselineGini is { } bg)
+        {
+            reasons.Add(string.Create(CultureInfo.InvariantCulture, $"Gini {g:0.000} vs {bg:0.000} of the baseline (how well the predictions rank customers by what they spent)."));
+            if (grade == "A" && g < bg)
+            {
+                grade = "B";
+                reasons.Add("Not an A: the predictions rank customers worse than the baseline does.");
+            }
+        }
+        return new GradeReport(grade, reasons);
     }
 
     private static double Ratio(int a, int b) => b == 0 ? 0 : (double)a / b;
