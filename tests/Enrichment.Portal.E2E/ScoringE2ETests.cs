@@ -112,6 +112,8 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
         await BrowserFixture.WaitForBlazorAsync(page);
         var viewerCard = page.Locator($"[data-testid=profile-insights] [data-testid=insight-card][data-name='{modelName}']");
         await Assertions.Expect(viewerCard).ToBeVisibleAsync();
+        // The score's top 3 reasons (feature and direction), from the scoring run.
+        await Assertions.Expect(viewerCard.GetByTestId("insight-reason")).ToHaveCountAsync(3);
         await ScreenshotAsync(page, "profile-viewer-insights");
 
         // The model page: the run in the list, the distribution and PSI charts, a schedule, one profile scored on demand.

@@ -31,6 +31,7 @@ public sealed class RuleCatalog
         ["score"] = new("score", ValueKind.Number, null, "Probability from 0 to 1"),
         ["value"] = new("value", ValueKind.Number, null, "Predicted value"),
         ["engagement"] = new("engagement", ValueKind.Number, null, "Engagement score"),
+        ["uplift"] = new("uplift", ValueKind.Number, null, "Uplift: change of the outcome's probability under the treatment"),
         ["segment"] = new("segment", ValueKind.Scalar, null, "Segment (cluster)"),
         ["top"] = new("top", ValueKind.Array, ValueKind.String, "Top items (affinity)"),
         ["modelVersion"] = new("modelVersion", ValueKind.String, null, "Model version id"),

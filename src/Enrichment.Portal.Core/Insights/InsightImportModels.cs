@@ -16,10 +16,17 @@ public static class InsightFields
     public const string Engagement = "engagement";
     /// <summary>The top items of an affinity model: a list of text.</summary>
     public const string Top = "top";
+    /// <summary>The uplift of an uplift model: P(outcome | treated) − P(outcome | control), between −1 and 1.</summary>
+    public const string Uplift = "uplift";
+    /// <summary>A model score's top contributing features: a list of { feature, direction, contribution, value }.</summary>
+    public const string Reasons = "reasons";
     public const string ModelVersion = "modelVersion";
     public const string ScoredAt = "scoredAt";
 
-    public static readonly IReadOnlyList<string> Standard = [Score, Value, Segment, Engagement, Top];
+    public static readonly IReadOnlyList<string> Standard = [Score, Value, Segment, Engagement, Top, Uplift];
+
+    /// <summary>Written by scoring next to the main figure (not the main figure of a card); <c>treated</c> / <c>control</c>: the two probabilities of an uplift model.</summary>
+    public static readonly IReadOnlyList<string> Explanations = [Reasons, "treated", "control"];
 
     /// <summary>Written by the import itself; no column may be mapped to them (use <c>modelVersion</c> / <c>scoredAtColumn</c>).</summary>
     public static readonly IReadOnlyList<string> Reserved = [ModelVersion, ScoredAt];
@@ -32,10 +39,11 @@ public static class InsightFields
         Segment => "a segment name or number",
         Engagement => "a number between 0 and 100",
         Top => "a list of items, separated by '|' or ';'",
+        Uplift => "a number between -1 and 1 (the change of the outcome's probability under the treatment)",
         _ => "a custom field: numbers stay numbers, other text stays text",
     };
 
-    public static bool IsNumeric(string field) => field is Score or Value or Engagement;
+    public static bool IsNumeric(string field) => field is Score or Value or Engagement or Uplift;
 
     /// <summary>Custom field names: a letter, then letters, digits or '_' (at most 64).</summary>
     public static bool IsValidName(string? field) =>

@@ -15,6 +15,13 @@ public sealed record InsightEntry(
     string Name, double? Score, double? Value, string? Segment, double? Engagement, IReadOnlyList<string> Top,
     string? ModelVersion, DateTimeOffset? ScoredAt, IReadOnlyDictionary<string, string> Other)
 {
+    /// <summary>The score's top contributing features (binary models), when scoring wrote them.</summary>
+    public IReadOnlyList<Recipes.ScoreReason> Reasons { get; init; } = [];
+    /// <summary>Uplift models: the uplift and the treated / control probabilities.</summary>
+    public double? Uplift { get; init; }
+    public double? Treated { get; init; }
+    public double? Control { get; init; }
+
     /// <summary>Reads <c>insights</c> (name -> object) as entries, ordered by name. Values of another shape become a custom field "value".</summary>
     public static IReadOnlyList<InsightEntry> From(JsonObject insights)
     {
@@ -28,7 +35,7 @@ public sealed record InsightEntry(
             }
             var other = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (k, v) in o)
-                if (!InsightFields.Standard.Contains(k) && !InsightFields.Reserved.Contains(k)) other[k] = Text(v);
+                if (!InsightFields.Standard.Contains(k) && !InsightFields.Reserved.Contains(k) && !InsightFields.Explanations.Contains(k)) other[k] = Text(v);
             list.Add(new InsightEntry(name, Number(o["score"]), Number(o["value"]), o["segment"] is { } s ? Text(s) : null, Number(o["engagement"]),
                 o["top"] switch
                 {
@@ -36,9 +43,22 @@ public sealed record InsightEntry(
                     JsonValue v when v.ToString() is { Length: > 0 } t => InsightImportService.TopItems(t),
                     _ => [],
                 },
-                o["modelVersion"]?.ToString(), Time(o["scoredAt"]), other));
+                o["modelVersion"]?.ToString(), Time(o["scoredAt"]), other)
+            {
+                Reasons = ReasonsOf(o["reasons"]), Uplift = Number(o["uplift"]), Treated = Number(o["treated"]), Control = Number(o["control"]),
+            });
         }
         return list;
+    }
+
+    private static IReadOnlyList<Recipes.ScoreReason> ReasonsOf(JsonNode? n)
+    {
+        // Stored as an array of objects; a profile store that flattened it to JSON text is read back too.
+        if (n is JsonValue v && v.TryGetValue<string>(out var text) && text.TrimStart().StartsWith('['))
+            try { n = JsonNode.Parse(text); } catch (System.Text.Json.JsonException) { return []; }
+        if (n is not JsonArray a) return [];
+        return a.OfType<JsonObject>().Where(r => r["feature"] is not null)
+            .Select(r => new Recipes.ScoreReason(Text(r["feature"]), Text(r["direction"]), Number(r["contribution"]) ?? 0, r["value"] is null ? null : Text(r["value"]))).ToList();
     }
 
     private static double? Number(JsonNode? n) => n switch

@@ -205,6 +205,11 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
         }
         if (d.Label is { } lab && d.Features?.Contains(lab.Field) == true)
             rules["features"] = [$"The label '{lab.Field}' cannot also be a feature."];
+        if (recipe.Name == "uplift" && Try(() => p.String("treatmentField"), "parameters.treatmentField", rules) is { Length: > 0 } treatment)
+        {
+            if (!fields.Contains(treatment.Trim())) rules["parameters.treatmentField"] = [$"The treatment field '{treatment}' is not a field of the dataset '{source.Name}'."];
+            else if (d.Label is { } outcome && outcome.Field.Trim() == treatment.Trim()) rules["parameters.treatmentField"] = ["The treatment column cannot be the outcome (label)."];
+        }
     }
 
     /// <summary>

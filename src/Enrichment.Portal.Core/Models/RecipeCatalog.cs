@@ -9,7 +9,7 @@ public sealed record RecipeParameterInfo(string Name, string Label, string Kind,
 /// <summary>A recipe with a plain explanation for people (wizard step 5, the new-model form).</summary>
 public sealed record RecipeInfo(string Name, string Title, string Explanation, string Output, bool NeedsLabel, bool UsesSource, IReadOnlyList<RecipeParameterInfo> Parameters);
 
-/// <summary>The six recipes of ARCHITECTURE.md with what they do, in plain words, and their parameters (API.md Models).</summary>
+/// <summary>The recipes of ARCHITECTURE.md (and uplift) with what they do, in plain words, and their parameters (API.md Models).</summary>
 public static class RecipeCatalog
 {
     private static readonly RecipeParameterInfo EventDataset = new("eventDatasetId", "Event dataset", "dataset", "The dataset of events (purchases, visits) the recipe reads.");
@@ -64,6 +64,14 @@ public static class RecipeCatalog
             "Groups customers into segments of similar people (KMeans on standardized features) and describes each in words, e.g. \"high frequency, low spend\". No label needed.",
             "segment", NeedsLabel: false, UsesSource: true,
             [new("k", "Number of segments", "int", "Leave empty to let the portal choose 2-10 by silhouette.")]),
+        new("uplift", "Uplift (campaign response)",
+            "Estimates, for each customer, how much a treatment (an e-mail, an offer) changes the chance of an outcome, learned from a past campaign with a treated and a control group: one model for the treated, one for the control, the uplift is the difference. Target the customers with the highest uplift, not those who would convert anyway. Choose the outcome as the label.",
+            "uplift -1..1", NeedsLabel: true, UsesSource: true,
+            [
+                new("treatmentField", "Treatment column", "text", "The column that says which group a row was in (e.g. segment).", Required: true),
+                new("treatedValue", "Treated value", "text", "The value of the treatment column for treated rows (e.g. Mens E-Mail).", Required: true),
+                new("controlValue", "Control value", "text", "The value for the control rows (e.g. No E-Mail); empty: every other value. Rows with other values are left out."),
+            ]),
     ];
 
     public static RecipeInfo? Find(string? name) => All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -79,6 +87,7 @@ public static class RecipeCatalog
             "clv" => Recipe.Clv,
             "affinity" => Recipe.Affinity,
             "engagement" => Recipe.Engagement,
+            "uplift" => Recipe.Uplift,
             _ => Recipe.Segmentation,
         };
         return true;

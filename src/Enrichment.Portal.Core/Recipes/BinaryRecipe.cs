@@ -148,11 +148,19 @@ internal static class BinaryRecipe
         // The baseline: the best single-column rule (positive rate per value or decile of one column), at its own F1-optimal threshold.
         var prior = train.Count(r => y[r]) / (double)train.Length;
         var (ruleFeature, ruleScores, ruleThreshold) = Thresholds.BestSingleColumn(plan, x, y, train, test);
+        var ruleName = ruleFeature is null ? "class prior" : $"best single column '{ruleFeature}'";
+        // With event features the RFM rule is a baseline too: the stronger of the two (held-out AUC) is the one to beat.
+        if (Thresholds.RfmRule(plan, x, y, train, test) is { } rfm)
+        {
+            var rfmAuc = Metrics.Auc(rfm.Scores, testY); var columnAuc = Metrics.Auc(ruleScores, testY);
+            run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"baseline candidates: RFM rule auc {rfmAuc:F4}, {ruleName} auc {columnAuc:F4}"));
+            if (rfmAuc > columnAuc) { ruleScores = rfm.Scores; ruleThreshold = rfm.TrainThreshold; ruleFeature = "RFM rule"; ruleName = "RFM rule (recency, frequency, monetary quintiles)"; }
+        }
         var baseline = Metrics.Classification(ruleScores, testY);
         Thresholds.AddAt(baseline, Metrics.Confusion(ruleScores, testY, ruleThreshold));
         baseline["priorLogLoss"] = Metrics.LogLoss(testY.Select(_ => prior).ToArray(), testY);
-        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"baseline: best single column '{ruleFeature}' auc {baseline["auc"]:F4}, f1 {baseline["f1"]:F4} at {ruleThreshold:0.00}; class prior log loss {baseline["priorLogLoss"]:F4}"));
-        var grade = Grades.Classification(metrics, baseline, confusion, ruleFeature);
+        run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"baseline: {ruleName} auc {baseline["auc"]:F4}, f1 {baseline["f1"]:F4} at {ruleThreshold:0.00}; class prior log loss {baseline["priorLogLoss"]:F4}"));
+        var grade = Grades.Classification(metrics, baseline, confusion, ruleFeature, ruleName);
 
         run.Step(0.9, "permutation importance");
         var importance = test.Length <= MaxImportanceRows
@@ -171,11 +179,16 @@ internal static class BinaryRecipe
             : Split.Random(train.Length, 1 - (double)MaxDistributionRows / train.Length, new Random(req.Seed + 5)).Train.Select(i => train[i]).ToArray();
         var trainScores = Score(final, req.Seed, distributionRows, x, plan.Width).Select(s => Platt.Apply(s, a, b)).ToArray();
 
+        // Per-profile reasons: the contribution calculator rides along in the saved model; its training means make contributions relative to the average profile.
+        var reasonRows = train.Length <= Reasons.MaxMeanRows ? train : Split.Random(train.Length, 1 - (double)Reasons.MaxMeanRows / train.Length, new Random(req.Seed + 6)).Train.Select(i => train[i]).ToArray();
+        var withReasons = Reasons.Attach(ml, final, MlRows.Load(ml, reasonRows.Take(100).Select(r => new FeatureRow { Features = x[r] }), plan.Width), plan.Width);
+        var reasonState = withReasons is null ? null : Reasons.Learn(ml, withReasons, x, reasonRows, plan.Width);
+        run.Log.Add(withReasons is null ? $"no per-profile reasons for {best.Name}" : $"per-profile reasons: feature contributions of {best.Name}, centred on {reasonRows.Length} training {data.Counts.Unit}");
         var manifest = new ModelManifest
         {
             Recipe = req.Recipe, Trainer = best.Name, KeyField = data.KeyField, InputFields = data.InputFields, Plan = plan,
             PlattA = a, PlattB = b, Events = data.EventColumns, EventTypes = data.EventTypes, UsesEventFeatures = data.EventColumns is not null,
-            TrainingCutoff = data.Cutoff,
+            TrainingCutoff = data.Cutoff, Reasons = reasonState,
         };
         var schemaView = MlRows.Load(ml, Array.Empty<FeatureRow>(), plan.Width);
         run.Step(1, "done");
@@ -190,12 +203,12 @@ internal static class BinaryRecipe
                 Roc = Metrics.Roc(p, testY), PrecisionRecall = Metrics.PrecisionRecall(p, testY),
                 Deciles = Metrics.Deciles(p, testY.Select(v => v ? 1.0 : 0.0).ToArray()),
                 Calibration = Metrics.Calibration(p, testY), Confusion = confusion,
-                Thresholds = Thresholds.Table(p, testY), GradeReasons = grade.Reasons, BaselineRule = ruleFeature is null ? "class prior" : $"best single column '{ruleFeature}'",
+                Thresholds = Thresholds.Table(p, testY), GradeReasons = grade.Reasons, BaselineRule = ruleName,
                 Data = data.Counts,
             },
             TrainingDistribution = ScoreDistribution.Deciles(trainScores),
             Log = run.Log, TrainRows = train.Length, TestRows = test.Length,
-            Artifact = ModelArtifact.Write(manifest, ml, final, schemaView.Schema),
+            Artifact = ModelArtifact.Write(manifest, ml, withReasons ?? final, schemaView.Schema),
         };
     }
 

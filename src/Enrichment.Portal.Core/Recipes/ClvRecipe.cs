@@ -134,7 +134,7 @@ internal static class ClvRecipe
         metrics["predictedTotal"] = predicted.Sum();
         metrics["actualTotal"] = actual.Sum();
         var (baseline, name) = BestBaseline(customers, horizon, actual);
-        var grade = Grades.Regression(metrics["mae"], baseline["mae"], name);
+        var grade = Grades.Regression(metrics["mae"], baseline["mae"], name, metrics.GetValueOrDefault("gini", double.NaN) is var modelGini && double.IsFinite(modelGini) ? modelGini : null, baseline.GetValueOrDefault("gini", double.NaN) is var baseGini && double.IsFinite(baseGini) ? baseGini : null);
         run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"holdout MAE {metrics["mae"]:F2} vs baseline ({name}) {baseline["mae"]:F2}; RMSE {metrics["rmse"]:F2} vs {baseline["rmse"]:F2}"));
         var manifest = new ModelManifest { Recipe = Recipe.Clv, Trainer = "BG/NBD + Gamma-Gamma", Events = cols, Clv = state, TrainingCutoff = null };
         run.Step(1, "done");
@@ -246,7 +246,7 @@ internal static class ClvRecipe
         var importance = PermutationImportance(model, req.Seed, plan, test, x, actual, metrics["mae"], Back, new Random(req.Seed + 2));
         var testCustomers = test.Select(r => byKey.TryGetValue(keys[r], out var cu) ? cu : new ClvCustomer(keys[r], new RfmSummary(0, 0, 0), 0, new SpendSummary(0, 0), 0, 0, 0)).ToArray();
         var (baseline, name) = BestBaseline(testCustomers, horizon, actual);
-        var grade = Grades.Regression(metrics["mae"], baseline["mae"], name);
+        var grade = Grades.Regression(metrics["mae"], baseline["mae"], name, metrics.GetValueOrDefault("gini", double.NaN) is var modelGini && double.IsFinite(modelGini) ? modelGini : null, baseline.GetValueOrDefault("gini", double.NaN) is var baseGini && double.IsFinite(baseGini) ? baseGini : null);
         run.Log.Add(string.Create(CultureInfo.InvariantCulture, $"holdout MAE {metrics["mae"]:F2} vs baseline ({name}) {baseline["mae"]:F2}"));
         var state = new ClvState("regression", horizon, unit, discount, null, null, 0, logTarget);
         var manifest = new ModelManifest { Recipe = Recipe.Clv, Trainer = "LightGbm regression", Events = cols, EventTypes = types, UsesEventFeatures = true, Plan = plan, Clv = state, TrainingCutoff = asOf };

@@ -47,6 +47,27 @@ internal static class EngagementRecipe
         return 100.0 * (r - 1 + f - 1 + m - 1) / 12;
     }
 
+    /// <summary>Permutation importance of the three axes: the drop of the next-window AUC when one axis's values are shuffled among
+    /// the profiles (the others kept), on the evaluation as of windowDays before the cutoff.</summary>
+    internal static IReadOnlyList<FeatureImportance> Importance(IReadOnlyList<Rfm> rows, EngagementState state, bool[] labels, double auc, Random rng)
+    {
+        var axes = new List<(string Name, Func<Rfm, double, Rfm> With, Func<Rfm, double> Get)>
+        {
+            ("recency (days since the last event)", (x, v) => x with { Recency = v }, x => x.Recency),
+            ("frequency (events)", (x, v) => x with { Frequency = v }, x => x.Frequency),
+        };
+        if (state.MonetaryCuts is not null) axes.Add(("monetary (spend)", (x, v) => x with { Monetary = v }, x => x.Monetary));
+        var result = new List<FeatureImportance>();
+        foreach (var (name, with, get) in axes)
+        {
+            var perm = Enumerable.Range(0, rows.Count).ToArray();
+            rng.Shuffle(perm);
+            var scores = rows.Select((x, i) => with(x, get(rows[perm[i]]))).Select(x => Score(state, x.Recency, x.Frequency, x.Monetary)).ToArray();
+            result.Add(new FeatureImportance(name, auc - Metrics.Auc(scores, labels)));
+        }
+        return result.OrderByDescending(f => f.Importance).ToArray();
+    }
+
     public static TrainingOutcome Train(TrainingRun run)
     {
         var p = run.P;
@@ -67,6 +88,7 @@ internal static class EngagementRecipe
         var auc = before.Count > 0 ? Metrics.Auc(scoresBefore, labels) : double.NaN;
         var recencyAuc = before.Count > 0 ? Metrics.Auc(before.Select(x => -x.Recency).ToArray(), labels) : double.NaN;
 
+        var importance = before.Count > 0 ? Importance(before, stateBefore, labels, auc, new Random(run.Request.Seed)) : [];
         run.Step(0.6, "learning quintiles as of " + asOf.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         var now = Compute(c, cols, events.ParquetGlobs, asOf, run.Ct);
         if (now.Count == 0) throw new ModelTrainingException("No profile has events before " + asOf.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ".");
@@ -80,7 +102,7 @@ internal static class EngagementRecipe
             Recipe = Recipe.Engagement, Trainer = "RFM quintiles",
             Metrics = new Dictionary<string, double> { ["auc"] = auc, ["meanScore"] = scores.Average(), ["profiles"] = now.Count },
             Baseline = new Dictionary<string, double> { ["auc"] = recencyAuc },
-            Grade = Grading.Engagement(auc),
+            Grade = Grading.Engagement(auc), FeatureImportance = importance,
             TrainingDistribution = ScoreDistribution.Deciles(scores),
             Log = run.Log, TrainRows = now.Count, TestRows = before.Count,
             Artifact = ModelArtifact.Write(manifest),

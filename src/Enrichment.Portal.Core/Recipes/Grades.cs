@@ -20,7 +20,8 @@ public static class Grades
     /// <param name="baseline">auc, f1 of the best single-column rule and priorLogLoss (the class prior's log loss).</param>
     /// <param name="confusion">Held-out counts at the operating threshold.</param>
     /// <param name="baselineFeature">The column of the single-column rule, for the text.</param>
-    public static GradeReport Classification(IReadOnlyDictionary<string, double> metrics, IReadOnlyDictionary<string, double> baseline, ConfusionCounts confusion, string? baselineFeature)
+    /// <param name="baselineName">How the baseline reads (default: from <paramref name="baselineFeature"/>), e.g. the RFM rule.</param>
+    public static GradeReport Classification(IReadOnlyDictionary<string, double> metrics, IReadOnlyDictionary<string, double> baseline, ConfusionCounts confusion, string? baselineFeature, string? baselineName = null)
     {
         var auc = metrics["auc"]; var logLoss = metrics["logLoss"]; var f1 = metrics["f1"];
         var priorLogLoss = baseline.GetValueOrDefault("priorLogLoss", double.PositiveInfinity);
@@ -28,7 +29,8 @@ public static class Grades
         var predicted = confusion.TruePositives + confusion.FalsePositives;
         var rows = predicted + confusion.TrueNegatives + confusion.FalseNegatives;
         var reasons = new List<string>();
-        var rule = baselineFeature is null ? "the class prior" : $"the best single column '{baselineFeature}'";
+        var isRfm = baselineName?.StartsWith("RFM rule", StringComparison.Ordinal) == true;
+        var rule = isRfm ? "the " + baselineName : baselineFeature is null ? "the class prior" : $"the best single column '{baselineFeature}'";
         var t = F(confusion.Threshold);
         if (predicted == 0 || f1 <= 0)
         {
@@ -45,9 +47,9 @@ public static class Grades
         reasons.Add($"AUC {F(auc)} {(strong ? "≥" : "<")} 0.75.");
         reasons.Add($"AUC {(beatsColumn ? "beats" : "does not clearly beat")} {rule} ({F(baseAuc)}, needs +0.02).");
         reasons.Add($"Log loss {F(logLoss)} {(calibrated ? "<" : "≥")} {F(priorLogLoss)} of always predicting the positive rate.");
-        reasons.Add($"At threshold {t}: {N(predicted)} of {N(rows)} held-out rows predicted positive, precision {F(Ratio(confusion.TruePositives, predicted))}, recall {F(Ratio(confusion.TruePositives, confusion.TruePositives + confusion.FalseNegatives))}, F1 {F(f1)} ({(beatsRuleF1 ? "above" : "not above")} the single-column rule's {F(baseF1)}).");
+        reasons.Add($"At threshold {t}: {N(predicted)} of {N(rows)} held-out rows predicted positive, precision {F(Ratio(confusion.TruePositives, predicted))}, recall {F(Ratio(confusion.TruePositives, confusion.TruePositives + confusion.FalseNegatives))}, F1 {F(f1)} ({(beatsRuleF1 ? "above" : "not above")} {(isRfm ? "the RFM rule's" : "the single-column rule's")} {F(baseF1)}).");
         var grade = strong && calibrated && beatsColumn && beatsRuleF1 ? "A" : auc >= 0.6 && auc > baseAuc ? "B" : "C";
-        if (grade == "B" && strong) reasons.Add("Strong ranking, but not an A: " + string.Join(", ", new[] { (beatsColumn, "it must beat the single column"), (calibrated, "its log loss must beat the prior"), (beatsRuleF1, "its F1 must beat the rule's") }.Where(x => !x.Item1).Select(x => x.Item2)) + ".");
+        if (grade == "B" && strong) reasons.Add("Strong ranking, but not an A: " + string.Join(", ", new[] { (beatsColumn, isRfm ? "it must beat the RFM rule" : "it must beat the single column"), (calibrated, "its log loss must beat the prior"), (beatsRuleF1, "its F1 must beat the rule's") }.Where(x => !x.Item1).Select(x => x.Item2)) + ".");
         return new GradeReport(grade, reasons);
     }
 
@@ -76,12 +78,23 @@ public static class Grades
         return new GradeReport(grade, reasons);
     }
 
-    /// <summary>Regression against the better naive baseline (MAE).</summary>
-    public static GradeReport Regression(double mae, double baselineMae, string baselineName)
+    /// <summary>Regression against the better naive baseline (MAE). An A also needs the predictions to rank customers at least as
+    /// well as the baseline (Gini, when given): a lower MAE from predicting everyone close to the median is not an A.</summary>
+    public static GradeReport Regression(double mae, double baselineMae, string baselineName, double? gini = null, double? baselineGini = null)
     {
         var grade = Grading.Regression(mae, baselineMae);
         var gain = baselineMae <= 0 ? 0 : 1 - mae / baselineMae;
-        return new GradeReport(grade, [string.Create(CultureInfo.InvariantCulture, $"Holdout MAE {mae:0.00} vs {baselineMae:0.00} of {baselineName} ({gain:P1} {(gain >= 0 ? "better" : "worse")}; A needs 20 % better, B any improvement).")]);
+        var reasons = new List<string> { string.Create(CultureInfo.InvariantCulture, $"Holdout MAE {mae:0.00} vs {baselineMae:0.00} of {baselineName} ({gain:P1} {(gain >= 0 ? "better" : "worse")}; A needs 20 % better, B any improvement).") };
+        if (gini is { } g && baselineGini is { } bg)
+        {
+            reasons.Add(string.Create(CultureInfo.InvariantCulture, $"Gini {g:0.000} vs {bg:0.000} of the baseline (how well the predictions rank customers by what they spent)."));
+            if (grade == "A" && g < bg)
+            {
+                grade = "B";
+                reasons.Add("Not an A: the predictions rank customers worse than the baseline does.");
+            }
+        }
+        return new GradeReport(grade, reasons);
     }
 
     private static double Ratio(int a, int b) => b == 0 ? 0 : (double)a / b;
@@ -166,6 +179,34 @@ public static class Thresholds
             }
         }
         return (bestName, best ?? test.Select(_ => prior).ToArray(), bestThreshold);
+    }
+
+    /// <summary>
+    /// The RFM rule, for models with event features: recency (ev_recency_days, more recent = higher), frequency (ev_frequency) and,
+    /// when the events have amounts, monetary (ev_monetary) each become a quintile 1-5 against training cut points (no event: 0);
+    /// their sum is the RFM cell, and the rule's probability is the training positive rate of the cell (smoothed toward the prior),
+    /// so it works for propensity (recent buyers convert) and churn (recent buyers stay) alike. Null without event features.
+    /// </summary>
+    internal static (double[] Scores, double TrainThreshold)? RfmRule(FeaturePlan plan, float[][] x, bool[] y, int[] train, int[] test)
+    {
+        var offsets = plan.Offsets();
+        int Find(string name) => plan.Specs.Select((sp, i) => (sp, i)).Where(t => t.sp.Name == name).Select(t => t.i).DefaultIfEmpty(-1).First();
+        int r = Find("ev_recency_days"), f = Find("ev_frequency"), m = Find("ev_monetary");
+        if (r < 0 || f < 0) return null;
+        var axes = new List<(int Spec, bool LowerIsBetter)> { (r, true), (f, false) };
+        if (m >= 0 && train.Any(i => x[i][offsets[m]] != 0)) axes.Add((m, false));
+        bool NoEvents(float[] v) => plan.Specs[r].MissingSlot && v[offsets[r] + 1] > 0;
+        var cuts = axes.Select(a => EngagementRecipe.Cuts(train.Where(i => !NoEvents(x[i])).Select(i => (double)x[i][offsets[a.Spec]]))).ToArray();
+        int Cell(float[] v) => NoEvents(v) ? 0 : axes.Select((a, k) => EngagementRecipe.Quintile(v[offsets[a.Spec]], cuts[k], a.LowerIsBetter)).Sum();
+        var prior = train.Count(i => y[i]) / (double)Math.Max(1, train.Length);
+        var stats = new Dictionary<int, (double Pos, double N)>();
+        foreach (var i in train)
+        {
+            var k = Cell(x[i]); var cur = stats.GetValueOrDefault(k);
+            stats[k] = (cur.Pos + (y[i] ? 1 : 0), cur.N + 1);
+        }
+        double Rate(float[] v) => stats.TryGetValue(Cell(v), out var st) ? (st.Pos + 10 * prior) / (st.N + 10) : prior;
+        return (test.Select(i => Rate(x[i])).ToArray(), F1Optimal(train.Select(i => Rate(x[i])).ToArray(), train.Select(i => y[i]).ToArray()));
     }
 
     private static int Bin(float[] edges, float v)

@@ -38,6 +38,13 @@ public sealed class ScoreRow
 }
 
 [EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class ReasonRow
+{
+    public float Score { get; set; }
+    public float[] FeatureContributions { get; set; } = [];
+}
+
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class ClusterRow
 {
     public uint PredictedLabel { get; set; }

@@ -29,6 +29,9 @@ public sealed record ModelManifest
     public AffinityState? Affinity { get; init; }
     public EngagementState? Engagement { get; init; }
     public SegmentationState? Segmentation { get; init; }
+    /// <summary>Binary models saved with their feature contribution calculator: the per-slot training means (null: no reasons).</summary>
+    public ReasonState? Reasons { get; init; }
+    public UpliftState? Uplift { get; init; }
 }
 
 /// <summary>Reads and writes model artifacts (a zip of <c>manifest.json</c> and, for ML.NET models, <c>model.zip</c>).</summary>
@@ -36,7 +39,8 @@ public static class ModelArtifact
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
-    internal static byte[] Write(ModelManifest manifest, MLContext? ml = null, ITransformer? model = null, DataViewSchema? schema = null)
+    /// <summary>Writes the artifact; <paramref name="second"/> (uplift: the control model) goes to <c>control.zip</c>.</summary>
+    internal static byte[] Write(ModelManifest manifest, MLContext? ml = null, ITransformer? model = null, DataViewSchema? schema = null, ITransformer? second = null)
     {
         using var ms = new MemoryStream();
         using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
@@ -44,6 +48,8 @@ public static class ModelArtifact
             using (var s = zip.CreateEntry("manifest.json").Open()) JsonSerializer.Serialize(s, manifest, Json);
             if (model is not null)
                 using (var s = zip.CreateEntry("model.zip").Open()) ml!.Model.Save(model, schema, s);
+            if (second is not null)
+                using (var s = zip.CreateEntry("control.zip").Open()) ml!.Model.Save(second, schema, s);
         }
         return ms.ToArray();
     }
@@ -64,10 +70,10 @@ public static class ModelArtifact
         }
     }
 
-    internal static ITransformer? ReadModel(byte[] artifact, MLContext ml)
+    internal static ITransformer? ReadModel(byte[] artifact, MLContext ml, string name = "model.zip")
     {
         using var zip = new ZipArchive(new MemoryStream(artifact), ZipArchiveMode.Read);
-        var entry = zip.GetEntry("model.zip");
+        var entry = zip.GetEntry(name);
         if (entry is null) return null;
         using var buffer = new MemoryStream();
         using (var s = entry.Open()) s.CopyTo(buffer);

@@ -16,6 +16,10 @@ public sealed record ModelCharts
     public IReadOnlyList<CalibrationBin> Calibration { get; init; } = [];
     public ConfusionCounts? Confusion { get; init; }
     public IReadOnlyList<ClusterInfo> Clusters { get; init; } = [];
+    /// <summary>Uplift models: observed uplift by decile of predicted uplift (held-out rows).</summary>
+    public IReadOnlyList<UpliftDecile> Uplift { get; init; } = [];
+    /// <summary>Uplift models: the Qini curve (x = share targeted, y = incremental conversions per row); random targeting is the line to the last point.</summary>
+    public IReadOnlyList<CurvePoint> Qini { get; init; } = [];
     /// <summary>Binary models: held-out confusion counts at thresholds 0.01..0.99 (the threshold picker's table).</summary>
     public IReadOnlyList<ConfusionCounts> Thresholds { get; init; } = [];
     /// <summary>Why the grade is what it is (each check, in words).</summary>

@@ -8,7 +8,15 @@ using Microsoft.ML;
 namespace Enrichment.Portal.Core.Recipes;
 
 /// <summary>One profile's result: <c>score</c> (binary, [0,1]), <c>value</c> (clv), <c>top</c> (affinity), <c>segment</c> + description, <c>engagement</c> (0-100).</summary>
-public sealed record ScoreResult(string? Key, double? Score = null, double? Value = null, IReadOnlyList<string>? Top = null, int? Segment = null, string? SegmentDescription = null, double? Engagement = null);
+public sealed record ScoreResult(string? Key, double? Score = null, double? Value = null, IReadOnlyList<string>? Top = null, int? Segment = null, string? SegmentDescription = null, double? Engagement = null)
+{
+    /// <summary>Binary models: the top contributing features (see <see cref="ScoreReason"/>).</summary>
+    public IReadOnlyList<ScoreReason>? Reasons { get; init; }
+    /// <summary>Uplift models: P(outcome | treated) − P(outcome | control), and the two probabilities.</summary>
+    public double? Uplift { get; init; }
+    public double? Treated { get; init; }
+    public double? Control { get; init; }
+}
 
 /// <summary>
 /// Applies a model artifact. <see cref="ScoreAsync"/> scores a whole table with one ML.NET Transform over an IDataView
@@ -21,11 +29,14 @@ public sealed class ModelScorer
 {
     private sealed class Loaded(ModelManifest manifest, MLContext ml, ITransformer? model)
     {
+        /// <summary>Uplift models: the control model (<see cref="Model"/> is the treated one).</summary>
+        public ITransformer? Control { get; init; }
         public ModelManifest Manifest { get; } = manifest;
         public MLContext Ml { get; } = ml;
         public ITransformer? Model { get; } = model;
         public ObjectPool<PredictionEngine<FeatureRow, ScoreRow>>? ScorePool { get; init; }
         public ObjectPool<PredictionEngine<FeatureRow, ClusterRow>>? ClusterPool { get; init; }
+        public ObjectPool<PredictionEngine<FeatureRow, ReasonRow>>? ReasonPool { get; init; }
     }
 
     private sealed class EnginePolicy<TOut>(Func<PredictionEngine<FeatureRow, TOut>> create) : PooledObjectPolicy<PredictionEngine<FeatureRow, TOut>> where TOut : class, new()
@@ -48,6 +59,9 @@ public sealed class ModelScorer
             var provider = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 2 };
             return new Loaded(manifest, ml, model)
             {
+                Control = manifest.Recipe == Recipe.Uplift ? ModelArtifact.ReadModel(artifact, ml, "control.zip") : null,
+                ReasonPool = model is null || manifest.Reasons is null ? null : provider.Create(new EnginePolicy<ReasonRow>(() =>
+                    ml.Model.CreatePredictionEngine<FeatureRow, ReasonRow>(model, inputSchemaDefinition: MlRows.Schema<FeatureRow>(width)))),
                 ScorePool = model is null || manifest.Recipe == Recipe.Segmentation ? null : provider.Create(new EnginePolicy<ScoreRow>(() =>
                     ml.Model.CreatePredictionEngine<FeatureRow, ScoreRow>(model, inputSchemaDefinition: MlRows.Schema<FeatureRow>(width)))),
                 ClusterPool = model is null || manifest.Recipe != Recipe.Segmentation ? null : provider.Create(new EnginePolicy<ClusterRow>(() =>
@@ -97,10 +111,13 @@ public sealed class ModelScorer
         }
         var refDate = req.AsOf ?? plan.ReferenceDate;
         var segmentation = man.Recipe == Recipe.Segmentation;
+        var reasons = man.Reasons;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(req.OutputPath))!);
+        var uplift = man.Recipe == Recipe.Uplift;
         ModelLake.Execute(c, segmentation
             ? "CREATE TEMP TABLE out_rows (key VARCHAR, segment INTEGER, segmentDescription VARCHAR)"
-            : "CREATE TEMP TABLE out_rows (key VARCHAR, score DOUBLE)");
+            : uplift ? "CREATE TEMP TABLE out_rows (key VARCHAR, uplift DOUBLE, treated DOUBLE, control DOUBLE)"
+            : reasons is not null ? "CREATE TEMP TABLE out_rows (key VARCHAR, score DOUBLE, reasons VARCHAR)" : "CREATE TEMP TABLE out_rows (key VARCHAR, score DOUBLE)");
 
         const int Slice = 16_384;
         var workers = Math.Max(1, Math.Min(Environment.ProcessorCount, 8));
@@ -123,6 +140,8 @@ public sealed class ModelScorer
             var keys = new string?[Slice];
             var scores = new double[Slice];
             var segments = new int[Slice];
+            var reasonJson = new string?[Slice];
+            var treatedP = new double[Slice]; var controlP = new double[Slice];
             using var app = c.CreateAppender("out_rows");
             while (true)
             {
@@ -150,6 +169,13 @@ public sealed class ModelScorer
                         var row = rows[r];
                         part[r - lo] = new FeatureRow { Features = Standardize(man, plan.Encode(name => row[specIndex[name]], refDate)) };
                     }
+                    if (uplift)
+                    {
+                        var pt = UpliftRecipe.Probabilities(m.Ml, m.Model!, part.Select(f => f.Features), plan.Width);
+                        var pc = UpliftRecipe.Probabilities(m.Ml, m.Control!, part.Select(f => f.Features), plan.Width);
+                        for (var r = lo; r < hi; r++) { treatedP[r] = pt[r - lo]; controlP[r] = pc[r - lo]; }
+                        return;
+                    }
                     var scored = m.Model!.Transform(MlRows.Load(m.Ml, part, plan.Width));
                     if (segmentation)
                     {
@@ -162,10 +188,28 @@ public sealed class ModelScorer
                     else
                     {
                         var col = scored.Schema["Score"];
-                        using var cursor = scored.GetRowCursor([col]);
-                        var getter = cursor.GetGetter<float>(col);
-                        float v = 0;
-                        for (var r = lo; cursor.MoveNext(); r++) { getter(ref v); scores[r] = Platt.Apply(v, man.PlattA, man.PlattB); }
+                        if (reasons is null)
+                        {
+                            using var cursor = scored.GetRowCursor([col]);
+                            var getter = cursor.GetGetter<float>(col);
+                            float v = 0;
+                            for (var r = lo; cursor.MoveNext(); r++) { getter(ref v); scores[r] = Platt.Apply(v, man.PlattA, man.PlattB); }
+                        }
+                        else
+                        {
+                            var fc = scored.Schema[Reasons.Column];
+                            using var cursor = scored.GetRowCursor([col, fc]);
+                            var getter = cursor.GetGetter<float>(col);
+                            var fcGetter = cursor.GetGetter<Microsoft.ML.Data.VBuffer<float>>(fc);
+                            float v = 0; var buffer = default(Microsoft.ML.Data.VBuffer<float>); var dense = new float[plan.Width];
+                            for (var r = lo; cursor.MoveNext(); r++)
+                            {
+                                getter(ref v); scores[r] = Platt.Apply(v, man.PlattA, man.PlattB);
+                                fcGetter(ref buffer); buffer.CopyTo(dense);
+                                var row = rows[r];
+                                reasonJson[r] = Reasons.ToJson(Reasons.Explain(plan, reasons, dense, i => row[specIndex[plan.Specs[i].Name]], refDate));
+                            }
+                        }
                     }
                 });
                 for (var r = 0; r < count; r++)
@@ -178,9 +222,17 @@ public sealed class ModelScorer
                         row.AppendValue(man.Segmentation!.Descriptions[segments[r] - 1]);
                         values.Add(segments[r]);
                     }
+                    else if (uplift)
+                    {
+                        row.AppendValue((double?)(treatedP[r] - controlP[r]));
+                        row.AppendValue((double?)treatedP[r]);
+                        row.AppendValue((double?)controlP[r]);
+                        values.Add(treatedP[r] - controlP[r]);
+                    }
                     else
                     {
                         row.AppendValue((double?)scores[r]);
+                        if (reasons is not null) row.AppendValue(reasonJson[r]);
                         values.Add(scores[r]);
                     }
                     row.EndRow();
@@ -189,7 +241,8 @@ public sealed class ModelScorer
                 if (count < Slice) break;
             }
         }
-        ModelLake.Execute(c, $"COPY (SELECT * FROM out_rows) TO {ModelLake.Literal(req.OutputPath)} (FORMAT parquet)");
+        var outCols = reasons is not null ? $"key, score, from_json(reasons, {ModelLake.Literal(Reasons.DuckDbShape)}) AS reasons" : "*";
+        ModelLake.Execute(c, $"COPY (SELECT {outCols} FROM out_rows) TO {ModelLake.Literal(req.OutputPath)} (FORMAT parquet)");
         return (total, values);
     }
 
@@ -264,7 +317,7 @@ public sealed class ModelScorer
     /// <summary>
     /// Scores one profile from its attributes (<paramref name="row"/>, by column name) and, for models with event
     /// features, its events (by event column name) aggregated as of <paramref name="asOf"/> (default: the training cutoff).
-    /// Supported for propensity, churn and segmentation, and engagement (from <paramref name="events"/>).
+    /// Supported for propensity, churn, uplift and segmentation, and engagement (from <paramref name="events"/>).
     /// </summary>
     public ScoreResult ScoreOne(byte[] artifact, IReadOnlyDictionary<string, object?> row, IReadOnlyList<IReadOnlyDictionary<string, object?>>? events = null, DateTime? asOf = null)
     {
@@ -289,7 +342,14 @@ public sealed class ModelScorer
             foreach (var n in EventFeatures.Names(man.EventTypes))
                 if (!agg2.ContainsKey(n) && n is not ("ev_recency_days" or "ev_days_since_first")) agg2[n] = 0.0;
         }
-        var features = Standardize(man, plan.Encode(n => agg2.TryGetValue(n, out var v) ? v : row.GetValueOrDefault(n), asOf ?? plan.ReferenceDate));
+        object? Raw(string n) => agg2.TryGetValue(n, out var v) ? v : row.GetValueOrDefault(n);
+        var features = Standardize(man, plan.Encode(Raw, asOf ?? plan.ReferenceDate));
+        if (man.Recipe == Recipe.Uplift)
+        {
+            var pt = UpliftRecipe.Probabilities(m.Ml, m.Model, [features], plan.Width)[0];
+            var pc = UpliftRecipe.Probabilities(m.Ml, m.Control!, [features], plan.Width)[0];
+            return new ScoreResult(key) { Uplift = pt - pc, Treated = pt, Control = pc };
+        }
         if (man.Recipe == Recipe.Segmentation)
         {
             var engine = m.ClusterPool!.Get();
@@ -299,6 +359,19 @@ public sealed class ModelScorer
                 return new ScoreResult(key, Segment: label, SegmentDescription: man.Segmentation!.Descriptions[label - 1]);
             }
             finally { m.ClusterPool.Return(engine); }
+        }
+        if (m.ReasonPool is { } reasonPool)
+        {
+            var re = reasonPool.Get();
+            try
+            {
+                var output = re.Predict(new FeatureRow { Features = features });
+                var dense = new float[plan.Width];
+                Array.Copy(output.FeatureContributions, dense, Math.Min(dense.Length, output.FeatureContributions.Length));
+                return new ScoreResult(key, Score: Platt.Apply(output.Score, man.PlattA, man.PlattB))
+                    { Reasons = Reasons.Explain(plan, man.Reasons!, dense, i => Raw(plan.Specs[i].Name), asOf ?? plan.ReferenceDate) };
+            }
+            finally { reasonPool.Return(re); }
         }
         var e = m.ScorePool!.Get();
         try

@@ -19,6 +19,7 @@ public sealed class ModelTrainer
             Recipe.Affinity => AffinityRecipe.Train(run),
             Recipe.Engagement => EngagementRecipe.Train(run),
             Recipe.Segmentation => SegmentationRecipe.Train(run),
+            Recipe.Uplift => UpliftRecipe.Train(run),
             _ => throw new ModelTrainingException("Unknown recipe " + request.Recipe),
         }, ct);
     }

@@ -36,8 +36,10 @@ internal sealed class ProfileData
 
     public const string LabelColumn = "__label";
     public const string KeyColumn = "__key";
+    /// <summary>A column read beside the features (e.g. the treatment of the uplift recipe), not a feature.</summary>
+    public const string ExtraColumn = "__extra";
 
-    public static ProfileData Load(TrainingRun run, bool labelRequired)
+    public static ProfileData Load(TrainingRun run, bool labelRequired, string? extraColumn = null)
     {
         var req = run.Request;
         if (req.SourceGlobs.Count == 0) throw new ModelTrainingException("The recipe needs a profile-like source (snapshot or dataset).");
@@ -59,7 +61,7 @@ internal sealed class ProfileData
             run.Log.Add("event aggregates as of " + cutoff.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "; " + EventFeatures.Describe(types));
         }
 
-        var features = FeaturePlanBuilder.Choose(fields, req, keyField, req.Label?.Field, run.Log);
+        var features = FeaturePlanBuilder.Choose(fields, extraColumn is null ? req : req with { ExcludeFeatures = [.. req.ExcludeFeatures ?? [], extraColumn] }, keyField, req.Label?.Field, run.Log);
         var select = new List<string> { (keyField is null ? "row_number() OVER () - 1" : "CAST(s." + ModelLake.Quote(keyField) + " AS VARCHAR)") + " AS " + KeyColumn };
         select.AddRange(features.Select(f => "s." + ModelLake.Quote(f.Path)));
         // A profile-class dataset ingested twice holds two records of each profile: keep one per key (the newest), so that
@@ -86,6 +88,11 @@ internal sealed class ProfileData
             select.AddRange(names.Select(n => n is "ev_recency_days" or "ev_days_since_first" ? "a." + n : $"coalesce(a.{n}, 0) AS {n}"));
             from += $" LEFT JOIN {EventFeatures.Sql(ev, req.Events!.ParquetGlobs, cutoff!.Value, types)} a ON CAST(s.{ModelLake.Quote(keyField!)} AS VARCHAR) = a.k";
             featureCols.AddRange(names.Select(n => (n, FieldType.Number)));
+        }
+        if (extraColumn is not null)
+        {
+            if (!present.Contains(extraColumn)) throw new ModelTrainingException($"The column '{extraColumn}' is not in the source.");
+            select.Add("s." + ModelLake.Quote(extraColumn) + " AS " + ExtraColumn);
         }
         if (req.Label is { } label) select.Add("s." + ModelLake.Quote(label.Field) + " AS " + LabelColumn);
         else if (labelRequired)

@@ -16,6 +16,7 @@ public enum Recipe
     [JsonStringEnumMemberName("affinity")] Affinity,
     [JsonStringEnumMemberName("engagement")] Engagement,
     [JsonStringEnumMemberName("segmentation")] Segmentation,
+    [JsonStringEnumMemberName("uplift")] Uplift,
 }
 
 /// <summary>A classification label from a column: rows whose <paramref name="Field"/> equals <paramref name="Positive"/>

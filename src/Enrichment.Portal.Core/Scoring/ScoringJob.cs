@@ -241,6 +241,7 @@ public sealed class ScoringJob(CatalogDb db, LakeCatalog lake, ModelScorer score
             "propensity" or "churn" => new[] { ("auc", true) },
             "clv" => [("rmse", false), ("mae", false), ("logLikelihood", true)],
             "segmentation" => [("silhouette", true)],
+            "uplift" => [("qini", true)],
             _ => [("auc", true), ("rmse", false), ("silhouette", true)],
         };
         foreach (var (metric, higherIsBetter) in candidates)

@@ -131,4 +131,10 @@ public sealed record PredictionView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Segment,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SegmentDescription,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Engagement,
-    DateTimeOffset ScoredAt);
+    DateTimeOffset ScoredAt)
+{
+    /// <summary>Binary models: the top contributing features (feature, direction, contribution, value).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<Recipes.ScoreReason>? Reasons { get; init; }
+    /// <summary>Uplift models: P(outcome | treated) − P(outcome | control).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? Uplift { get; init; }
+}

@@ -239,7 +239,8 @@ public sealed class ScoringService(CatalogDb db, LakeCatalog lake, JobScheduler 
         ScoreResult r;
         try { r = scorer.ScoreOne(artifact, row, events); }
         catch (ModelTrainingException e) { throw CatalogException.Rule(e.Message); }
-        return new PredictionView(model.Id, model.Name, version.Id, pid, r.Score, r.Value, r.Top, r.Segment, r.SegmentDescription, r.Engagement, clock.GetUtcNow());
+        return new PredictionView(model.Id, model.Name, version.Id, pid, r.Score, r.Value, r.Top, r.Segment, r.SegmentDescription, r.Engagement, clock.GetUtcNow())
+            { Reasons = r.Reasons, Uplift = r.Uplift };
     }
 
     /// <summary>A flat JSON object of the profile store (dotted path -> value) as CLR values: text, long, double, bool; objects and arrays as JSON text.</summary>

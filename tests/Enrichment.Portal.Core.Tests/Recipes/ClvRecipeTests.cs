@@ -139,4 +139,28 @@ public sealed class ClvRecipeTests
         var scored = await new ModelScorer().ScoreAsync(new ScoringRequest { Artifact = outcome.Artifact, EventGlobs = [events], OutputPath = output }, Xunit.TestContext.Current.CancellationToken);
         Assert.Equal(4338, scored.RowsScored);
     }
+
+    [Fact]
+    public async Task Superstore_regression_is_graded_against_last_horizon_spend_repeated()
+    {
+        // Superstore orders (shipped, 793 customers, 2014-2017): one event per order line, amount = Sales; calibration to the end of
+        // 2016, the next 52 weeks predicted. The grade compares the holdout MAE with the better naive baseline, whichever it is.
+        using var dir = TestData.NewTempDir();
+        var events = Path.Combine(dir.Path, "superstore-events.parquet");
+        ModelingFixtures.Sql($"COPY (SELECT \"Customer ID\" AS customer, CAST(\"Order Date\" AS TIMESTAMP) AS timestamp, Sales::DOUBLE AS amount FROM read_csv('{TestData.Shipped("superstore/superstore.csv.gz")}', header = true)) TO '{events}' (FORMAT parquet)");
+        var outcome = await new ModelTrainer().TrainAsync(new TrainingRequest
+        {
+            Recipe = Recipe.Clv, Events = new EventSource([events]), Seed = 42,
+            Parameters = new JsonObject { ["method"] = "regression", ["customerField"] = "customer", ["timestampField"] = "timestamp", ["amountField"] = "amount",
+                ["calibrationEnd"] = "2016-12-31", ["horizon"] = 52, ["timeUnit"] = "weeks" },
+        }, null, Xunit.TestContext.Current.CancellationToken);
+        Measured.Report("superstore clv regression: " + string.Join(", ", outcome.Metrics.Select(kv => $"{kv.Key}={kv.Value:F3}")) + " | baseline: " + string.Join(", ", outcome.Baseline.Select(kv => $"{kv.Key}={kv.Value:F3}")) + " grade " + outcome.Grade + " | " + string.Join(" ", outcome.Charts.GradeReasons));
+        var (mae, best) = (outcome.Metrics["mae"], Math.Min(outcome.Baseline["recentMae"], outcome.Baseline["rateMae"]));
+        Assert.Equal(best, outcome.Baseline["mae"], 9);
+        // An MAE gain with predictions that rank customers worse than the baseline (Gini) is not an A.
+        var ranksWorse = outcome.Metrics["gini"] < outcome.Baseline["gini"];
+        Assert.Equal(mae <= 0.8 * best ? ranksWorse ? "B" : "A" : mae < best ? "B" : "C", outcome.Grade);
+        if (ranksWorse && mae <= 0.8 * best) Assert.Contains(outcome.Charts.GradeReasons, r => r.StartsWith("Not an A", StringComparison.Ordinal));
+        Assert.InRange(outcome.TrainRows + outcome.TestRows, 600, 793);
+    }
 }

@@ -122,3 +122,48 @@ public sealed class GradeRulesTests
         Assert.Contains("label.positive is required", refused.Message);
     }
 }
+
+/// <summary>The RFM rule baseline of binary models with event features.</summary>
+public sealed class RfmRuleTests
+{
+    [Fact]
+    public void The_rfm_rule_learns_the_positive_rate_per_rfm_cell_and_names_itself_in_the_grade()
+    {
+        var rng = new Random(6);
+        const int n = 4000;
+        var plan = new FeaturePlan(
+        [
+            new FeatureSpec { Name = "ev_recency_days", Kind = FeatureKind.Numeric, Fill = 100, MissingSlot = true },
+            new FeatureSpec { Name = "ev_frequency", Kind = FeatureKind.Numeric },
+            new FeatureSpec { Name = "ev_monetary", Kind = FeatureKind.Numeric },
+            new FeatureSpec { Name = "age", Kind = FeatureKind.Numeric },
+        ], DateTime.UnixEpoch);
+        var x = new float[n][]; var y = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            var none = i % 10 == 0;
+            var recency = none ? 100 : rng.Next(0, 365); var frequency = none ? 0 : rng.Next(1, 30);
+            x[i] = [recency, none ? 1 : 0, frequency, frequency * 20f, rng.Next(18, 80)];
+            // Buyers who are both recent and frequent convert: no single column says it alone.
+            y[i] = !none && (recency < 120 && frequency > 12) ^ (rng.NextDouble() < 0.05);
+        }
+        var train = Enumerable.Range(0, 3000).ToArray(); var test = Enumerable.Range(3000, 1000).ToArray();
+        var rule = Thresholds.RfmRule(plan, x, y, train, test);
+        Assert.NotNull(rule);
+        var testY = test.Select(i => y[i]).ToArray();
+        var rfmAuc = Metrics.Auc(rule!.Value.Scores, testY);
+        var (_, columnScores, _) = Thresholds.BestSingleColumn(plan, x, y, train, test);
+        Assert.True(rfmAuc > Metrics.Auc(columnScores, testY), $"rfm {rfmAuc} vs column {Metrics.Auc(columnScores, testY)}");
+        // Rows without events share one cell: its rate is that of the training rows without events (all negative), smoothed.
+        var prior = train.Count(i => y[i]) / 3000.0;
+        Assert.Equal((0 + 10 * prior) / (300 + 10), rule.Value.Scores[0], 9);
+        // Without event features there is no RFM rule.
+        Assert.Null(Thresholds.RfmRule(new FeaturePlan([plan.Specs[3]], DateTime.UnixEpoch), x.Select(v => new[] { v[4] }).ToArray(), y, train, test));
+
+        var report = Grades.Classification(new Dictionary<string, double> { ["auc"] = 0.80, ["logLoss"] = 0.3, ["f1"] = 0.5 },
+            new Dictionary<string, double> { ["auc"] = 0.79, ["f1"] = 0.45, ["priorLogLoss"] = 0.4 }, new ConfusionCounts(0.3, 50, 50, 850, 50), "RFM rule", "RFM rule (recency, frequency, monetary quintiles)");
+        Assert.Equal("B", report.Grade);
+        Assert.Contains(report.Reasons, r => r.Contains("does not clearly beat the RFM rule (recency, frequency, monetary quintiles) (0.790", StringComparison.Ordinal));
+        Assert.Contains(report.Reasons, r => r.Contains("it must beat the RFM rule", StringComparison.Ordinal));
+    }
+}

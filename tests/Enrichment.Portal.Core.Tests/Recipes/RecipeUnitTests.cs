@@ -30,6 +30,10 @@ public sealed class RecipeUnitTests
         }, null, Ct);
         Measured.Report($"engagement: auc={outcome.Metrics["auc"]:F4} recency-only={outcome.Baseline["auc"]:F4} mean={outcome.Metrics["meanScore"]:F1} grade={outcome.Grade}");
         Assert.True(outcome.Metrics["auc"] > 0.7);
+        // Importance of the three axes: the AUC drop when one is shuffled among the profiles.
+        Measured.Report("engagement importance: " + string.Join(", ", outcome.FeatureImportance.Select(f => $"{f.Feature}={f.Importance:F4}")));
+        Assert.Equal(["frequency (events)", "monetary (spend)", "recency (days since the last event)"], outcome.FeatureImportance.Select(f => f.Feature).Order());
+        Assert.True(outcome.FeatureImportance.Single(f => f.Feature.StartsWith("recency", StringComparison.Ordinal)).Importance > 0.01);
         using var dir = TestData.NewTempDir();
         var output = Path.Combine(dir.Path, "eng.parquet");
         await new ModelScorer().ScoreAsync(new ScoringRequest { Artifact = outcome.Artifact, EventGlobs = [events], OutputPath = output }, Ct);

@@ -149,6 +149,13 @@ public sealed class ScoringApiTests(PortalHost host, ScoringFixture bank) : ICla
         Assert.Equal(bank.VersionId, insight["modelVersion"]!.GetValue<string>());
         var scoredAt = insight["scoredAt"]!.GetValue<string>();
         Assert.NotNull(profile["attributes"]!["job"]); // the source's attributes stay beside the insights
+        // The score carries its top 3 reasons: features of the model, with a direction and a contribution, largest first.
+        var reasons = insight["reasons"]!.AsArray();
+        Assert.Equal(3, reasons.Count);
+        Assert.All(reasons, r => Assert.Contains(r!["feature"]!.GetValue<string>(), ScoringFixture.Features));
+        Assert.All(reasons, r => Assert.False(string.IsNullOrEmpty(r!["direction"]!.GetValue<string>())));
+        var sizes = reasons.Select(r => Math.Abs(r!["contribution"]!.GetValue<double>())).ToArray();
+        Assert.Equal(sizes.OrderDescending(), sizes);
 
         var second = await ScoreAsync(api, bank.ModelId);
         Assert.Equal(output, second["outputDatasetId"]!.GetValue<string>());

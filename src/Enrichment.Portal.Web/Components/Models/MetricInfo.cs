@@ -3,7 +3,7 @@ namespace Enrichment.Portal.Web.Components.Models;
 /// <summary>How a metric is shown: a title, one sentence for people, and its format.</summary>
 public sealed record MetricInfo(string Title, string Help)
 {
-    private static readonly string[] Known = ["auc", "prAuc", "logLoss", "f1", "precision", "recall", "accuracy", "threshold", "lift10", "rmse", "mae", "r2", "gini", "silhouette", "k", "logLikelihood"];
+    private static readonly string[] Known = ["auc", "prAuc", "logLoss", "f1", "precision", "recall", "accuracy", "threshold", "lift10", "rmse", "mae", "r2", "gini", "silhouette", "k", "logLikelihood", "qini", "ate", "upliftTop10", "upliftTop30", "meanPredictedUplift"];
 
     private static readonly Dictionary<string, MetricInfo> Infos = new(StringComparer.Ordinal)
     {
@@ -23,6 +23,11 @@ public sealed record MetricInfo(string Title, string Help)
         ["silhouette"] = new("Silhouette", "How well separated the segments are: from -1 to 1, higher is better."),
         ["k"] = new("Segments", "Number of segments."),
         ["logLikelihood"] = new("Log-likelihood", "Fit of the BG/NBD model to the calibration data."),
+        ["qini"] = new("Qini", "Area between the Qini curve and random targeting (held out): above 0, ranking by uplift finds more extra conversions than random."),
+        ["ate"] = new("Average effect", "Conversion of the treated minus the control rows (held out), in points: what random targeting gets."),
+        ["upliftTop10"] = new("Uplift top 10 %", "Observed effect of the treatment among the 10 % with the highest predicted uplift, in points."),
+        ["upliftTop30"] = new("Uplift top 30 %", "Observed effect of the treatment among the 30 % with the highest predicted uplift, in points."),
+        ["meanPredictedUplift"] = new("Mean predicted uplift", "Average predicted uplift of the held-out rows, in points."),
     };
 
     public static MetricInfo For(string name) => Infos.GetValueOrDefault(name) ?? new(name, name);
@@ -33,6 +38,8 @@ public sealed record MetricInfo(string Title, string Help)
     {
         "k" => Format.Count((long)Math.Round(value)),
         "logLikelihood" => Format.Number(value, 1),
+        "ate" or "upliftTop10" or "upliftTop30" or "meanPredictedUplift" => Format.Number(value * 100, 2) + " pts",
+        "qini" => Format.Number(value, 5),
         _ when Math.Abs(value) >= 1000 => Format.Number(value, 0),
         _ => Format.Number(value, 3),
     };

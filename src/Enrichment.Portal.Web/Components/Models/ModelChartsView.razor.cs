@@ -89,7 +89,28 @@ public partial class ModelChartsView
         clusterLabels = c.Clusters.Select(k => $"{k.Segment}: {k.Description}").ToArray();
         clusterSeries = [new ChartSeries<double> { Name = "customers", Data = c.Clusters.Select(k => (double)k.Size).ToArray() }];
         confusion = ModelChartSeries.ConfusionAt(c.Calibration, threshold);
+        var ate = Run.Baseline?.GetValueOrDefault("ate") ?? 0;
+        upliftLabels = c.Uplift.Select(d => d.Decile.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        upliftSeries =
+        [
+            new ChartSeries<double> { Name = "observed uplift", Data = c.Uplift.Select(d => Math.Round(d.ObservedUplift * 100, 2)).ToArray() },
+            new ChartSeries<double> { Name = "random targeting", Data = c.Uplift.Select(_ => Math.Round(ate * 100, 2)).ToArray() },
+        ];
+        upliftOptions = new BarChartOptions { ShowLegend = true, YAxisTicks = TickStep(c.Uplift.Select(d => Math.Abs(d.ObservedUplift * 100)).DefaultIfEmpty(1).Max()), YAxisTitle = "points" };
+        var last = c.Qini.Count == 0 ? 0 : c.Qini[^1].Y;
+        qiniLabels = c.Qini.Select(q => Format.Percent(q.X)).ToArray();
+        qiniSeries =
+        [
+            new ChartSeries<double> { Name = "model", Data = c.Qini.Select(q => Math.Round(q.Y * 1000, 2)).ToArray() },
+            new ChartSeries<double> { Name = "random", Data = c.Qini.Select(q => Math.Round(q.X * last * 1000, 2)).ToArray() },
+        ];
+        qiniOptions = new LineChartOptions { ShowLegend = true, YAxisTicks = TickStep(c.Qini.Select(q => Math.Abs(q.Y * 1000)).DefaultIfEmpty(1).Max()), YAxisTitle = "per 1,000" };
     }
+
+    private List<ChartSeries<double>> upliftSeries = [], qiniSeries = [];
+    private string[] upliftLabels = [], qiniLabels = [];
+    private BarChartOptions upliftOptions = new();
+    private LineChartOptions qiniOptions = new();
 
     private void OnThreshold(double value)
     {

@@ -184,6 +184,9 @@ public sealed partial class ScoringSection : IDisposable
         if (p.Segment is { } g) o["segment"] = g;
         if (p.Engagement is { } e) o["engagement"] = e;
         if (p.Top is { Count: > 0 } t) o["top"] = new JsonArray(t.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray());
+        if (p.Uplift is { } u) o["uplift"] = u;
+        if (p.Reasons is { Count: > 0 } reasons)
+            o["reasons"] = new JsonArray(reasons.Select(r => (JsonNode?)new JsonObject { ["feature"] = r.Feature, ["direction"] = r.Direction, ["contribution"] = r.Contribution, ["value"] = r.Value }).ToArray());
         o["modelVersion"] = p.ModelVersion;
         o["scoredAt"] = p.ScoredAt.UtcDateTime.ToString("O");
         return new JsonObject { [p.ModelName] = o };
