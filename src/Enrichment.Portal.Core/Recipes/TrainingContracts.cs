@@ -16,6 +16,8 @@ public enum Recipe
     [JsonStringEnumMemberName("affinity")] Affinity,
     [JsonStringEnumMemberName("engagement")] Engagement,
     [JsonStringEnumMemberName("segmentation")] Segmentation,
+    /// <summary>A model trained elsewhere and uploaded as ONNX (<see cref="OnnxState"/>).</summary>
+    [JsonStringEnumMemberName("custom")] Custom,
 }
 
 /// <summary>A classification label from a column: rows whose <paramref name="Field"/> equals <paramref name="Positive"/>
