@@ -64,7 +64,13 @@ public static class RecipeCatalog
             "Groups customers into segments of similar people (KMeans on standardized features) and describes each in words, e.g. \"high frequency, low spend\". No label needed.",
             "segment", NeedsLabel: false, UsesSource: true,
             [new("k", "Number of segments", "int", "Leave empty to let the portal choose 2-10 by silhouette.")]),
+        new("custom", "Model trained elsewhere (ONNX)",
+            "Deploys a model your data scientists trained elsewhere (scikit-learn, XGBoost, LightGBM, PyTorch) and exported as ONNX: upload the file, map its inputs to fields, choose the output that becomes the insight. It then scores, schedules and watches for drift like the others.",
+            "score, value or class", NeedsLabel: false, UsesSource: false, []),
     ];
+
+    /// <summary>Whether the recipe's versions come from uploaded ONNX files rather than training.</summary>
+    public static bool IsUploaded(string recipe) => recipe == "custom";
 
     public static RecipeInfo? Find(string? name) => All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase));
 
@@ -79,6 +85,7 @@ public static class RecipeCatalog
             "clv" => Recipe.Clv,
             "affinity" => Recipe.Affinity,
             "engagement" => Recipe.Engagement,
+            "custom" => Recipe.Custom,
             _ => Recipe.Segmentation,
         };
         return true;

@@ -131,4 +131,5 @@ public sealed record PredictionView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Segment,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SegmentDescription,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Engagement,
-    DateTimeOffset ScoredAt);
+    DateTimeOffset ScoredAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, object?>? Insight = null);
