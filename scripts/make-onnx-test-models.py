@@ -8,6 +8,7 @@
                       campaign), averaged like a random forest; outputs `output_label` [N] int64 and `output_probability`
                       seq(map(int64, float)) through ZipMap, as skl2onnx writes them.
   tree_regressor.onnx   a two-tree TreeEnsembleRegressor over `input` [N,2] float (age, balance); output `variable` [N,1].
+  logreg20.onnx       a logistic regression over one input `features` [N,20] float (bench/Onnx.Bench).
   bad_shape.onnx      an input of shape [N,2,3] (the portal cannot map a 3-D input to fields: it must refuse it).
 
 Run: python3 scripts/make-onnx-test-models.py  (writes into tests/data/onnx/). The files are committed, so the tests
@@ -115,6 +116,23 @@ def tree_regressor():
     save(graph, "tree_regressor.onnx")
 
 
+def logreg20():
+    # The benchmark's model: one input `features` [N,20] float, sklearn-style label + probabilities.
+    w = [round(0.05 * (i % 7) - 0.12, 3) for i in range(20)]
+    nodes = [
+        helper.make_node("MatMul", ["features", "w"], ["zw"]),
+        helper.make_node("Add", ["zw", "b"], ["logit"]),
+        helper.make_node("Sigmoid", ["logit"], ["p1"]),
+        helper.make_node("Sub", ["one", "p1"], ["p0"]),
+        helper.make_node("Concat", ["p0", "p1"], ["probabilities"], axis=1),
+        helper.make_node("ArgMax", ["probabilities"], ["label"], axis=1, keepdims=0),
+    ]
+    graph = helper.make_graph(nodes, "logreg20", [f32("features", "N", 20)],
+                              [helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]), f32("probabilities", "N", 2)],
+                              [const("w", w, [20, 1]), const("b", [0.1], [1]), const("one", [1.0], [1])])
+    save(graph, "logreg20.onnx")
+
+
 def bad_shape():
     node = helper.make_node("ReduceMean", ["x"], ["y"], axes=[1, 2], keepdims=0)
     graph = helper.make_graph([node], "bad_shape", [f32("x", "N", 2, 3)], [f32("y", "N")])
@@ -123,4 +141,4 @@ def bad_shape():
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    logreg(); tree_classifier(); tree_regressor(); bad_shape()
+    logreg(); tree_classifier(); tree_regressor(); logreg20(); bad_shape()
