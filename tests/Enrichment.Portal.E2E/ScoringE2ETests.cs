@@ -25,7 +25,7 @@ public sealed class ScoringE2ETests(BrowserFixture browser)
 
     /// <summary>A profile-enabled dataset holding <see cref="Rows"/> Bank Marketing customers (a fixed sample), ingested through the API.</summary>
     /// <returns>The dataset, its name and a customer id of it.</returns>
-    private static async Task<(string DatasetId, string Name, string CustomerId)> BankProfilesAsync(HttpClient api)
+    internal static async Task<(string DatasetId, string Name, string CustomerId)> BankProfilesAsync(HttpClient api)
     {
         var name = LakeSeed.Unique("Bank customers");
         var schema = await api.PostAsJsonAsync("/api/v1/schemas", new { name = name + " schema", @class = "profile", fields = LakeSeed.BankFields });

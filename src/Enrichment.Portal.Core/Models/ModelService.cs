@@ -307,6 +307,9 @@ public sealed class ModelService(CatalogDb db, LakeCatalog lake, JobScheduler jo
     public async Task<TrainingRun> TrainAsync(string modelId, string? actor = null, CancellationToken ct = default)
     {
         var model = await GetAsync(modelId, ct);
+        if (RecipeCatalog.IsUploaded(model.Recipe))
+            throw CatalogException.Rule($"The model '{model.Name}' is a custom model: its versions are uploaded ONNX files (POST /api/v1/models/{model.Id}/versions), not trained here.",
+                new Dictionary<string, string[]> { ["recipe"] = ["Custom models are not trained by the portal."] });
         var resolved = await ResolveAsync(model, ct);
         if (resolved.EventDataset is { } eventDataset && RecipeCatalog.Find(model.Recipe) is { } recipe)
         {

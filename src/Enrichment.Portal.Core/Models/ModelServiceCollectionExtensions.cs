@@ -9,6 +9,8 @@ public static class ModelServiceCollectionExtensions
     public static IServiceCollection AddModels(this IServiceCollection services)
     {
         services.AddScoped<ModelService>();
+        services.AddScoped<OnnxVersionService>();
+        services.AddOptions<OnnxOptions>().BindConfiguration(OnnxOptions.Section);
         services.AddPortalJob<TrainingJob>(ModelService.JobKind, Auth.Policies.Scientist);
         return services;
     }

@@ -72,7 +72,13 @@ public static class RecipeCatalog
                 new("treatedValue", "Treated value", "text", "The value of the treatment column for treated rows (e.g. Mens E-Mail).", Required: true),
                 new("controlValue", "Control value", "text", "The value for the control rows (e.g. No E-Mail); empty: every other value. Rows with other values are left out."),
             ]),
+        new("custom", "Model trained elsewhere (ONNX)",
+            "Deploys a model your data scientists trained elsewhere (scikit-learn, XGBoost, LightGBM, PyTorch) and exported as ONNX: upload the file, map its inputs to fields, choose the output that becomes the insight. It then scores, schedules and watches for drift like the others.",
+            "score, value or class", NeedsLabel: false, UsesSource: false, []),
     ];
+
+    /// <summary>Whether the recipe's versions come from uploaded ONNX files rather than training.</summary>
+    public static bool IsUploaded(string recipe) => recipe == "custom";
 
     public static RecipeInfo? Find(string? name) => All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase));
 
@@ -88,6 +94,7 @@ public static class RecipeCatalog
             "affinity" => Recipe.Affinity,
             "engagement" => Recipe.Engagement,
             "uplift" => Recipe.Uplift,
+            "custom" => Recipe.Custom,
             _ => Recipe.Segmentation,
         };
         return true;

@@ -32,6 +32,8 @@ public sealed record ModelManifest
     /// <summary>Binary models saved with their feature contribution calculator: the per-slot training means (null: no reasons).</summary>
     public ReasonState? Reasons { get; init; }
     public UpliftState? Uplift { get; init; }
+    /// <summary>Recipe custom: the uploaded ONNX model's mapping (the model itself is <c>model.onnx</c> in the artifact).</summary>
+    public OnnxState? Onnx { get; init; }
 }
 
 /// <summary>Reads and writes model artifacts (a zip of <c>manifest.json</c> and, for ML.NET models, <c>model.zip</c>).</summary>
@@ -68,6 +70,27 @@ public static class ModelArtifact
         {
             throw new ModelTrainingException("Not a model artifact: " + e.Message);
         }
+    }
+
+    /// <summary>An artifact of an uploaded ONNX model: the manifest and <c>model.onnx</c>, unchanged.</summary>
+    public static byte[] WriteOnnx(ModelManifest manifest, byte[] onnx)
+    {
+        using var ms = new MemoryStream();
+        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using (var s = zip.CreateEntry("manifest.json").Open()) JsonSerializer.Serialize(s, manifest, Json);
+            using (var s = zip.CreateEntry("model.onnx", CompressionLevel.Fastest).Open()) s.Write(onnx);
+        }
+        return ms.ToArray();
+    }
+
+    internal static byte[] ReadOnnx(byte[] artifact)
+    {
+        using var zip = new ZipArchive(new MemoryStream(artifact), ZipArchiveMode.Read);
+        var entry = zip.GetEntry("model.onnx") ?? throw new ModelTrainingException("The artifact has no model.onnx.");
+        using var buffer = new MemoryStream();
+        using (var s = entry.Open()) s.CopyTo(buffer);
+        return buffer.ToArray();
     }
 
     internal static ITransformer? ReadModel(byte[] artifact, MLContext ml, string name = "model.zip")

@@ -7,8 +7,10 @@ using Microsoft.ML;
 
 namespace Enrichment.Portal.Core.Recipes;
 
-/// <summary>One profile's result: <c>score</c> (binary, [0,1]), <c>value</c> (clv), <c>top</c> (affinity), <c>segment</c> + description, <c>engagement</c> (0-100).</summary>
-public sealed record ScoreResult(string? Key, double? Score = null, double? Value = null, IReadOnlyList<string>? Top = null, int? Segment = null, string? SegmentDescription = null, double? Engagement = null)
+/// <summary>One profile's result: <c>score</c> (binary, [0,1]), <c>value</c> (clv), <c>top</c> (affinity), <c>segment</c> + description, <c>engagement</c> (0-100).
+/// <see cref="Insight"/>: for ONNX versions, the insight's name (its value is Score, Value or <see cref="Class"/>).</summary>
+public sealed record ScoreResult(string? Key, double? Score = null, double? Value = null, IReadOnlyList<string>? Top = null, int? Segment = null, string? SegmentDescription = null, double? Engagement = null,
+    string? Class = null, string? Insight = null)
 {
     /// <summary>Binary models: the top contributing features (see <see cref="ScoreReason"/>).</summary>
     public IReadOnlyList<ScoreReason>? Reasons { get; init; }
@@ -37,6 +39,8 @@ public sealed class ModelScorer
         public ObjectPool<PredictionEngine<FeatureRow, ScoreRow>>? ScorePool { get; init; }
         public ObjectPool<PredictionEngine<FeatureRow, ClusterRow>>? ClusterPool { get; init; }
         public ObjectPool<PredictionEngine<FeatureRow, ReasonRow>>? ReasonPool { get; init; }
+        /// <summary>ONNX versions (recipe custom): the ONNX Runtime session.</summary>
+        public OnnxRunner? Onnx { get; init; }
     }
 
     private sealed class EnginePolicy<TOut>(Func<PredictionEngine<FeatureRow, TOut>> create) : PooledObjectPolicy<PredictionEngine<FeatureRow, TOut>> where TOut : class, new()
@@ -53,6 +57,7 @@ public sealed class ModelScorer
         return _cache.GetOrAdd(hash, _ =>
         {
             var manifest = ModelArtifact.ReadManifest(artifact);
+            if (manifest.Onnx is { } onnx) return new Loaded(manifest, new MLContext(0), null) { Onnx = new OnnxRunner(ModelArtifact.ReadOnnx(artifact), onnx) };
             var ml = new MLContext(0);
             var model = ModelArtifact.ReadModel(artifact, ml);
             var width = manifest.Plan?.Width ?? 0;
@@ -78,6 +83,12 @@ public sealed class ModelScorer
         var m = Load(req.Artifact);
         var man = m.Manifest;
         using var c = ModelLake.Open();
+        if (m.Onnx is not null)
+        {
+            var (n, onnxValues) = OnnxBatchScorer.Score(c, m.Onnx, man, req, ct);
+            return new ScoringOutcome(req.OutputPath, n, m.Onnx.State.InsightKind == "class" ? null
+                : req.DistributionEdges is { } de ? ScoreDistribution.From(onnxValues, de) : ScoreDistribution.Deciles(onnxValues));
+        }
         if (man.Plan is not null && man.Recipe != Recipe.Clv && m.Model is not null)
         {
             var (rows, values) = ScorePlanStreaming(c, m, req, ct);
@@ -324,6 +335,7 @@ public sealed class ModelScorer
         var m = Load(artifact);
         var man = m.Manifest;
         var key = man.KeyField is null ? null : ModelLake.ToText(row.GetValueOrDefault(man.KeyField));
+        if (m.Onnx is not null) return m.Onnx.ScoreOne(row, key);
         if (man.Recipe == Recipe.Engagement)
         {
             if (events is null) throw new ModelTrainingException("Engagement scoring needs the profile's events.");

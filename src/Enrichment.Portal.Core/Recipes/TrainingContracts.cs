@@ -17,6 +17,8 @@ public enum Recipe
     [JsonStringEnumMemberName("engagement")] Engagement,
     [JsonStringEnumMemberName("segmentation")] Segmentation,
     [JsonStringEnumMemberName("uplift")] Uplift,
+    /// <summary>A model trained elsewhere and uploaded as ONNX (<see cref="OnnxState"/>).</summary>
+    [JsonStringEnumMemberName("custom")] Custom,
 }
 
 /// <summary>A classification label from a column: rows whose <paramref name="Field"/> equals <paramref name="Positive"/>

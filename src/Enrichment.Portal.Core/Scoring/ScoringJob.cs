@@ -184,6 +184,12 @@ public sealed class ScoringJob(CatalogDb db, LakeCatalog lake, ModelScorer score
     /// </summary>
     private async Task RetrainAsync(ScoringRun run, Model model, CancellationToken ct)
     {
+        if (RecipeCatalog.IsUploaded(model.Recipe))
+        {
+            run.RetrainDecision = "Custom (ONNX) models are not retrained by the portal; scored with the active version.";
+            Log(run.RetrainDecision);
+            return;
+        }
         await StageAsync(run, 0.01, "retraining", ct);
         var activeBefore = await db.Set<Model>().AsNoTracking().Where(m => m.Id == model.Id).Select(m => m.ActiveVersionId).FirstAsync(ct);
         var training = new Models.TrainingRun { ModelId = model.Id, Seed = model.Seed, CreatedBy = "schedule", CreatedAt = clock.GetUtcNow() };

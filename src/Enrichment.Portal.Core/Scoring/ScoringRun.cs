@@ -131,7 +131,8 @@ public sealed record PredictionView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Segment,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SegmentDescription,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Engagement,
-    DateTimeOffset ScoredAt)
+    DateTimeOffset ScoredAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, object?>? Insight = null)
 {
     /// <summary>Binary models: the top contributing features (feature, direction, contribution, value).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<Recipes.ScoreReason>? Reasons { get; init; }

@@ -210,7 +210,7 @@ public sealed class ScoringService(CatalogDb db, LakeCatalog lake, JobScheduler 
         if (version.Recipe is "clv" or "affinity")
             throw CatalogException.Rule($"The {version.Recipe} recipe cannot be scored one profile at a time (it scores from the whole event history with population-level state); start a scoring run instead.");
         var (artifact, manifest) = artifacts.Get(version.ArtifactPath);
-        if (manifest.Recipe is Recipe.Clv or Recipe.Affinity || (manifest.Recipe != Recipe.Engagement && manifest.Plan is null))
+        if (manifest.Recipe is Recipe.Clv or Recipe.Affinity || (manifest.Recipe != Recipe.Engagement && manifest.Plan is null && manifest.Onnx is null))
             throw CatalogException.Rule($"The {version.Recipe} recipe cannot be scored one profile at a time; start a scoring run instead.");
 
         string? pid;
@@ -239,7 +239,8 @@ public sealed class ScoringService(CatalogDb db, LakeCatalog lake, JobScheduler 
         ScoreResult r;
         try { r = scorer.ScoreOne(artifact, row, events); }
         catch (ModelTrainingException e) { throw CatalogException.Rule(e.Message); }
-        return new PredictionView(model.Id, model.Name, version.Id, pid, r.Score, r.Value, r.Top, r.Segment, r.SegmentDescription, r.Engagement, clock.GetUtcNow())
+        return new PredictionView(model.Id, model.Name, version.Id, pid, r.Score, r.Value, r.Top, r.Segment, r.SegmentDescription, r.Engagement, clock.GetUtcNow(),
+            r.Insight is { } name ? new Dictionary<string, object?> { [name] = (object?)r.Score ?? (object?)r.Value ?? r.Class } : null)
             { Reasons = r.Reasons, Uplift = r.Uplift };
     }
 

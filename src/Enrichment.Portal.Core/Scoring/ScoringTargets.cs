@@ -48,7 +48,8 @@ internal static class ScoringTargets
         // Event data: the version's event dataset (event features, or recipes that score from events).
         IReadOnlyList<string> eventFiles = [];
         LakeDataset? eventDs = null;
-        var needsEvents = manifest.UsesEventFeatures || manifest.Plan is null || manifest.Recipe == Recipe.Clv;
+        var fromEvents = (manifest.Plan is null && manifest.Onnx is null) || manifest.Recipe == Recipe.Clv;
+        var needsEvents = manifest.UsesEventFeatures || fromEvents;
         if (needsEvents)
         {
             if (version.EventDatasetId is null || (eventDs = all.FirstOrDefault(d => d.Id == version.EventDatasetId)) is null)
@@ -57,7 +58,7 @@ internal static class ScoringTargets
             if (eventFiles.Count == 0) throw new ScoringFailure($"The event dataset '{eventDs.Name}' has no data.");
         }
 
-        if (manifest.Plan is null || manifest.Recipe == Recipe.Clv)
+        if (fromEvents)
         {
             // Keyed by the event customer column: the output carries it in that column's identity namespace.
             var customer = manifest.Events?.Customer ?? throw new ScoringFailure("The model has no event customer column to key its results by.");

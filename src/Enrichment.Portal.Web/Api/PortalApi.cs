@@ -16,6 +16,7 @@ public static class PortalApi
         v1.MapQueriesApi();
         v1.MapJobsApi();
         v1.MapModelsApi();
+        v1.MapOnnxModelsApi();
         v1.MapScoringApi();
         v1.MapAdminApi();
         v1.MapDiagnosticsApi();

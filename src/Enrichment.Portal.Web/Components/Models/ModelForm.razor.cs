@@ -45,6 +45,9 @@ public partial class ModelForm
     private int statsVersion;
 
     private RecipeInfo? Recipe => RecipeCatalog.Find(recipe);
+    private bool IsCustom => Recipe is not null && RecipeCatalog.IsUploaded(Recipe.Name);
+    /// <summary>Offer the custom (ONNX upload) recipe; the wizard, which trains, does not.</summary>
+    [Parameter] public bool AllowCustom { get; set; } = true;
 
     protected override async Task OnInitializedAsync()
     {
@@ -168,6 +171,7 @@ public partial class ModelForm
         Recipe is null ? "Choose a recipe."
         : string.IsNullOrWhiteSpace(name) ? "Give the model a name."
         : Recipe.UsesSource && sourceId is null ? "Choose the training data."
+        : IsCustom && sourceId is null ? "Choose the data whose fields the model's inputs read."
         : Recipe.NeedsLabel && source is not null && labelField is null && Param("eventDatasetId") is null ? "Choose the label column."
         : Recipe.Parameters.FirstOrDefault(p => p.Required && Param(p.Name) is null) is { } missing ? $"Fill in {missing.Label}."
         : loadingStats ? "Reading the data…"
@@ -203,6 +207,12 @@ public partial class ModelForm
                 ExcludeFeatures = excluded.Where(e => source?.Schema.Find(e) is not null).OrderBy(e => e, StringComparer.Ordinal).ToList(),
                 Parameters = ParametersJson(),
             }, actor);
+            if (RecipeCatalog.IsUploaded(model.Recipe))
+            {
+                // Custom models get their versions by upload, on the model's page.
+                await OnStarted.InvokeAsync(new ModelTrainingStarted(model.Id, ""));
+                return;
+            }
             TrainingRun run;
             try { run = await service.TrainAsync(model.Id, actor); }
             catch (CatalogException e)

@@ -112,6 +112,12 @@ public partial class ModelDetails
 
     private async Task<string> ActorAsync() => AuthState is null ? "ui" : (await AuthState).User.Actor();
 
+    private async Task OnOnnxUploadedAsync(OnnxVersionView view)
+    {
+        Snackbar.Add($"Version {view.Number} deployed{(view.Active ? " and active" : "; activate it to score with it")}.", Severity.Success);
+        await LoadAsync(false);
+    }
+
     private async Task TrainAsync()
     {
         busy = true;
