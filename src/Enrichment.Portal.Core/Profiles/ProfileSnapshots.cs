@@ -118,10 +118,11 @@ public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicy
         }
         Schema created;
         try { created = await schemas.CreateAsync(new SchemaDraft(name, SchemaClass.Profile, fields, "Profile snapshot (written by the portal)."), "system", ct); }
-        catch (CatalogException) when (await datasets.Query().AnyAsync(d => d.Name == name && d.System, ct))
+        catch (CatalogException)
         {
             // Another process created it meanwhile: use theirs.
             db.ChangeTracker.Clear();
+            if (!await datasets.Query().AnyAsync(d => d.Name == name && d.System, ct)) throw;
             return await EnsureDatasetAsync(name, fields, ct);
         }
         return await datasets.CreateSystemAsync(name, created.Id, "Profile snapshot (written by the portal). Each batch is a whole snapshot: the table shows the newest; the " + Keep + " newest are kept.", ct);
