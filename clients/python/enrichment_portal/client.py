@@ -180,7 +180,11 @@ class Client:
                     yield json.loads(line)
 
     def iter_csv(self, dataset_id, columns=None, limit=None, offset=None):
-        """The rows as lists of text from the CSV representation (first the header), streamed."""
+        """The rows as lists of text from the CSV representation (first the header), streamed.
+
+        CSV is made for spreadsheets: a text cell starting with = + - @ comes with a leading ' (formula injection);
+        ``iter_rows`` gives the exact values.
+        """
         params = {"format": "csv", "columns": columns, "limit": limit, "offset": offset}
         with self._open("GET", self._stream_path(dataset_id), params, headers={"Accept": "text/csv"}) as r:
             for row in csv.reader(io.TextIOWrapper(r, encoding="utf-8", newline="")):

@@ -12,8 +12,8 @@ public enum LakeExportFormat { Parquet, Csv, Jsonl }
 /// <summary>
 /// Streams a dataset's committed rows (the newest snapshot for a snapshot dataset) as CSV or JSON lines, or as one
 /// Parquet file, for notebooks and clients. Rows are read with DuckDB over the lake files and written in chunks of
-/// about 64 KB, so a read of any size needs a constant amount of memory on both sides. Values are exactly as stored
-/// (no spreadsheet-formula neutralization: this is a data path for programs, not a file for a spreadsheet).
+/// about 64 KB, so a read of any size needs a constant amount of memory on both sides. JSON lines and Parquet hold the
+/// values exactly as stored; CSV, the format a spreadsheet opens, neutralizes formula-like text cells (<see cref="CsvSafety"/>).
 /// </summary>
 public static class LakeExport
 {
@@ -99,7 +99,7 @@ public static class LakeExport
         var text = new StringBuilder();
         if (format == LakeExportFormat.Csv)
         {
-            text.AppendJoin(',', names.Select(Quote)).Append('\n');
+            text.AppendJoin(',', names.Select(n => Quote(CsvSafety.Neutralize(n)))).Append('\n');
             Append(buffer, text);
         }
         long rows = 0;
@@ -113,7 +113,7 @@ public static class LakeExport
                 for (var i = 0; i < names.Length; i++)
                 {
                     if (i > 0) text.Append(',');
-                    if (!r.IsDBNull(i)) text.Append(Quote(CsvText(r.GetValue(i))));
+                    if (!r.IsDBNull(i)) text.Append(Quote(r.GetValue(i) is string cell ? CsvSafety.Neutralize(cell) : CsvText(r.GetValue(i))));
                 }
                 text.Append('\n');
                 Append(buffer, text);

@@ -38,7 +38,19 @@ public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicy
         return await jobs.EnqueueAsync(ProfileSnapshotJob.Kind, string.IsNullOrEmpty(mergePolicyId) ? DefaultTarget : mergePolicyId, actor, ct);
     }
 
+    /// <summary>One snapshot at a time per sandbox in this process: two at once raced to create the snapshot dataset
+    /// (the second failed on "a schema named ... already exists") and to trim the kept batches.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
+
     public async Task<ProfileSnapshotRun> WriteAsync(string? mergePolicyId, CancellationToken ct = default)
+    {
+        var gate = Gates.GetOrAdd(db.Sandbox.Require(), _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try { return await WriteAloneAsync(mergePolicyId, ct); }
+        finally { gate.Release(); }
+    }
+
+    private async Task<ProfileSnapshotRun> WriteAloneAsync(string? mergePolicyId, CancellationToken ct)
     {
         var sandbox = db.Sandbox.Require();
         var policy = string.IsNullOrEmpty(mergePolicyId) || mergePolicyId == DefaultTarget
@@ -104,7 +116,15 @@ public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicy
             if (added.Count > 0) await schemas.AddFieldsAsync(existing.SchemaId, added, "system", ct);
             return existing;
         }
-        var created = await schemas.CreateAsync(new SchemaDraft(name, SchemaClass.Profile, fields, "Profile snapshot (written by the portal)."), "system", ct);
+        Schema created;
+        try { created = await schemas.CreateAsync(new SchemaDraft(name, SchemaClass.Profile, fields, "Profile snapshot (written by the portal)."), "system", ct); }
+        catch (CatalogException)
+        {
+            // Another process created it meanwhile: use theirs.
+            db.ChangeTracker.Clear();
+            if (!await datasets.Query().AnyAsync(d => d.Name == name && d.System, ct)) throw;
+            return await EnsureDatasetAsync(name, fields, ct);
+        }
         return await datasets.CreateSystemAsync(name, created.Id, "Profile snapshot (written by the portal). Each batch is a whole snapshot: the table shows the newest; the " + Keep + " newest are kept.", ct);
     }
 

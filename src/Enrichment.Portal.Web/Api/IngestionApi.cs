@@ -213,6 +213,9 @@ public static class IngestionApi
                 body.Write(buffer, 0, n);
             }
             body.Position = 0;
+            // JSON is UTF-8: invalid bytes in a string were a 500 when the record was read (found by the reliability suite).
+            if (!System.Text.Unicode.Utf8.IsValid(body.GetBuffer().AsSpan(0, (int)body.Length)))
+                return ApiProblems.Validation("body", "The body is not valid UTF-8 (JSON bodies are UTF-8).");
             JsonDocument doc;
             try { doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 }); }
             catch (JsonException e) { return ApiProblems.Validation("body", "The body is not valid JSON: " + e.Message.Split(" Path:")[0]); }

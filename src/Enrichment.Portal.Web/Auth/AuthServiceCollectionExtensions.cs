@@ -49,7 +49,8 @@ public static class AuthServiceCollectionExtensions
     private static Task ApiAware(RedirectContext<CookieAuthenticationOptions> ctx, int status)
     {
         var path = ctx.Request.Path;
-        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/openapi"))
+        // The API reference is a page for a browser: it redirects to the sign-in page like the others.
+        if ((path.StartsWithSegments("/api") && !path.StartsWithSegments("/api/reference")) || path.StartsWithSegments("/openapi"))
         {
             ctx.Response.StatusCode = status;
             return Task.CompletedTask;
