@@ -61,6 +61,8 @@ public static class PortalHostingExtensions
 
         services.AddPortalJobs(database.IsPostgres, config);
         services.AddSharedKeyRing();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<PortalExceptionHandler>();
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database")
             .AddCheck<JobServerHealthCheck>("jobServer")
@@ -74,8 +76,6 @@ public static class PortalHostingExtensions
         services.AddMudServices();
         services.AddHttpContextAccessor();
 
-        services.AddProblemDetails();
-        services.AddExceptionHandler<PortalExceptionHandler>();
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Enrichment Portal API";
@@ -129,7 +129,7 @@ public static class PortalHostingExtensions
         app.UseExceptionHandler();
         if (ScaleOut.IsWorker(app.Configuration))
         {
-            app.MapHealthChecks("/health", new() { ResponseWriter = HealthResponse.WriteAsync });
+            app.MapHealthChecks("/health", new() { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
             return app;
         }
         app.UseStatusCodePages();
