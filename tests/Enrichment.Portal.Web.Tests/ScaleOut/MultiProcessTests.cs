@@ -62,7 +62,7 @@ public sealed class MultiProcessTests
             var differing = reference.ProfilesByIdentities.Where(kv => got.ProfilesByIdentities[kv.Key] != kv.Value).Take(3)
                 .Select(kv => $"{kv.Key}: {kv.Value} vs {got.ProfilesByIdentities[kv.Key]}").ToList();
             Assert.True(differing.Count == 0, "profiles that differ: " + string.Join(" | ", differing));
-            Assert.Contains(reference.ProfilesByIdentities.Values, v => v.Contains("\"insights\"", StringComparison.Ordinal));
+            Assert.Contains(reference.ProfilesByIdentities.Values, v => v.Contains("\"insights.Scale-out churn\"", StringComparison.Ordinal));
 
             await workload.ScheduleFiresOnceAsync();
         }

@@ -192,9 +192,9 @@ public sealed record StoreSnapshot(long Profiles, long Identities, SortedDiction
     private static string Normalize(string json)
     {
         var node = JsonNode.Parse(json)!.AsObject();
-        if (node["insights"] is JsonObject insights)
-            foreach (var (_, model) in insights)
-                if (model is JsonObject m) { m.Remove("modelVersion"); m.Remove("scoredAt"); }
+        // Insights are kept per model as "insights.<model>": { score, modelVersion, scoredAt }.
+        foreach (var (key, value) in node)
+            if (key.StartsWith("insights", StringComparison.Ordinal) && value is JsonObject m) { m.Remove("modelVersion"); m.Remove("scoredAt"); }
         return Sorted(node)!.ToJsonString();
     }
 
