@@ -11,7 +11,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Enrichment.Portal.Core.Audiences;
 
-/// <summary>One evaluation lock per sandbox: full and incremental evaluations (and the change ids they write) never interleave.</summary>
+/// <summary>One evaluation lock per sandbox: full and incremental evaluations (and the change ids they write) never interleave.
+/// In-process a semaphore; on PostgreSQL also a session advisory lock, so that the evaluations of every process sharing the
+/// catalog (the portal and its <c>--worker</c> processes) take turns too.</summary>
 public sealed class AudienceLocks
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
@@ -20,13 +22,33 @@ public sealed class AudienceLocks
     {
         var s = locks.GetOrAdd(sandboxId, _ => new SemaphoreSlim(1, 1));
         await s.WaitAsync(ct);
-        return new Release(s);
+        return new Release(s, null);
     }
 
-    private sealed class Release(SemaphoreSlim s) : IDisposable
+    /// <summary>The in-process lock, then (on PostgreSQL) the sandbox's cross-process lock.</summary>
+    public async Task<IAsyncDisposable> AcquireAsync(string sandboxId, CatalogDb db, CancellationToken ct)
+    {
+        var s = locks.GetOrAdd(sandboxId, _ => new SemaphoreSlim(1, 1));
+        await s.WaitAsync(ct);
+        try { return new Release(s, await AdvisoryLock.AcquireAsync(db, "audiences/" + sandboxId, ct)); }
+        catch
+        {
+            s.Release();
+            throw;
+        }
+    }
+
+    private sealed class Release(SemaphoreSlim s, AdvisoryLock? shared) : IDisposable, IAsyncDisposable
     {
         private int done;
         public void Dispose() { if (Interlocked.Exchange(ref done, 1) == 0) s.Release(); }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref done, 1) != 0) return;
+            try { if (shared is not null) await shared.DisposeAsync(); }
+            finally { s.Release(); }
+        }
     }
 }
 
@@ -125,7 +147,7 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
     public async Task<EvaluationResult> EvaluateFullAsync(Audience audience, IProgress<(double, string?)>? progress, CancellationToken ct)
     {
         var rule = await CompileAsync(audience.RuleJson, audience.Id, ct);
-        using var _ = await locks.AcquireAsync(Sandbox, ct);
+        await using var _ = await locks.AcquireAsync(Sandbox, db, ct);
         var started = clock.GetUtcNow();
         var sql = await OpenAsync(ct);
         try
@@ -167,7 +189,7 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
             try { compiled[a.Id] = RuleCompiler.Compile(RuleParser.Parse(a.RuleJson), catalog); }
             catch (CatalogException) { /* a rule that no longer fits the schema: its audience keeps its members until it is fixed */ }
         }
-        using var _ = await locks.AcquireAsync(Sandbox, ct);
+        await using var _ = await locks.AcquireAsync(Sandbox, db, ct);
         var sql = await OpenAsync(ct);
         try
         {

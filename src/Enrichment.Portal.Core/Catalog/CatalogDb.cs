@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using Enrichment.Portal.Core.Sandboxes;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -11,8 +12,12 @@ namespace Enrichment.Portal.Core.Catalog;
 /// <see cref="ISandboxScoped"/> entity gets a query filter on the scope's sandbox, and writes to another sandbox fail.
 /// Use <c>IgnoreQueryFilters()</c> only for system work (authentication, start-up, recovery).
 /// </summary>
-public abstract class CatalogDb(DbContextOptions options, SandboxContext sandbox) : DbContext(options)
+public abstract class CatalogDb(DbContextOptions options, SandboxContext sandbox) : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>The ASP.NET Core data-protection key ring (sign-in cookies, antiforgery): shared by every portal process of the
+    /// catalog, so a sign-in made on one is valid on all (table <c>data_protection_keys</c>).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     /// <summary>Read by the query filters; EF evaluates it per query.</summary>
     public string? CurrentSandboxId => sandbox.SandboxId;
 
@@ -21,6 +26,7 @@ public abstract class CatalogDb(DbContextOptions options, SandboxContext sandbox
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CatalogDb).Assembly);
+        modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {
             if (!typeof(ISandboxScoped).IsAssignableFrom(entity.ClrType) || entity.BaseType is not null) continue;

@@ -8,9 +8,12 @@ namespace Enrichment.Portal.Core.Jobs;
 /// <summary>
 /// At start: runs left queued or running by a process that died are handed to the queue again, once. A run found
 /// interrupted a second time is marked failed with the reason. With a shared (PostgreSQL) queue only runs whose
-/// heartbeat is stale are touched, since another live process may be running them.
+/// heartbeat is stale are touched, since another live process may be running them, and only those whose Hangfire job is
+/// gone or ended: a job still enqueued or processing in the shared storage is Hangfire's to deliver (a job of a killed
+/// worker becomes visible again after <c>Jobs:InvisibilityTimeoutSeconds</c> and another worker takes it), and
+/// submitting it a second time would run it twice.
 /// </summary>
-public sealed class JobRecovery(CatalogDb db, IBackgroundJobClient client, TimeProvider clock, ILogger<JobRecovery> log)
+public sealed class JobRecovery(CatalogDb db, IBackgroundJobClient client, TimeProvider clock, ILogger<JobRecovery> log, JobStorage? storage = null)
 {
     public const int MaxAttempts = 2;
 
@@ -23,7 +26,7 @@ public sealed class JobRecovery(CatalogDb db, IBackgroundJobClient client, TimeP
         var requeue = new List<JobRun>();
         foreach (var run in runs)
         {
-            if (sharedQueue && (run.Status == JobStatus.Queued || (run.HeartbeatAt ?? run.StartedAt ?? run.CreatedAt) > stale)) continue;
+            if (sharedQueue && (run.Status == JobStatus.Queued || (run.HeartbeatAt ?? run.StartedAt ?? run.CreatedAt) > stale || HangfireHasIt(run))) continue;
             if (run.Status == JobStatus.Running && run.Attempts >= MaxAttempts)
             {
                 run.Status = JobStatus.Failed;
@@ -41,5 +44,15 @@ public sealed class JobRecovery(CatalogDb db, IBackgroundJobClient client, TimeP
         foreach (var run in requeue)
             await JobScheduler.SubmitAsync(db, client, run, ct);
         return requeue.Count;
+    }
+
+    /// <summary>Whether the run's Hangfire job is still waiting or being processed in the storage (so Hangfire delivers it).</summary>
+    private bool HangfireHasIt(JobRun run)
+    {
+        if (storage is null || run.HangfireJobId is null) return false;
+        using var connection = storage.GetConnection();
+        var state = connection.GetStateData(run.HangfireJobId)?.Name;
+        return state == Hangfire.States.EnqueuedState.StateName || state == Hangfire.States.ProcessingState.StateName
+            || state == Hangfire.States.ScheduledState.StateName || state == Hangfire.States.AwaitingState.StateName;
     }
 }

@@ -18,7 +18,8 @@ public sealed class JobRunFilter(IServiceScopeFactory scopes, TimeProvider clock
     {
         if (RunIdOf(context.BackgroundJob.Job) is not { } runId) return;
         var now = clock.GetUtcNow();
-        Update(runId, q => q.Where(r => r.Status != JobStatus.Cancelled).ExecuteUpdate(s => s
+        // Only a run still to do: a duplicate delivery of a finished run leaves its row alone (see JobDispatcher).
+        Update(runId, q => q.Where(r => r.Status == JobStatus.Queued || r.Status == JobStatus.Running).ExecuteUpdate(s => s
             .SetProperty(r => r.Status, JobStatus.Running)
             .SetProperty(r => r.Attempts, r => r.Attempts + 1)
             .SetProperty(r => r.StartedAt, now)
@@ -33,6 +34,7 @@ public sealed class JobRunFilter(IServiceScopeFactory scopes, TimeProvider clock
         var now = clock.GetUtcNow();
         var error = context.Exception is { } ex && !context.ExceptionHandled ? Describe(ex) : null;
         var shuttingDown = context.CancellationToken?.ShutdownToken.IsCancellationRequested == true;
+        if (Unwrap(context.Exception) is JobRunAlreadyFinishedException) return;
         if (error is not null && (shuttingDown || context.Canceled))
         {
             // Shutdown: leave it 'running' so that the next start re-enqueues it (see JobRecovery).
@@ -46,6 +48,13 @@ public sealed class JobRunFilter(IServiceScopeFactory scopes, TimeProvider clock
             .SetProperty(r => r.FinishedAt, now)
             .SetProperty(r => r.Progress, r => error == null ? 1.0 : r.Progress)
             .SetProperty(r => r.Error, error)));
+    }
+
+    private static Exception? Unwrap(Exception? ex)
+    {
+        while (ex is AggregateException or JobPerformanceException or System.Reflection.TargetInvocationException && ex.InnerException is { } inner)
+            ex = inner;
+        return ex;
     }
 
     internal static string Describe(Exception ex)

@@ -49,6 +49,8 @@ public static class PortalHostingExtensions
         // The provider is chosen at start (environment or appsettings); everything else is read when first needed,
         // so that hosts configured late (tests) get their own data directory and connection string.
         var database = config.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        ScaleOut.CheckWorker(config, database.IsPostgres);
+        var worker = ScaleOut.IsWorker(config);
         services.AddPortalCore(database.IsPostgres, sp => CatalogConnectionString(sp.GetRequiredService<IConfiguration>(), database.IsPostgres));
 
         services.AddSingleton<LoginThrottle>();
@@ -58,6 +60,15 @@ public static class PortalHostingExtensions
         services.AddPortalAuth();
 
         services.AddPortalJobs(database.IsPostgres, config);
+        services.AddSharedKeyRing();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<PortalExceptionHandler>();
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database")
+            .AddCheck<JobServerHealthCheck>("jobServer")
+            .AddCheck<DataDirectoryHealthCheck>("dataDirectory");
+        // A worker (--worker) serves jobs and /health only: no UI, no API.
+        if (worker) return builder;
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
@@ -65,8 +76,6 @@ public static class PortalHostingExtensions
         services.AddMudServices();
         services.AddHttpContextAccessor();
 
-        services.AddProblemDetails();
-        services.AddExceptionHandler<PortalExceptionHandler>();
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Enrichment Portal API";
@@ -76,11 +85,6 @@ public static class PortalHostingExtensions
         }));
         services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = long.MaxValue);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
-
-        services.AddHealthChecks()
-            .AddCheck<DatabaseHealthCheck>("database")
-            .AddCheck<JobServerHealthCheck>("jobServer")
-            .AddCheck<DataDirectoryHealthCheck>("dataDirectory");
         return builder;
     }
 
@@ -90,7 +94,7 @@ public static class PortalHostingExtensions
         {
             h.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
             if (postgres)
-                h.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(CatalogConnectionString(sp.GetRequiredService<IConfiguration>(), true)), new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true });
+                h.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(CatalogConnectionString(sp.GetRequiredService<IConfiguration>(), true)), ScaleOut.StorageOptions(config));
             else
                 h.UseInMemoryStorage(new InMemoryStorageOptions { IdType = InMemoryStorageIdType.Long });
             h.UseFilter(sp.GetRequiredService<JobRunFilter>());
@@ -98,8 +102,14 @@ public static class PortalHostingExtensions
         });
         // At least 4: a job that orchestrates others (the demo) holds a worker while the jobs it started run.
         var workers = config.GetValue<int?>("Jobs:WorkerCount") ?? Math.Max(4, Environment.ProcessorCount);
-        if (config.GetValue("Jobs:Server", true))
-            services.AddHangfireServer(o => { o.WorkerCount = workers; o.Queues = ["default"]; o.ShutdownTimeout = TimeSpan.FromSeconds(5); });
+        if (config.GetValue("Jobs:Server", true) || ScaleOut.IsWorker(config))
+            services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = workers;
+                o.Queues = ["default"];
+                o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+                if (postgres) ScaleOut.ConfigureServer(o, config);
+            });
     }
 
     /// <summary><c>ConnectionStrings:Catalog</c>, or for SQLite by default <c>catalog.db</c> in the data directory.</summary>
@@ -117,6 +127,11 @@ public static class PortalHostingExtensions
     public static WebApplication UsePortal(this WebApplication app)
     {
         app.UseExceptionHandler();
+        if (ScaleOut.IsWorker(app.Configuration))
+        {
+            app.MapHealthChecks("/health", new() { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
+            return app;
+        }
         app.UseStatusCodePages();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
         app.UseAuthentication();
@@ -152,8 +167,11 @@ public static class PortalHostingExtensions
     /// <summary>Migrates the catalog, bootstraps sandbox/admin/key, re-queues interrupted jobs. Run before serving.</summary>
     public static async Task InitializePortalAsync(this WebApplication app)
     {
-        using var scope = app.Services.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<PortalInitializer>().InitializeAsync(app.Lifetime.ApplicationStopping);
+        await ScaleOut.InitializeSerializedAsync(app.Services, async ct =>
+        {
+            using var scope = app.Services.CreateScope();
+            await scope.ServiceProvider.GetRequiredService<PortalInitializer>().InitializeAsync(ct);
+        }, app.Lifetime.ApplicationStopping);
     }
 }
 
@@ -161,7 +179,10 @@ public static class PortalHostingExtensions
 public sealed class JobOptions
 {
     public const string Section = "Jobs";
-    /// <summary>Run a job server in this process (default true). A process started with <c>--worker</c> serves jobs and no UI.</summary>
+    /// <summary>Run a job server in this process (default true; <c>false</c> for a UI process beside workers). A process
+    /// started with <c>--worker</c> (<see cref="Worker"/>) serves jobs and no UI.</summary>
     public bool Server { get; set; } = true;
+    /// <summary>Set by <c>--worker</c>: jobs and <c>/health</c> only (PostgreSQL only).</summary>
+    public bool Worker { get; set; }
     public int? WorkerCount { get; set; }
 }

@@ -1893,6 +1893,25 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                     b.ToTable("scoring_runs", (string)null);
                 });
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("Enrichment.Portal.Core.Auth.SandboxMembership", b =>
                 {
                     b.HasOne("Enrichment.Portal.Core.Sandboxes.Sandbox", "Sandbox")

@@ -1877,6 +1877,23 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                     b.ToTable("scoring_runs", (string)null);
                 });
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("Enrichment.Portal.Core.Auth.SandboxMembership", b =>
                 {
                     b.HasOne("Enrichment.Portal.Core.Sandboxes.Sandbox", "Sandbox")
