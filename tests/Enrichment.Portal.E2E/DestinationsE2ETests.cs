@@ -16,8 +16,10 @@ public sealed class DestinationsE2ETests(BrowserFixture browser)
     public async Task Destinations_are_created_run_and_listed_in_the_ui()
     {
         if (browser.Browser is null) Assert.Skip("Chromium is not installed");
-        using var api = browser.Host.Api();
+        // A sandbox of its own: other tests' profiles (bank customers have an age too) stay out of the audience.
         var tag = Guid.NewGuid().ToString("N")[..8];
+        var sandbox = "dest" + tag;
+        using var api = browser.Host.Api(await browser.Host.KeyAsync("admin", sandbox));
         var schema = (await (await api.PostAsJsonAsync("/api/v1/schemas", new
         {
             name = "Dest people " + tag, @class = "profile",
@@ -41,7 +43,7 @@ public sealed class DestinationsE2ETests(BrowserFixture browser)
         await PortalHost.PollAsync(api, $"/api/v1/segments/{segment}", s => s["status"]!.GetValue<string>() == "ready", TimeSpan.FromSeconds(60));
 
         var page = await browser.SignedInPageAsync();
-        await page.GotoAsync($"{browser.Host.BaseUri}audiences/{segment}");
+        await page.GotoAsync($"{browser.Host.BaseUri}account/sandbox/{sandbox}?returnUrl={Uri.EscapeDataString("/audiences/" + segment)}");
         await BrowserFixture.WaitForBlazorAsync(page);
         await page.GetByTestId("audience-new-destination").ClickAsync();
         await page.WaitForURLAsync(u => u.Contains("/destinations/new", StringComparison.Ordinal));

@@ -117,7 +117,7 @@ public sealed class ModelsApiTests(PortalHost host)
         var runs = (await PortalHost.JsonAsync(await api.GetAsync($"/api/v1/models/{modelId}/runs")))["items"]!.AsArray();
         Assert.Equal([second["id"]!.GetValue<string>(), first["id"]!.GetValue<string>()], runs.Select(r => r!["id"]!.GetValue<string>()).ToArray());
         var recipes = (await PortalHost.JsonAsync(await api.GetAsync("/api/v1/recipes")))["items"]!.AsArray();
-        Assert.Equal(["propensity", "churn", "clv", "affinity", "engagement", "segmentation", "custom"], recipes.Select(r => r!["name"]!.GetValue<string>()).ToArray());
+        Assert.Equal(["propensity", "churn", "clv", "affinity", "engagement", "segmentation", "uplift", "custom"], recipes.Select(r => r!["name"]!.GetValue<string>()).ToArray());
 
         var activated = await api.PostAsync($"/api/v1/models/{modelId}/versions/{v2}/activate", null);
         Assert.Equal(HttpStatusCode.OK, activated.StatusCode);

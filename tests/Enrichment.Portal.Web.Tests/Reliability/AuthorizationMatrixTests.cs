@@ -91,7 +91,9 @@ public sealed class AuthorizationMatrixTests(PortalHost host)
         ["EvaluateSegment"] = M, ["SegmentMembers"] = R, ["SegmentChanges"] = R,
         ["ListDestinations"] = R,
         ["CreateDestination"] = M with { Cross = f => (null, new { name = "x-" + f.Tag, type = "file", target = "x-" + f.Tag, format = "csv", segmentIds = new[] { f.Ids["segment"] } }), CrossStatus = [400, 404, 422] },
-        ["GetDestination"] = R, ["RunDestination"] = M,
+        ["GetDestination"] = R, ["RunDestination"] = M, ["UpdateDestination"] = M, ["DeleteDestination"] = M, ["ResendDeadLetter"] = M,
+        ["SegmentFieldValues"] = R with { Query = "path=name" },
+        ["InspectOnnxModel"] = S, ["UploadOnnxVersion"] = S,
     };
 
     private sealed record Operation(string Method, string Path, string Id)

@@ -21,6 +21,7 @@ public sealed class PageAccessTests(PortalHost host)
         ["/admin/users"] = false, ["/admin/sandboxes"] = false, ["/Error"] = true, ["/wizard"] = false, ["/audiences"] = false,
         ["/audiences/{Id}"] = false, ["/query"] = false, ["/guardrails"] = false, ["/access-denied"] = false, ["/explore"] = false,
         ["/schemas/new"] = false, ["/schemas/{Id}"] = false, ["/schemas"] = false, ["/profiles"] = false,
+        ["/destinations"] = false, ["/destinations/new"] = false, ["/destinations/{Id}"] = false, ["/destinations/{Id}/edit"] = false,
     };
 
     /// <summary>Browser paths that are not components: the job dashboard and the API reference.</summary>
