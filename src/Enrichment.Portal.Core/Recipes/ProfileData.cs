@@ -69,7 +69,10 @@ internal sealed class ProfileData
         var dedupe = req.OnePerProfile && keyField is not null;
         var sourceRelation = dedupe ? ModelLake.NewestPerKey(req.SourceGlobs, keyField!) : ModelLake.ReadParquet(req.SourceGlobs);
         var from = sourceRelation + " s";
-        var records = Convert.ToInt64(ModelLake.Query(c, "SELECT count(*) AS n FROM " + ModelLake.ReadParquet(req.SourceGlobs), run.Ct).Column("n")[0], CultureInfo.InvariantCulture);
+        var counted = ModelLake.Query(c, "SELECT count(*) AS n, " + (dedupe ? $"count(*) FILTER (WHERE {ModelLake.Quote(keyField!)} IS NULL)" : "0") +
+                                         " AS keyless FROM " + ModelLake.ReadParquet(req.SourceGlobs), run.Ct);
+        var records = Convert.ToInt64(counted.Column("n")[0], CultureInfo.InvariantCulture);
+        var keyless = Convert.ToInt64(counted.Column("keyless")[0], CultureInfo.InvariantCulture);
         long unlabeled = 0;
         var where = "";
         if (req.Label is { } lab2)
@@ -112,7 +115,8 @@ internal sealed class ProfileData
         if (table.Rows == 0)
             throw new ModelTrainingException(unlabeled > 0 ? $"No row of the source has a value in the label '{req.Label!.Field}'." : "The source has no rows.");
         var unit = dedupe ? "profiles" : "rows";
-        if (dedupe) run.Log.Add($"{records} records in the source, {table.Rows + unlabeled} profiles (the newest record per {keyField}; records without a {keyField} join no profile and are left out)");
+        if (dedupe) run.Log.Add($"{records} records in the source, {table.Rows + unlabeled} profiles (the newest record per {keyField})");
+        if (keyless > 0) run.Log.Add($"{keyless} records without a {keyField} left out: they join no profile, so no insight could be written back for them");
         if (unlabeled > 0) run.Log.Add($"{unlabeled} {unit} without a value in the label '{req.Label!.Field}' left out; {table.Rows} {unit} train and test");
 
         bool[]? labels = null;
