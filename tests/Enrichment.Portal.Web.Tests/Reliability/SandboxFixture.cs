@@ -75,6 +75,8 @@ public sealed class SandboxFixture
         var sandboxId = sandboxes["items"]!.AsArray().First(s => s!["name"]!.GetValue<string>() == sandbox)!.Id();
         var tables = await PortalHost.JsonAsync(await api.GetAsync("/api/v1/queries/tables"));
         var table = tables["items"]!.AsArray().First(t => t!["datasetId"]?.GetValue<string>() == ids["dataset"])!["name"]!.GetValue<string>();
+        // A destination that never failed has no dead letter: a made-up id (short, so it is no leak marker) stands for one.
+        ids["deadLetter"] = "dl0";
         return new SandboxFixture { Sandbox = sandbox, SandboxId = sandboxId, Tag = tag, Keys = keys, Ids = ids, UserName = userName, TableName = table };
     }
 
@@ -97,6 +99,7 @@ public sealed class SandboxFixture
         ("profiles", "profileId") => "profile",
         ("segments", "id") => "segment",
         ("destinations", "id") => "destination",
+        ("dead-letters", "deadLetterId") => "deadLetter",
         _ => null,
     };
 }
