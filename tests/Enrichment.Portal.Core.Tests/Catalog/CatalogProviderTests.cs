@@ -48,11 +48,7 @@ public sealed class CatalogProviderTests
         {
             _dir?.Dispose();
             if (_pgDatabase is null) return;
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(_pgAdmin);
-            await admin.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_pgDatabase} WITH (FORCE)", admin);
-            await cmd.ExecuteNonQueryAsync();
+            await PgTestDatabase.DropAsync(_pgAdmin!, _pgDatabase);
         }
     }
 

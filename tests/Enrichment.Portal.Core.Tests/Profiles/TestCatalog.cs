@@ -61,10 +61,6 @@ internal sealed class TestCatalog : IAsyncDisposable
         SqliteConnection.ClearAllPools();
         dir?.Dispose();
         if (pgDatabase is null) return;
-        NpgsqlConnection.ClearAllPools();
-        await using var conn = new NpgsqlConnection(pgAdmin);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {pgDatabase} WITH (FORCE)", conn);
-        await cmd.ExecuteNonQueryAsync();
+        await Catalog.PgTestDatabase.DropAsync(pgAdmin!, pgDatabase);
     }
 }
