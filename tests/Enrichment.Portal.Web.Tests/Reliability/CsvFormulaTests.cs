@@ -45,15 +45,19 @@ public sealed class CsvFormulaTests(PortalHost host)
         var sandbox = "csva-" + Guid.NewGuid().ToString("N")[..8];
         using var api = host.Api(await host.KeyAsync("admin", sandbox));
         var tag = Guid.NewGuid().ToString("N")[..8];
-        var schemaId = (await Post(api, "/api/v1/schemas", BatchIngestionApiTests.PeopleSchema(Unique("Csv people"))))["id"]!.GetValue<string>();
+        var schemaId = (await Post(api, "/api/v1/schemas", new
+        {
+            name = Unique("Csv people"), @class = "profile",
+            fields = new object[] { new { path = "id", type = "string", required = true, identity = new { @namespace = "CRMID", primary = true } }, new { path = "age", type = "integer" }, new { path = "note", type = "string" } },
+        }))["id"]!.GetValue<string>();
         Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/v1/schemas/{schemaId}/enable-profile", null)).StatusCode);
         var datasetId = (await Post(api, "/api/v1/datasets", new { name = Unique("Csv people"), schemaId }))["id"]!.GetValue<string>();
         Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/v1/datasets/{datasetId}/enable-profile", null)).StatusCode);
         var tiers = new[] { "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\ttab", "-5", "plain" };
         using var dir = Core.Tests.TestData.NewTempDir();
         var csv = Path.Combine(dir.Path, "people.csv");
-        await File.WriteAllTextAsync(csv, "id,email,age,vip,person.tier\n" + string.Concat(tiers.Select((t, i) =>
-            $"F-{tag}-{i},,{30 + i},false,\"{t.Replace("\"", "\"\"")}\"\n")));
+        await File.WriteAllTextAsync(csv, "id,age,note\n" + string.Concat(tiers.Select((t, i) =>
+            $"F-{tag}-{i},{30 + i},\"{t.Replace("\"", "\"\"")}\"\n")));
         var batch = await BatchIngestionApiTests.IngestAsync(api, datasetId, csv);
         Assert.True(batch["status"]!.GetValue<string>() == "success", batch.ToJsonString());
 
@@ -62,7 +66,7 @@ public sealed class CsvFormulaTests(PortalHost host)
         var dest = await Post(api, "/api/v1/destinations", new
         {
             name = Unique("Formula file"), type = "file", target = "formula-" + tag, format = "csv", mode = "full",
-            segmentIds = new[] { segment }, identities = new[] { "CRMID" }, attributes = new[] { "person.tier", "age" },
+            segmentIds = new[] { segment }, identities = new[] { "CRMID" }, attributes = new[] { "note", "age" },
         });
         var destId = dest["id"]!.GetValue<string>();
         var run = await api.PostAsync($"/api/v1/destinations/{destId}/run", null);
