@@ -49,6 +49,13 @@ public sealed class UserService(CatalogDb db, TimeProvider clock)
         return new(user, null);
     }
 
+    /// <summary>Whether a user has this name (for logging a failed sign-in's name only when it is one).</summary>
+    public Task<bool> NameExistsAsync(string? userName, CancellationToken ct = default)
+    {
+        var name = (userName ?? "").Trim().ToLowerInvariant();
+        return db.Set<AppUser>().AnyAsync(u => u.UserName == name, ct);
+    }
+
     private static readonly AppUser Dummy = new() { UserName = "-" };
     private static readonly string DummyHash = Hasher.HashPassword(Dummy, Guid.NewGuid().ToString());
 

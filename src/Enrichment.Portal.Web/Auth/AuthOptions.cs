@@ -10,6 +10,10 @@ public sealed class AuthOptions
     public string? AdminPassword { get; set; }
     /// <summary>Login attempts allowed per client address per minute.</summary>
     public int LoginAttemptsPerMinute { get; set; } = 10;
+    /// <summary>Failed sign-ins allowed per client address over all user names within <see cref="FailedSignInWindow"/>; then 429 until the oldest leaves the window.</summary>
+    public int FailedSignInsPerAddress { get; set; } = Enrichment.Portal.Core.Auth.LoginBackoff.DefaultAddressLimit;
+    /// <summary>The window of <see cref="FailedSignInsPerAddress"/>.</summary>
+    public TimeSpan FailedSignInWindow { get; set; } = TimeSpan.FromMinutes(15);
     /// <summary>How long a login lasts without activity.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
 }

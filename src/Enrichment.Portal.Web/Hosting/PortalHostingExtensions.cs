@@ -54,7 +54,11 @@ public static class PortalHostingExtensions
         services.AddPortalCore(database.IsPostgres, sp => CatalogConnectionString(sp.GetRequiredService<IConfiguration>(), database.IsPostgres));
 
         services.AddSingleton<LoginThrottle>();
-        services.AddSingleton<LoginBackoff>();
+        services.AddSingleton(sp =>
+        {
+            var auth = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value;
+            return new LoginBackoff(sp.GetRequiredService<TimeProvider>(), auth.FailedSignInsPerAddress, auth.FailedSignInWindow);
+        });
         services.AddScoped<PortalInitializer>();
         services.AddScoped<Enrichment.Portal.Web.Components.SandboxOverviewService>();
         services.AddPortalAuth();

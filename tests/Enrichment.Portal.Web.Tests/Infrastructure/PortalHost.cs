@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Enrichment.Portal.Tests;
 
@@ -28,9 +29,16 @@ public sealed class PortalHost : WebApplicationFactory<Program>, IAsyncLifetime
 
     public PortalHost With(string key, string? value) { _settings[key] = value; return this; }
 
+    /// <summary>The file this host logs to (every category at Information, EF Core's SQL commands at Warning), under <see cref="TestLogs"/>.</summary>
+    public string LogFile { get; } = TestLogs.NewFile("portalhost");
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
+        builder.ConfigureLogging(l => l
+            .AddProvider(new FileLoggerProvider(LogFile))
+            .AddFilter<FileLoggerProvider>(null, Microsoft.Extensions.Logging.LogLevel.Information)
+            .AddFilter<FileLoggerProvider>("Microsoft.EntityFrameworkCore.Database.Command", Microsoft.Extensions.Logging.LogLevel.Warning));
         builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Enrichment:DataDirectory"] = DataDirectory,

@@ -23,6 +23,9 @@ public sealed class PortalProcess : IDisposable
     public string Name { get; }
     public int Port { get; } = FreePort();
     public Uri BaseUri => new($"http://127.0.0.1:{Port}");
+    /// <summary>The file the process's output (its console log) is copied to, under <see cref="TestLogs"/>.</summary>
+    public string LogFile { get; }
+    private readonly StreamWriter _log;
     /// <summary>What the process printed so far (standard output and error).</summary>
     public string Output { get { lock (_output) return _output.ToString(); } }
     public int? ProcessId => _process?.Id;
@@ -37,6 +40,8 @@ public sealed class PortalProcess : IDisposable
         DataDirectory = dataDirectory;
         _args = args ?? [];
         Name = name ?? (_args.Contains("--worker") ? "worker" : "portal");
+        LogFile = TestLogs.NewFile("process-" + string.Concat(Name.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_')));
+        _log = new StreamWriter(new FileStream(LogFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         _settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
             ["Enrichment:DataDirectory"] = dataDirectory,
@@ -78,8 +83,8 @@ public sealed class PortalProcess : IDisposable
         }
         _process = Process.Start(info)!;
         var pid = _process.Id;
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         using var client = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(5) };
@@ -94,6 +99,16 @@ public sealed class PortalProcess : IDisposable
         }
         var exited = _process.HasExited ? $"exited with code {_process.ExitCode}" : "did not answer /health in time";
         throw new InvalidOperationException($"{Name} (pid {pid}) {exited}: {Output}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            try { _log.WriteLine(line); } catch (ObjectDisposedException) { }
+        }
     }
 
     /// <summary>Stops the process: gracefully (SIGTERM, as a service manager does) or by killing it (SIGKILL, a crash).</summary>
@@ -120,6 +135,7 @@ public sealed class PortalProcess : IDisposable
     {
         try { if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
         _process?.Dispose();
+        lock (_output) _log.Dispose();
     }
 
     private static int FreePort()
