@@ -120,7 +120,10 @@ internal sealed class ProfileSql(DbConnection connection, bool sqlite)
     public BulkInsert Bulk(string table, string[] columns, string suffix, int rowsPerStatement = 100) =>
         // Microsoft.Data.Sqlite binds parameters by name with linear searches (quadratic in the parameter count):
         // on SQLite one prepared row per statement is fastest.
-        new(this, table, columns, suffix, sqlite ? 1 : rowsPerStatement, !sqlite && connection is NpgsqlConnection);
+        new(this, table, columns, suffix, sqlite ? 1 : rowsPerStatement, !sqlite && PostgresCopy && connection is NpgsqlConnection);
+
+    /// <summary>PostgreSQL bulk loads through binary COPY (default); false: multi-row INSERTs of 100 rows (the benchmark's comparison).</summary>
+    internal static bool PostgresCopy { get; set; } = true;
 
     /// <summary>Rows per COPY into the staging table (PostgreSQL); bounds the memory of the pending rows.</summary>
     internal static int CopyRows { get; set; } = 20_000;
