@@ -1,6 +1,10 @@
 // Profiles benchmark: generated multi-identity people (email, CRM id, 1-3 cookies), a profile batch and an event
 // batch (N events per person), applied to a fresh SQLite profile store; then lookup and streaming latency.
 // Usage: dotnet run -c Release -- [profiles=100000] [eventsPerProfile=10] [workDir] [--reuse] [--lookups N] [--lookups-only]
+//   [--pg "<admin connection string>"] [--no-copy] [--batch-only]
+//   --pg: the profile store on PostgreSQL (a fresh database ep_bench_<profiles> on that server) instead of a SQLite file;
+//   --no-copy: PostgreSQL bulk loads as multi-row INSERTs (the code before binary COPY), to compare;
+//   --batch-only: stop after the batches (eventsPerProfile 0: the profile batch only).
 //   --reuse: keep the catalog of an earlier run in workDir (skip generation and ingestion) and measure the lookups,
 //            streaming and snapshot again (e.g. after a change of the lookup path, or on a quieter machine).
 using System.Diagnostics;
@@ -12,13 +16,17 @@ using Enrichment.Portal.Core.Schemas;
 using Microsoft.EntityFrameworkCore;
 
 var reuse = args.Contains("--reuse");
+var pgAdmin = args.SkipWhile(a => a != "--pg").Skip(1).FirstOrDefault();
+if (args.Contains("--no-copy")) Enrichment.Portal.Core.ProfileStore.ProfileSql.PostgresCopy = false;
 var lookupCount = args.SkipWhile(a => a != "--lookups").Skip(1).Select(int.Parse).FirstOrDefault(2000);
-var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--lookups")).ToArray();
+var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || (args[i - 1] != "--lookups" && args[i - 1] != "--pg"))).ToArray();
 var n = positional.Length > 0 ? int.Parse(positional[0]) : 100_000;
 var perProfile = positional.Length > 1 ? int.Parse(positional[1]) : 10;
 var work = positional.Length > 2 ? positional[2] : Path.Combine(Path.GetTempPath(), "profiles-bench-" + n);
 var dbPath = Path.Combine(work, "catalog.db");
-reuse &= File.Exists(dbPath);
+reuse &= File.Exists(dbPath) && pgAdmin is null;
+var pgDb = "ep_bench_" + n;
+var pgCs = pgAdmin is null ? null : new Npgsql.NpgsqlConnectionStringBuilder(pgAdmin) { Database = pgDb }.ConnectionString;
 if (!reuse)
 {
     if (Directory.Exists(work)) Directory.Delete(work, true);
@@ -46,7 +54,9 @@ var eventSchema = new SchemaDefinition("web", SchemaClass.Event,
     new SchemaField { Path = "commerce.value", Type = FieldType.Number },
 ]);
 
-SqliteCatalogDb NewDb() => new(new DbContextOptionsBuilder<SqliteCatalogDb>().UseSqlite($"Data Source={dbPath};Default Timeout=60").Options, new SandboxContext { SandboxId = sandbox });
+CatalogDb NewDb() => pgCs is null
+    ? new SqliteCatalogDb(new DbContextOptionsBuilder<SqliteCatalogDb>().UseSqlite($"Data Source={dbPath};Default Timeout=60").Options, new SandboxContext { SandboxId = sandbox })
+    : new PostgresCatalogDb(new DbContextOptionsBuilder<PostgresCatalogDb>().UseNpgsql(pgCs, o => o.MigrationsHistoryTable("__ef_migrations")).Options, new SandboxContext { SandboxId = sandbox });
 var sw = Stopwatch.StartNew();
 if (!reuse) await IngestAsync();
 
@@ -74,8 +84,23 @@ using (var duck = new DuckDBConnection("DataSource=:memory:"))
 }
 Console.WriteLine($"generated {n:N0} profiles, {(long)n * perProfile:N0} events in {sw.Elapsed.TotalSeconds:F1} s");
 
-using (var init = NewDb())
+if (pgAdmin is not null)
 {
+    using (var admin = new Npgsql.NpgsqlConnection(pgAdmin))
+    {
+        admin.Open();
+        using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {pgDb} WITH (FORCE); ", admin);
+        drop.ExecuteNonQuery();
+        using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {pgDb}", admin);
+        create.ExecuteNonQuery();
+    }
+    using var init = NewDb();
+    init.Database.Migrate(); // as the portal does on PostgreSQL
+    Console.WriteLine($"PostgreSQL database {pgDb}, bulk loads through {(Enrichment.Portal.Core.ProfileStore.ProfileSql.PostgresCopy ? "binary COPY" : "multi-row INSERT")}");
+}
+else
+{
+    using var init = NewDb();
     init.Database.EnsureCreated();
     init.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;"); // as the portal runs its catalog
 }
@@ -88,8 +113,10 @@ using (var db = NewDb())
     p = await new ProfileIngestor(db).ApplyBatchAsync(new ProfileBatch(sandbox, "ds-crm", "b1", profileSchema, [profilesFile], at));
     var tp = sw.Elapsed;
     sw.Restart();
-    e = await new ProfileIngestor(db).ApplyBatchAsync(new ProfileBatch(sandbox, "ds-web", "b2", eventSchema, [eventsFile], at));
+    e = perProfile == 0 ? new ProfileIngestResult(0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero)
+        : await new ProfileIngestor(db).ApplyBatchAsync(new ProfileBatch(sandbox, "ds-web", "b2", eventSchema, [eventsFile], at));
     var te = sw.Elapsed;
+    Console.WriteLine("profile stage parts: " + string.Join(", ", p.ProfileStageParts.Select(kv => $"{kv.Key} {kv.Value.TotalSeconds:F1} s")));
     Console.WriteLine($"profile batch: {p.Records:N0} records in {tp.TotalSeconds:F1} s ({p.Records / tp.TotalSeconds:N0}/s); identity {p.IdentityStage.TotalSeconds:F1} s, profile {p.ProfileStage.TotalSeconds:F1} s; created {p.ProfilesCreated:N0}");
     Console.WriteLine($"event batch: {e.Records:N0} records in {te.TotalSeconds:F1} s ({e.Records / te.TotalSeconds:N0}/s); identity {e.IdentityStage.TotalSeconds:F1} s, profile {e.ProfileStage.TotalSeconds:F1} s; events {e.Events:N0}, identities +{e.IdentitiesAdded:N0}, created {e.ProfilesCreated:N0}, merged {e.ProfilesMerged:N0}");
     Console.WriteLine($"batch accepted -> profiles queryable: {(tp + te).TotalSeconds:F1} s");
@@ -97,6 +124,18 @@ using (var db = NewDb())
     Console.WriteLine($"stats: {stats}");
 }
 Console.WriteLine($"load average after ingestion: {File.ReadAllText("/proc/loadavg").Trim()}");
+}
+if (args.Contains("--batch-only"))
+{
+    if (pgCs is not null)
+    {
+        using var db = NewDb();
+        db.Database.OpenConnection();
+        using var size = db.Database.GetDbConnection().CreateCommand();
+        size.CommandText = "SELECT pg_database_size(current_database())";
+        Console.WriteLine($"database size: {Convert.ToInt64(size.ExecuteScalar()) / 1048576.0:F0} MB");
+    }
+    return;
 }
 
 // Warm-up (JIT, EF query cache, connection pool), not counted.

@@ -2,3 +2,4 @@ using System.Runtime.CompilerServices;
 
 [assembly: InternalsVisibleTo("Enrichment.Portal.Core.Tests")]
 [assembly: InternalsVisibleTo("Audiences.Bench")]
+[assembly: InternalsVisibleTo("Profiles.Bench")]

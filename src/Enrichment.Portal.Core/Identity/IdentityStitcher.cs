@@ -86,6 +86,7 @@ public sealed class IdentityStitcher(ProfileStoreOptions options)
         await using var newProfiles = sql.Bulk("profiles", ["id", "sandbox_id", "created_at", "updated_at", "identity_count", "hit_limit", "attributes", "provenance"], "ON CONFLICT DO NOTHING");
         await using var newIdentities = sql.Bulk("profile_identities", ["sandbox_id", "namespace", "value", "profile_id", "first_seen"], "ON CONFLICT DO NOTHING");
         var overLimit = new List<string>();
+        var counts = new List<(string Id, int Count)>();
         var rootProfile = new Dictionary<int, string>();
         foreach (var (root, c) in comps)
         {
@@ -130,9 +131,17 @@ public sealed class IdentityStitcher(ProfileStoreOptions options)
                 await newIdentities.AddAsync(ct, sandbox, k[..sep], k[(sep + 1)..], pid, sql.Time(firstSeen[i]));
             }
             if (c.Profiles.Count == 1 && c.NewKeys.Count > 0)
-                await sql.ExecAsync("UPDATE profiles SET identity_count=@p0 WHERE sandbox_id=@p1 AND id=@p2", ct, count, sandbox, pid);
+            {
+                if (sql.IsSqlite) await sql.ExecAsync("UPDATE profiles SET identity_count=@p0 WHERE sandbox_id=@p1 AND id=@p2", ct, count, sandbox, pid);
+                else counts.Add((pid, count)); // PostgreSQL: one statement per 1,000 profiles below, not a round trip per profile
+            }
             if (count > options.MaxIdentitiesPerGraph) overLimit.Add(pid);
         }
+        foreach (var slice in counts.Chunk(1000))
+            await sql.ExecAsync("""
+                UPDATE profiles AS p SET identity_count=u.n FROM unnest(@p0::text[], @p1::int[]) AS u(id, n)
+                WHERE p.sandbox_id=@p2 AND p.id=u.id
+                """, ct, slice.Select(x => x.Id).ToArray(), slice.Select(x => x.Count).ToArray(), sandbox);
         await newProfiles.FlushAsync(ct);
         await newIdentities.FlushAsync(ct);
         run.IdentitiesAdded += newIdentities.Affected;

@@ -53,7 +53,7 @@ public sealed class IngestionPipeline(
             await db.Set<Batch>().Where(b => b.Id == batch.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Failed)
                 .SetProperty(b => b.FailureReason, reason).SetProperty(b => b.CompletedAt, failedAt), CancellationToken.None);
             await counts.RecountAsync(batch.DatasetId, CancellationToken.None);
-            throw new JobFailedException(reason);
+            throw new JobFailedException(reason, ex);
         }
         var now = clock.GetUtcNow();
         await db.Set<Batch>().Where(b => b.Id == batch.Id && b.Status != BatchStatus.Abandoned)

@@ -76,4 +76,4 @@ public sealed class JobRunFilter(IServiceScopeFactory scopes, TimeProvider clock
 }
 
 /// <summary>Thrown by a job for an expected failure: its message is shown to the user as is.</summary>
-public sealed class JobFailedException(string message) : Exception(message);
+public sealed class JobFailedException(string message, Exception? inner = null) : Exception(message, inner);

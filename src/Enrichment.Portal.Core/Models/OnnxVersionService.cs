@@ -107,7 +107,6 @@ public sealed class OnnxVersionService(CatalogDb db, LakeCatalog lake, ModelServ
         File.Move(tmp, path, overwrite: true);
 
         var now = clock.GetUtcNow();
-        var number = (await db.Set<ModelVersion>().Where(v => v.ModelId == model.Id).MaxAsync(v => (int?)v.Number, ct) ?? 0) + 1;
         var rows = (int)Math.Min(int.MaxValue, reference?.RowsScored ?? 0);
         var run = new TrainingRun
         {
@@ -117,7 +116,7 @@ public sealed class OnnxVersionService(CatalogDb db, LakeCatalog lake, ModelServ
         };
         var version = new ModelVersion
         {
-            Id = versionId, ModelId = model.Id, Number = number, RunId = run.Id, ArtifactPath = path, ArtifactBytes = artifact.LongLength, Recipe = "custom",
+            Id = versionId, ModelId = model.Id, RunId = run.Id, ArtifactPath = path, ArtifactBytes = artifact.LongLength, Recipe = "custom",
             MetricsJson = run.MetricsJson, Trainer = manifest.Trainer, Seed = model.Seed, SourceDatasetId = dsId, SourceDatasetName = sourceName,
             ParametersJson = ModelJson.Write(new { onnx = state, source = new { datasetId = dsId, snapshot = snap } }),
             BatchFoldersJson = ModelJson.Write(files.Select(f => Path.GetFileName(Path.GetDirectoryName(f)) ?? "").Distinct().ToList()),
@@ -128,8 +127,9 @@ public sealed class OnnxVersionService(CatalogDb db, LakeCatalog lake, ModelServ
         var tracked = await db.Set<Model>().FirstAsync(m => m.Id == model.Id, ct);
         tracked.ActiveVersionId ??= versionId;
         tracked.UpdatedAt = now;
-        db.Add(new AuditEntry { Actor = actor ?? "system", Action = "model.upload-onnx", Target = model.Id, Detail = $"version {number} ({file.LongLength:N0} bytes)" });
-        await db.SaveChangesAsync(ct);
+        var audit = new AuditEntry { Actor = actor ?? "system", Action = "model.upload-onnx", Target = model.Id };
+        db.Add(audit);
+        var number = await ModelVersionNumbers.SaveWithNextNumberAsync(db, version, ct, n => audit.Detail = $"version {n} ({file.LongLength:N0} bytes)");
         return new OnnxVersionView(versionId, number, tracked.ActiveVersionId == versionId, sig.Inputs, sig.Outputs, state, reference?.RowsScored ?? 0, reference?.Distribution);
     }
 

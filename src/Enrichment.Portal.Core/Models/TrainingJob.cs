@@ -66,11 +66,10 @@ public sealed class TrainingJob(CatalogDb db, ModelService models, JobProgress j
         await File.WriteAllBytesAsync(tmp, outcome.Artifact, ct);
         File.Move(tmp, path, overwrite: true);
 
-        var number = (await db.Set<ModelVersion>().Where(v => v.ModelId == model.Id).MaxAsync(v => (int?)v.Number, ct) ?? 0) + 1;
         var batches = source.Files.Select(f => Path.GetFileName(Path.GetDirectoryName(f)) ?? "").Distinct().ToList();
         var version = new ModelVersion
         {
-            Id = versionId, ModelId = model.Id, Number = number, RunId = run.Id, ArtifactPath = path, ArtifactBytes = outcome.Artifact.LongLength,
+            Id = versionId, ModelId = model.Id, RunId = run.Id, ArtifactPath = path, ArtifactBytes = outcome.Artifact.LongLength,
             Recipe = model.Recipe, MetricsJson = ModelJson.Write(outcome.Metrics), BaselineJson = ModelJson.Write(outcome.Baseline), Grade = outcome.Grade,
             FittedParametersJson = ModelJson.Write(outcome.FittedParameters),
             ParametersJson = ModelJson.Write(new
@@ -104,7 +103,7 @@ public sealed class TrainingJob(CatalogDb db, ModelService models, JobProgress j
         var tracked = await db.Set<Model>().FirstAsync(m => m.Id == model.Id, ct);
         tracked.ActiveVersionId ??= versionId;
         tracked.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(ct);
+        var number = await ModelVersionNumbers.SaveWithNextNumberAsync(db, version, ct);
         await jobProgress.ReportAsync(1, $"version {number}: {Headline(outcome)}", force: true, ct: ct);
     }
 

@@ -34,7 +34,7 @@ public sealed class MergePolicyService(CatalogDb db)
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (CatalogLock.IsUniqueViolation(e))
         {
             // Another ingestion of the sandbox created it first (unique sandbox + name): use that one.
             db.Entry(policy).State = EntityState.Detached;

@@ -33,6 +33,9 @@ public sealed class ScoringOutput(CatalogDb db, LakeCatalog lake, SchemaService 
     internal async Task<LakeDataset> EnsureDatasetAsync(Model model, ResolvedTarget target, CancellationToken ct)
     {
         var name = ScoringService.OutputDatasetName(model.Name);
+        // Find-or-create under the model's lock (in-process and, on PostgreSQL, across processes): two scoring runs of the model
+        // on two workers would otherwise both find nothing and create two schemas and race on the dataset's name.
+        await using var held = await CatalogLock.AcquireAsync(db, "scoring-output/" + model.Id, ct);
         var existing = await datasets.Query().FirstOrDefaultAsync(d => d.Name == name && d.System, ct);
         if (existing is null)
         {

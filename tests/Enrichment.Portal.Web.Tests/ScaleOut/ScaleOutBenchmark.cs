@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Enrichment.Portal.Tests;
+using Enrichment.Portal.Web.Tests.Api;
+
+namespace Enrichment.Portal.Web.Tests.ScaleOut;
+
+/// <summary>
+/// Not a test: the scale-out benchmark of docs/BENCHMARKS.md ("PostgreSQL and workers"), skipped unless
+/// <c>EP_BENCH_SCALEOUT</c> gives the records per batch (and <c>EP_TEST_POSTGRES</c> the server). For 1 and then 2
+/// <c>--worker</c> processes beside a portal with <c>Jobs:Server=false</c>: two profile batches of N new customers each (two
+/// datasets of one sandbox) uploaded at once, timed from the uploads to both batches successful; then a model trained on
+/// a sample (not timed) and one scoring run of all 2N profiles, timed from the request to the run's success.
+/// Run: <c>EP_BENCH_SCALEOUT=100000 dotnet test tests/Enrichment.Portal.Web.Tests -- --filter-class '*ScaleOutBenchmark'</c>.
+/// </summary>
+public sealed class ScaleOutBenchmark
+{
+    private static void Report(string line)
+    {
+        var text = $"{DateTime.UtcNow:HH:mm:ss} {line} (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})";
+        TestContext.Current.TestOutputHelper?.WriteLine(text);
+        File.AppendAllText(Path.Combine(Path.GetTempPath(), "scaleout-bench.log"), text + "\n");
+    }
+
+    [Fact]
+    public async Task Batches_and_a_scoring_run_with_one_and_two_workers()
+    {
+        var admin = Environment.GetEnvironmentVariable("EP_TEST_POSTGRES");
+        var size = Environment.GetEnvironmentVariable("EP_BENCH_SCALEOUT");
+        if (string.IsNullOrEmpty(admin) || string.IsNullOrEmpty(size)) Assert.Skip("Benchmark: set EP_BENCH_SCALEOUT=<records per batch> and EP_TEST_POSTGRES.");
+        var n = int.Parse(size, CultureInfo.InvariantCulture);
+        var workerCounts = (Environment.GetEnvironmentVariable("EP_BENCH_WORKERS") ?? "1,2").Split(',').Select(int.Parse).ToList();
+        using var files = Core.Tests.TestData.NewTempDir();
+        string Write(string name, string prefix)
+        {
+            var sb = new StringBuilder("id,email,age,balance,churned\n");
+            for (var i = 0; i < n; i++)
+            {
+                var age = 20 + i * 7 % 50;
+                sb.Append(CultureInfo.InvariantCulture, $"{prefix}{i},{prefix.ToLowerInvariant()}{i}@x.test,{age},{i * 37 % 5000 + 0.5},{((age > 50 && i % 3 != 0) || i % 11 == 0 ? "yes" : "no")}\n");
+            }
+            var p = Path.Combine(files.Path, name);
+            File.WriteAllText(p, sb.ToString());
+            return p;
+        }
+        var fileA = Write("a.csv", "A");
+        var fileB = Write("b.csv", "B");
+        Report($"scale-out benchmark: 2 batches x {n:N0} records, workers {string.Join(",", workerCounts)}; {Environment.ProcessorCount} cores");
+
+        foreach (var workers in workerCounts)
+        {
+            await using var cluster = new ScaleOutCluster(admin);
+            try
+            {
+                await cluster.StartAsync(workers, portalRunsJobs: false);
+                using var api = cluster.Portal.Api();
+                api.Timeout = TimeSpan.FromMinutes(10);
+                var schema = (await ScoringFixture.Post(api, "/api/v1/schemas", new
+                {
+                    name = "Bench customer", @class = "profile",
+                    fields = new object[]
+                    {
+                        new { path = "id", type = "string", required = true, identity = new { @namespace = "CRMID", primary = true } },
+                        new { path = "email", type = "string", identity = new { @namespace = "Email" } },
+                        new { path = "age", type = "integer" }, new { path = "balance", type = "number" }, new { path = "churned", type = "string" },
+                    },
+                }))["id"]!.GetValue<string>();
+                Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/v1/schemas/{schema}/enable-profile", null)).StatusCode);
+                var a = await DatasetAsync(api, "Bench A", schema);
+                var b = await DatasetAsync(api, "Bench B", schema);
+
+                var sw = Stopwatch.StartNew();
+                var batches = new[] { await UploadAsync(api, a, fileA), await UploadAsync(api, b, fileB) };
+                foreach (var batch in batches)
+                {
+                    var done = await PortalHost.PollAsync(api, $"/api/v1/batches/{batch}", j => j["status"]!.GetValue<string>() is "success" or "failed", TimeSpan.FromMinutes(60));
+                    Assert.True(done["status"]!.GetValue<string>() == "success", done.ToJsonString());
+                }
+                var batchWall = sw.Elapsed;
+                var stages = await cluster.ScalarAsync<string>(
+                    """
+                    SELECT string_agg(b."Id" || ' ' || s."Name" || ' ' || round(extract(epoch FROM s."FinishedAt" - s."StartedAt")::numeric, 1) || ' s', '; ' ORDER BY b."Id", s."StartedAt")
+                    FROM batch_stages s JOIN batches b ON b."Id" = s."BatchId" WHERE s."Name" <> 'upload'
+                    """);
+                Report($"{workers} worker(s): 2 batches x {n:N0} -> {await cluster.ScalarAsync<long>("SELECT count(*) FROM profiles"):N0} profiles in {batchWall.TotalSeconds:F1} s; stages: {stages}");
+
+                var model = (await ScoringFixture.Post(api, "/api/v1/models", new
+                {
+                    name = "Bench churn", recipe = "propensity", source = new { datasetId = a },
+                    label = new { field = "churned", positive = "yes" }, features = new[] { "age", "balance" },
+                }))["id"]!.GetValue<string>();
+                var train = await api.PostAsync($"/api/v1/models/{model}/train", null);
+                var trainRun = (await PortalHost.JsonAsync(train))["runId"]!.GetValue<string>();
+                var trained = await PortalHost.PollAsync(api, $"/api/v1/training-runs/{trainRun}", r => r["status"]!.GetValue<string>() is "succeeded" or "failed", TimeSpan.FromMinutes(30));
+                Assert.True(trained["status"]!.GetValue<string>() == "succeeded", trained.ToJsonString());
+
+                sw.Restart();
+                var score = await api.PostAsJsonAsync($"/api/v1/models/{model}/score", new { target = new { datasetId = a } });
+                Assert.True(score.StatusCode == HttpStatusCode.Accepted, await score.Content.ReadAsStringAsync());
+                var runId = (await PortalHost.JsonAsync(score))["runId"]!.GetValue<string>();
+                var run = await PortalHost.PollAsync(api, $"/api/v1/scoring-runs/{runId}", j => j["status"]!.GetValue<string>() is "succeeded" or "failed", TimeSpan.FromMinutes(60));
+                Assert.True(run["status"]!.GetValue<string>() == "succeeded", run.ToJsonString());
+                Report($"{workers} worker(s): scoring run of {run["rowsScored"]} profiles in {sw.Elapsed.TotalSeconds:F1} s; database {await cluster.ScalarAsync<long>("SELECT pg_database_size(current_database())") / 1048576} MB");
+            }
+            catch (Exception e) { throw new Xunit.Sdk.XunitException($"{e}\n{cluster.Logs()}"); }
+        }
+    }
+
+    private static async Task<string> DatasetAsync(HttpClient api, string name, string schema)
+    {
+        var id = (await ScoringFixture.Post(api, "/api/v1/datasets", new { name, schemaId = schema }))["id"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/v1/datasets/{id}/enable-profile", null)).StatusCode);
+        return id;
+    }
+
+    private static async Task<string> UploadAsync(HttpClient api, string dataset, string file)
+    {
+        var response = await BatchIngestionApiTests.UploadAsync(api, dataset, file);
+        var body = await PortalHost.JsonAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, body.ToJsonString());
+        return body["id"]!.GetValue<string>();
+    }
+}
