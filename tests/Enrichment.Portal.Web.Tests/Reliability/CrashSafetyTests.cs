@@ -47,6 +47,59 @@ public sealed class CrashSafetyTests
         }
     }
 
+    /// <summary>
+    /// A batch whose process is killed in both of its attempts is given up at the next start: the job run ends failed with the
+    /// reason, and so does the batch (it was left <c>processing</c>, which a retry refused with 409), its lake folder out of
+    /// what readers see; a retry then stores every row exactly once. SQLite: the single process re-queues at its start.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_killed_in_both_attempts_ends_failed_with_its_reason_and_a_retry_stores_it_exactly_once()
+    {
+        await using var rig = CrashRig.Create("sqlite");
+        try
+        {
+            var source = Source(rig.Files.Path, Rows);
+            await rig.StartAsync();
+            var api = rig.Api();
+            var sandbox = await LakeTestData.SandboxIdAsync(api);
+            var schema = (await ScoringFixture.Post(api, "/api/v1/schemas", new { name = "Twice customer", @class = "profile", fields = Fields }))["id"]!.GetValue<string>();
+            Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/v1/schemas/{schema}/enable-profile", null)).StatusCode);
+            var dataset = (await ScoringFixture.Post(api, "/api/v1/datasets", new { name = "Twice customers", schemaId = schema }))["id"]!.GetValue<string>();
+            Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/v1/datasets/{dataset}/enable-profile", null)).StatusCode);
+            var batch = (await PortalHost.JsonAsync(await BatchIngestionApiTests.UploadAsync(api, dataset, source)))["id"]!.GetValue<string>();
+            var job = await JobOfAsync(api, "ingestion", batch);
+            for (var attempt = 1; attempt <= 2; attempt++)
+            {
+                var n = attempt;
+                await rig.KillWhenAsync(async () => await JobAsync(api, job) is { } j && j.Status == "running" && j.Attempts == n && j.Progress is > 0.1 and < 0.9, $"ingestion (attempt {n})");
+                api = await rig.RestartAsync();
+            }
+            var gaveUp = await PortalHost.PollAsync(api, $"/api/v1/jobs/{job}", r => r["status"]!.GetValue<string>() is "succeeded" or "failed", TimeSpan.FromMinutes(2));
+            Assert.Equal("failed", gaveUp["status"]!.GetValue<string>());
+            Assert.Contains("stopped 2 times", gaveUp["error"]!.GetValue<string>(), StringComparison.Ordinal);
+            var failed = await PortalHost.JsonAsync(await api.GetAsync($"/api/v1/batches/{batch}"));
+            Assert.True(failed["status"]!.GetValue<string>() == "failed", failed.ToJsonString());
+            Assert.Contains("stopped 2 times", failed["failureReason"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(0, rig.LakeRows(sandbox, dataset));
+
+            var retry = await api.PostAsync($"/api/v1/batches/{batch}/retry", null);
+            Assert.True(retry.StatusCode == HttpStatusCode.Accepted, await retry.Content.ReadAsStringAsync());
+            var done = await PortalHost.PollAsync(api, $"/api/v1/batches/{batch}", b => b["status"]!.GetValue<string>() is "success" or "failed" or "abandoned", TimeSpan.FromMinutes(3));
+            Assert.True(done["status"]!.GetValue<string>() == "success", done.ToJsonString());
+            Assert.Equal(Rows, done["recordsWritten"]!.GetValue<long>());
+            Assert.Equal(Rows, rig.LakeRows(sandbox, dataset));
+            Assert.Equal(Rows, await rig.LongAsync("SELECT count(*) FROM profiles"));
+            Assert.Equal(2 * Rows, await rig.LongAsync("SELECT count(*) FROM profile_identities"));
+            rig.NoTemporaryFiles();
+            Report("killed in both attempts: job and batch failed with the reason; the retry stored every row once");
+            await rig.Current.StopAsync(kill: false);
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.SkipException)
+        {
+            throw new Xunit.Sdk.XunitException($"{e}\n{rig.Logs()}");
+        }
+    }
+
     private static async Task RunAsync(CrashRig rig)
     {
         var source = Source(rig.Files.Path, Rows);
