@@ -50,7 +50,7 @@ public sealed class IngestionJob(
             {
                 await Task.WhenAny(run, timer.WaitForNextTickAsync(CancellationToken.None).AsTask());
                 if (run.IsCompleted) break;
-                try { abandoned = await ReportAsync(batch.Id, latest.Value, ct) || abandoned; }
+                try { abandoned = await ReportAsync(batch.Id, latest.Value, dataset.ProfileEnabled ? ProfileEnabledReadShare : 0.98, ct) || abandoned; }
                 catch (Exception ex) when (ex is not OperationCanceledException) { log.LogDebug(ex, "Progress of batch {BatchId} not written", batch.Id); }
                 if (abandoned) cts.Cancel();
             }
@@ -95,19 +95,24 @@ public sealed class IngestionJob(
             await stages.FinishAsync(batch.Id, BatchStages.Lake, BatchStatus.Abandoned, "cancelled before the profile stages", CancellationToken.None);
             return;
         }
-        await progress.ReportAsync(0.99, $"{result.RecordsWritten:N0} records stored; finishing", force: true, ct: ct);
+        // A profile-enabled batch reports the identity and profile stages after this (IdentityAndProfileStage), up to 0.99.
+        await progress.ReportAsync(dataset.ProfileEnabled ? ProfileEnabledReadShare : 0.99, $"{result.RecordsWritten:N0} records stored; finishing", force: true, ct: ct);
         var fresh = await db.Set<Batch>().AsNoTracking().FirstAsync(b => b.Id == batch.Id, ct);
         await pipeline.CommitAsync(fresh, dataset, result.Files.Select(f => Path.Combine(folder, f.Name)).ToList(), ct);
         await progress.ReportAsync(1, $"{result.RecordsWritten:N0} records stored, {result.RecordsFailed:N0} rejected", force: true, ct: ct);
     }
 
+    /// <summary>The share of a profile-enabled batch's progress that reading and writing the lake stands for; the identity and
+    /// profile stages (slower per record) report the rest.</summary>
+    public const double ProfileEnabledReadShare = 0.5;
+
     /// <summary>Writes progress to the batch row and the job run; true when the batch was abandoned meanwhile.</summary>
-    private async Task<bool> ReportAsync(string batchId, IngestProgress? p, CancellationToken ct)
+    private async Task<bool> ReportAsync(string batchId, IngestProgress? p, double readShare, CancellationToken ct)
     {
         if (p is not null)
         {
             await Update(batchId, s => s.SetProperty(b => b.RecordsRead, p.RecordsRead).SetProperty(b => b.RecordsFailed, p.RecordsFailed).SetProperty(b => b.BytesRead, p.BytesRead));
-            var fraction = p.TotalBytes > 0 ? Math.Min(0.98, (double)p.BytesRead / p.TotalBytes) : 0;
+            var fraction = p.TotalBytes > 0 ? Math.Min(readShare, readShare * p.BytesRead / p.TotalBytes) : 0;
             await progress.ReportAsync(fraction, $"{p.RecordsRead:N0} records read, {p.RecordsFailed:N0} rejected", ct: ct);
         }
         return await StatusAsync(batchId) == BatchStatus.Abandoned;

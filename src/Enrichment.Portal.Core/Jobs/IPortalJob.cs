@@ -47,3 +47,13 @@ public sealed class JobKindRegistry(IOptions<JobKindOptions> options)
     /// <summary>The policy of the roles that start jobs of this kind (admins only for unknown kinds).</summary>
     public string StartPolicy(string kind) => options.Value.StartPolicies.GetValueOrDefault(kind, Auth.Policies.Admin);
 }
+
+/// <summary>
+/// What a kind does with its own record (batch, training run, scoring run) when <see cref="JobRecovery"/> gives up on a run
+/// interrupted <see cref="JobRecovery.MaxAttempts"/> times: mark it failed with the reason, so that it can be re-run (a
+/// batch left <c>processing</c> could not be retried). Registered keyed by kind; runs outside a sandbox scope.
+/// </summary>
+public interface IJobGiveUp
+{
+    Task OnGivenUpAsync(JobRun run, string reason, CancellationToken ct);
+}

@@ -1,6 +1,7 @@
 using Enrichment.Portal.Core.Catalog;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Enrichment.Portal.Core.Jobs;
@@ -13,7 +14,7 @@ namespace Enrichment.Portal.Core.Jobs;
 /// worker becomes visible again after <c>Jobs:InvisibilityTimeoutSeconds</c> and another worker takes it), and
 /// submitting it a second time would run it twice.
 /// </summary>
-public sealed class JobRecovery(CatalogDb db, IBackgroundJobClient client, TimeProvider clock, ILogger<JobRecovery> log, JobStorage? storage = null)
+public sealed class JobRecovery(CatalogDb db, IBackgroundJobClient client, TimeProvider clock, ILogger<JobRecovery> log, JobStorage? storage = null, IServiceProvider? services = null)
 {
     public const int MaxAttempts = 2;
 
@@ -24,6 +25,7 @@ public sealed class JobRecovery(CatalogDb db, IBackgroundJobClient client, TimeP
         var runs = await db.Set<JobRun>().IgnoreQueryFilters()
             .Where(r => r.Status == JobStatus.Running || r.Status == JobStatus.Queued).ToListAsync(ct);
         var requeue = new List<JobRun>();
+        var givenUp = new List<JobRun>();
         foreach (var run in runs)
         {
             if (sharedQueue && (run.Status == JobStatus.Queued || (run.HeartbeatAt ?? run.StartedAt ?? run.CreatedAt) > stale || HangfireHasIt(run))) continue;
@@ -33,6 +35,7 @@ public sealed class JobRecovery(CatalogDb db, IBackgroundJobClient client, TimeP
                 run.FinishedAt = now;
                 run.Error = $"The process running this job stopped {run.Attempts} times before it finished; it was not restarted again.";
                 log.LogWarning("Job run {RunId} ({Kind}) marked failed after {Attempts} interrupted attempts", run.Id, run.Kind, run.Attempts);
+                givenUp.Add(run);
                 continue;
             }
             run.Status = JobStatus.Queued;
@@ -41,6 +44,10 @@ public sealed class JobRecovery(CatalogDb db, IBackgroundJobClient client, TimeP
             log.LogInformation("Re-queueing job run {RunId} ({Kind}) left unfinished by a stopped process", run.Id, run.Kind);
         }
         await db.SaveChangesAsync(ct);
+        foreach (var run in givenUp)
+            if (services?.GetKeyedService<IJobGiveUp>(run.Kind) is { } hook)
+                try { await hook.OnGivenUpAsync(run, run.Error!, ct); }
+                catch (Exception ex) when (ex is not OperationCanceledException) { log.LogError(ex, "The record of job run {RunId} ({Kind}) was not marked failed", run.Id, run.Kind); }
         foreach (var run in requeue)
             await JobScheduler.SubmitAsync(db, client, run, ct);
         return requeue.Count;

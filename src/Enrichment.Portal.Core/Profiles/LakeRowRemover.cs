@@ -11,16 +11,20 @@ public static class LakeRowRemover
     /// Rewrites each file that has matching rows without them: a row matches when any of <paramref name="columnValues"/>'s
     /// columns (present in the file), normalized by <paramref name="normalizers"/> (default: trimmed), equals one of the values.
     /// Each file is written to a temporary file beside it and renamed over it. Returns how many rows were removed.
+    /// <para><paramref name="attempt"/> (the job run's id) names the temporary files, so that a re-run of the same job after a
+    /// crash (kill -9 during a rewrite) deletes the half-written temporary files its earlier attempt left beside the files.</para>
     /// </summary>
     public static async Task<long> RemoveRowsAsync(IEnumerable<string> parquetFiles, IReadOnlyDictionary<string, IReadOnlyCollection<string>> columnValues,
-        IReadOnlyDictionary<string, NormalizerKind>? normalizers = null, CancellationToken ct = default)
+        IReadOnlyDictionary<string, NormalizerKind>? normalizers = null, CancellationToken ct = default, string? attempt = null)
     {
+        var key = attempt is not null && attempt.All(char.IsAsciiLetterOrDigit) ? attempt : null;
         using var duck = new DuckDBConnection("DataSource=:memory:");
         await duck.OpenAsync(ct);
         long removed = 0;
         foreach (var file in parquetFiles)
         {
             ct.ThrowIfCancellationRequested();
+            if (key is not null) DeleteLeftovers(file, key);
             var src = Lit(file);
             var present = new HashSet<string>(StringComparer.Ordinal);
             await using (var cmd = duck.CreateCommand())
@@ -55,7 +59,7 @@ public static class LakeRowRemover
             }
             if (count == 0) continue;
             var dir = Path.GetDirectoryName(Path.GetFullPath(file))!;
-            var tmp = Path.Combine(dir, "." + Path.GetFileName(file) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+            var tmp = Path.Combine(dir, "." + Path.GetFileName(file) + "." + (key is null ? "" : key + "-") + Guid.NewGuid().ToString("N") + ".tmp");
             try
             {
                 await using (var cmd = duck.CreateCommand())
@@ -72,6 +76,15 @@ public static class LakeRowRemover
             removed += count;
         }
         return removed;
+    }
+
+    /// <summary>Deletes the temporary files an earlier attempt of the same job left beside <paramref name="file"/>.</summary>
+    private static void DeleteLeftovers(string file, string key)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(file));
+        if (dir is null || !Directory.Exists(dir)) return;
+        foreach (var left in Directory.EnumerateFiles(dir, "." + Path.GetFileName(file) + "." + key + "-*.tmp"))
+            try { File.Delete(left); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     internal static string Lit(string s)

@@ -25,7 +25,8 @@ public sealed class ProfilePrivacy(CatalogDb db, ProfileService profiles, Privac
     }
 
     /// <summary>Deletes the profile (and everything of its person). Lake first, store second, so that a re-run after a crash finishes the work.</summary>
-    public async Task<(long LakeRows, int Files, PrivacyDeleteResult? Store)> DeleteProfileAsync(string profileId, string? actor, CancellationToken ct = default)
+    /// <param name="attempt">The job run's id: names the lake rewrite's temporary files so that a re-run cleans up after a crashed attempt.</param>
+    public async Task<(long LakeRows, int Files, PrivacyDeleteResult? Store)> DeleteProfileAsync(string profileId, string? actor, CancellationToken ct = default, string? attempt = null)
     {
         var sandbox = db.Sandbox.Require();
         var pid = await profiles.ResolveAsync(profileId, ct);
@@ -33,7 +34,7 @@ public sealed class ProfilePrivacy(CatalogDb db, ProfileService profiles, Privac
         var graph = await profiles.GetGraphAsync(pid, ct);
         var identities = graph.Nodes.Concat(graph.Evicted).Select(n => new ProfileIdentityView(n.Namespace, n.Id)).ToList();
         var aliases = await db.Set<ProfileAlias>().AsNoTracking().Where(a => a.ProfileId == pid).Select(a => a.AliasId).ToListAsync(ct);
-        var (rows, files) = await RemoveFromLakeAsync(identities, [pid, .. aliases], ct);
+        var (rows, files) = await RemoveFromLakeAsync(identities, [pid, .. aliases], attempt, ct);
 
         PrivacyDeleteResult? store = null;
         if (identities.Count > 0)
@@ -43,7 +44,7 @@ public sealed class ProfilePrivacy(CatalogDb db, ProfileService profiles, Privac
             var extra = store.Identities.Except(identities).ToList();
             if (extra.Count > 0)
             {
-                var (r2, f2) = await RemoveFromLakeAsync(extra, [], ct);
+                var (r2, f2) = await RemoveFromLakeAsync(extra, [], attempt, ct);
                 rows += r2; files += f2;
             }
         }
@@ -56,7 +57,7 @@ public sealed class ProfilePrivacy(CatalogDb db, ProfileService profiles, Privac
         return (rows, files, store);
     }
 
-    private async Task<(long Rows, int Files)> RemoveFromLakeAsync(IReadOnlyList<ProfileIdentityView> identities, IReadOnlyCollection<string> profileIds, CancellationToken ct)
+    private async Task<(long Rows, int Files)> RemoveFromLakeAsync(IReadOnlyList<ProfileIdentityView> identities, IReadOnlyCollection<string> profileIds, string? attempt, CancellationToken ct)
     {
         long rows = 0;
         var files = 0;
@@ -76,7 +77,7 @@ public sealed class ProfilePrivacy(CatalogDb db, ProfileService profiles, Privac
             if (columns.Count == 0) continue;
             var dataFiles = LakeCatalog.AllDataFiles(dataset); // every kept snapshot too
             if (dataFiles.Count == 0) continue;
-            rows += await LakeRowRemover.RemoveRowsAsync(dataFiles, columns, normalizers, ct);
+            rows += await LakeRowRemover.RemoveRowsAsync(dataFiles, columns, normalizers, ct, attempt);
             files += dataFiles.Count;
         }
         return (rows, files);
@@ -93,7 +94,7 @@ public sealed class ProfilePrivacyJob(ProfilePrivacy privacy, JobProgress progre
         var actor = progress.JobRunId is { } runId
             ? await db.Set<JobRun>().AsNoTracking().Where(r => r.Id == runId).Select(r => r.CreatedBy).FirstOrDefaultAsync(ct)
             : null;
-        var (rows, files, store) = await privacy.DeleteProfileAsync(targetId, actor, ct);
+        var (rows, files, store) = await privacy.DeleteProfileAsync(targetId, actor, ct, progress.JobRunId);
         await progress.ReportAsync(1, store is null && rows == 0 ? "Nothing left to delete" : $"Deleted; {rows} lake rows removed from {files} files", force: true, ct: ct);
     }
 }

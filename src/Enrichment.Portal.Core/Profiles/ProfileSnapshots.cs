@@ -42,15 +42,17 @@ public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicy
     /// (the second failed on "a schema named ... already exists") and to trim the kept batches.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
 
-    public async Task<ProfileSnapshotRun> WriteAsync(string? mergePolicyId, CancellationToken ct = default)
+    /// <param name="attempt">The job run's id: names the staging folder, so that a re-run after a crash (kill -9 while the
+    /// snapshot was written) deletes the half-written staging folder of its earlier attempt.</param>
+    public async Task<ProfileSnapshotRun> WriteAsync(string? mergePolicyId, CancellationToken ct = default, string? attempt = null)
     {
         var gate = Gates.GetOrAdd(db.Sandbox.Require(), _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
-        try { return await WriteAloneAsync(mergePolicyId, ct); }
+        try { return await WriteAloneAsync(mergePolicyId, attempt is not null && attempt.All(char.IsAsciiLetterOrDigit) ? attempt : null, ct); }
         finally { gate.Release(); }
     }
 
-    private async Task<ProfileSnapshotRun> WriteAloneAsync(string? mergePolicyId, CancellationToken ct)
+    private async Task<ProfileSnapshotRun> WriteAloneAsync(string? mergePolicyId, string? attempt, CancellationToken ct)
     {
         var sandbox = db.Sandbox.Require();
         var policy = string.IsNullOrEmpty(mergePolicyId) || mergePolicyId == DefaultTarget
@@ -61,8 +63,13 @@ public sealed class ProfileSnapshots(CatalogDb db, LakeCatalog lake, MergePolicy
             .GroupBy(d => d.Schema.Name).Select(g => g.First().Schema).ToList();
 
         var name = DatasetName(policy);
-        var staging = Path.Combine(lake.LakeRoot, sandbox, LakeFolders.TempFolderName, "snapshot-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+        var tmpRoot = Path.Combine(lake.LakeRoot, sandbox, LakeFolders.TempFolderName);
+        var prefix = "snapshot-" + (attempt is null ? "" : attempt + "-");
+        if (attempt is not null && Directory.Exists(tmpRoot))
+            foreach (var left in Directory.EnumerateDirectories(tmpRoot, prefix + "*"))
+                LakeFolders.TryDelete(left);
+        var staging = Path.Combine(tmpRoot, prefix + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(tmpRoot);
         try
         {
             var result = await writer.WriteAsync(sandbox, policy, staging, profileSchemas, ct);
@@ -152,7 +159,7 @@ public sealed class ProfileSnapshotJob(ProfileSnapshots snapshots, JobProgress p
     public async Task RunAsync(string targetId, CancellationToken ct)
     {
         await progress.ReportAsync(0.05, "writing the snapshot", force: true, ct: ct);
-        var run = await snapshots.WriteAsync(targetId, ct);
+        var run = await snapshots.WriteAsync(targetId, ct, progress.JobRunId);
         await progress.ReportAsync(1, $"{run.Rows} profiles written to {run.DatasetName}", force: true, ct: ct);
     }
 }

@@ -66,6 +66,15 @@ public sealed partial class ScaleOutCluster : IAsyncDisposable
         return fresh;
     }
 
+    /// <summary>Kills (-9) the portal (UI/API) process and starts a new one with the same settings (the workers go on).</summary>
+    public async Task<PortalProcess> RestartPortalAsync(bool portalRunsJobs)
+    {
+        await Portal.KillAsync();
+        Portal = Add(new PortalProcess(Data.Path, Settings(portalRunsJobs), name: Portal.Name + "'"));
+        await Portal.StartAsync();
+        return Portal;
+    }
+
     public async Task<NpgsqlConnection> OpenAsync()
     {
         var c = new NpgsqlConnection(ConnectionString);
