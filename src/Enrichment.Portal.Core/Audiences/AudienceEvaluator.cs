@@ -38,6 +38,25 @@ public sealed class AudienceLocks
         }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> named = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A lock by name, held in this process and (on PostgreSQL) across every process sharing the catalog: what makes "check that
+    /// no run is queued or running, then enqueue one" atomic (<c>start/destination/&lt;id&gt;</c>, <c>start/audience/&lt;id&gt;</c>), and
+    /// what keeps two runs of one destination from overlapping (<c>run/destination/&lt;id&gt;</c>).
+    /// </summary>
+    public async Task<IAsyncDisposable> AcquireNamedAsync(string name, CatalogDb db, CancellationToken ct)
+    {
+        var s = named.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        await s.WaitAsync(ct);
+        try { return new Release(s, await AdvisoryLock.AcquireAsync(db, name, ct)); }
+        catch
+        {
+            s.Release();
+            throw;
+        }
+    }
+
     private sealed class Release(SemaphoreSlim s, AdvisoryLock? shared) : IDisposable, IAsyncDisposable
     {
         private int done;
@@ -82,8 +101,9 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
             catalog.InsightModels.Add(d[InsightImportService.DatasetPrefix.Length..]);
         foreach (var n in BuiltInNamespaces.All) catalog.Namespaces.Add(n.Code);
         foreach (var n in await db.Set<IdentityNamespace>().AsNoTracking().Select(n => n.Code).ToListAsync(ct)) catalog.Namespaces.Add(n);
-        foreach (var a in await db.Set<Audience>().AsNoTracking().Select(a => new { a.Id, a.RuleJson }).ToListAsync(ct))
+        foreach (var a in await db.Set<Audience>().AsNoTracking().Select(a => new { a.Id, a.Name, a.RuleJson }).ToListAsync(ct))
         {
+            catalog.AudienceNames[a.Id] = a.Name;
             IReadOnlyList<string> refs;
             try { refs = RuleParser.Memberships(RuleParser.Parse(a.RuleJson)).ToList(); }
             catch (CatalogException) { refs = []; }

@@ -34,7 +34,7 @@ public sealed record ProfileSegment(string Id, string Name, DateTimeOffset Since
 public sealed record AudienceMemberView(string ProfileId, DateTimeOffset Since, string? Identity = null);
 
 /// <summary>Audiences (API: segments) of the current sandbox: create, change, estimate, evaluate, members.</summary>
-public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, JobScheduler jobs, TimeProvider clock)
+public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, JobScheduler jobs, TimeProvider clock, AudienceLocks locks)
 {
     public const int MaxNameLength = 200;
 
@@ -138,11 +138,33 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
     {
         var a = await FindAsync(id, ct) ?? throw CatalogException.NotFound($"No audience {id} in this sandbox.");
         await evaluator.CompileAsync(a.RuleJson, a.Id, ct);
+        // The check and the enqueue under one lock (in-process and, on PostgreSQL, across processes): of concurrent requests one
+        // starts the evaluation, the others get the 409.
+        await using var gate = await locks.AcquireNamedAsync("start/audience/" + id, db, ct);
+        if (await EvaluationInProgressAsync(id, ct))
+            throw CatalogException.Conflict($"An evaluation of the audience '{a.Name}' is queued or running: wait for it to finish (GET /api/v1/jobs).");
         var run = await jobs.EnqueueAsync(AudienceEvaluationJob.Kind, id, actor, ct);
         await db.Set<Audience>().Where(x => x.Id == id).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastJobRunId, run.Id)
             .SetProperty(x => x.Status, x => x.Status == AudienceStatus.New ? AudienceStatus.Evaluating : x.Status), ct);
         return run;
     }
+
+    /// <summary>
+    /// Starts the full evaluation of every audience (<see cref="AudienceRefreshJob.All"/>) or of the ones with relative time
+    /// windows (<see cref="AudienceRefreshJob.Relative"/>) as one job, in dependency order; 409 while a refresh of the sandbox
+    /// is queued or running.
+    /// </summary>
+    public async Task<JobRun> RefreshAsync(string which, string? actor, CancellationToken ct = default)
+    {
+        await using var gate = await locks.AcquireNamedAsync("start/audience-refresh/" + db.Sandbox.Require(), db, ct);
+        if (await db.Set<JobRun>().AnyAsync(j => j.Kind == AudienceRefreshJob.Kind && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running), ct))
+            throw CatalogException.Conflict("An evaluation of the sandbox's audiences is queued or running: wait for it to finish (GET /api/v1/jobs).");
+        return await jobs.EnqueueAsync(AudienceRefreshJob.Kind, which, actor, ct);
+    }
+
+    /// <summary>Whether an evaluation job of the audience is queued or running.</summary>
+    public Task<bool> EvaluationInProgressAsync(string id, CancellationToken ct = default) =>
+        db.Set<JobRun>().AnyAsync(j => j.Kind == AudienceEvaluationJob.Kind && j.TargetId == id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running), ct);
 
     /// <summary>Current members in profile id order (keyset: <paramref name="after"/>).</summary>
     public async Task<List<AudienceMemberView>> MembersAsync(string id, string? after, int limit, CancellationToken ct = default)
@@ -230,6 +252,7 @@ public static class AudienceServiceCollectionExtensions
         services.AddScoped<AudienceService>();
         services.AddScoped<IAudienceStage, AudienceStage>();
         services.AddPortalJob<AudienceEvaluationJob>(AudienceEvaluationJob.Kind, Auth.Policies.Marketer);
+        services.AddPortalJob<AudienceRefreshJob>(AudienceRefreshJob.Kind, Auth.Policies.Marketer);
         services.AddScoped<DestinationService>();
         services.AddScoped<WebhookSender>();
         services.AddHttpClient(WebhookSender.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler

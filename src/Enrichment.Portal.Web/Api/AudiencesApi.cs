@@ -104,7 +104,14 @@ public static class AudiencesApi
         {
             var run = await service.EvaluateAsync(id, user.Actor(), ct);
             return Results.Accepted($"/api/v1/jobs/{run.Id}", new { jobId = run.Id });
-        }).RequireAuthorization(Policies.Marketer).WithName("EvaluateSegment").WithSummary("Full evaluation as a job -> 202 { jobId }");
+        }).RequireAuthorization(Policies.Marketer).WithName("EvaluateSegment").WithSummary("Full evaluation as a job -> 202 { jobId }; 409 while an evaluation of the audience is queued or running");
+
+        g.MapPost("/evaluate-all", async (ClaimsPrincipal user, AudienceService service, CancellationToken ct) =>
+        {
+            var run = await service.RefreshAsync(AudienceRefreshJob.All, user.Actor(), ct);
+            return Results.Accepted($"/api/v1/jobs/{run.Id}", new { jobId = run.Id });
+        }).RequireAuthorization(Policies.Marketer).WithName("EvaluateAllSegments")
+          .WithSummary("Full evaluation of every audience as one job, in dependency order (an audience after the audiences its rule names) -> 202 { jobId }; 409 while one is queued or running");
 
         g.MapGet("/{id}/members", async (string id, int? limit, string? cursor, AudienceService service, CancellationToken ct) =>
         {
@@ -161,10 +168,13 @@ public static class AudiencesApi
             DestinationBody? b;
             try { b = body.Deserialize<DestinationBody>(new JsonSerializerOptions(JsonSerializerDefaults.Web)); }
             catch (JsonException e) { return ApiProblems.Validation("request", "The destination is not of the expected shape: " + e.Message.Split(" Path:")[0]); }
-            var d = await service.UpdateAsync(id, new DestinationRequest(b!.Name, b.Type, b.Target, b.Format, b.Mode, b.SegmentIds, b.Attributes, b.Identities, b.Cron, b.BatchSize, b.RateLimit), user.Actor(), ct);
+            // "rateLimit": null removes the limit; a PATCH without the property keeps it.
+            var clearRate = body.TryGetProperty("rateLimit", out var rate) && rate.ValueKind == JsonValueKind.Null;
+            var d = await service.UpdateAsync(id, new DestinationRequest(b!.Name, b.Type, b.Target, b.Format, b.Mode, b.SegmentIds, b.Attributes, b.Identities, b.Cron, b.BatchSize, b.RateLimit)
+                { ClearRateLimit = clearRate }, user.Actor(), ct);
             return Results.Ok(d);
         }).RequireAuthorization(Policies.Marketer).WithName("UpdateDestination")
-          .WithSummary("Change a destination (any field of the creation but type; cron \"\" clears the schedule); the webhook secret and the cursor stay");
+          .WithSummary("Change a destination (any field of the creation but type; cron \"\" clears the schedule, rateLimit null removes the limit, a missing field stays); the webhook secret and the cursor stay");
         g.MapDelete("/{id}", async (string id, ClaimsPrincipal user, DestinationService service, CancellationToken ct) =>
         {
             await service.DeleteAsync(id, user.Actor(), ct);
