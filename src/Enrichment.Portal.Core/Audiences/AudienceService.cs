@@ -58,21 +58,24 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
     }
 
     /// <summary>Creates an audience (its rule checked: 422 naming the part at fault); it is evaluated by <see cref="EvaluateAsync"/>.</summary>
-    public async Task<Audience> CreateAsync(string? name, string? description, JsonNode? rule, string? actor, CancellationToken ct = default)
+    public async Task<Audience> CreateAsync(string? name, string? description, JsonNode? rule, string? actor, CancellationToken ct = default, string? mergePolicyId = null)
     {
         var n = CheckName(name);
         var text = RuleText(rule);
         await evaluator.CompileAsync(text, null, ct);
+        var policy = await evaluator.PolicyAsync(mergePolicyId, ct);
         if (await db.Set<Audience>().AnyAsync(a => a.Name == n, ct)) throw CatalogException.Conflict($"An audience named '{n}' already exists in this sandbox.");
         var now = clock.GetUtcNow();
-        var a = new Audience { Name = n, Description = description?.Trim(), RuleJson = text, CreatedBy = actor, CreatedAt = now, UpdatedAt = now };
+        var a = new Audience { Name = n, Description = description?.Trim(), RuleJson = text, MergePolicyId = policy?.Id, CreatedBy = actor, CreatedAt = now, UpdatedAt = now };
         db.Add(a);
         await db.SaveChangesAsync(ct);
         return a;
     }
 
     /// <summary>Changes the name, description or rule; a changed rule needs a new evaluation.</summary>
-    public async Task<Audience> UpdateAsync(string id, string? name, string? description, JsonNode? rule, CancellationToken ct = default)
+    /// <param name="setMergePolicy">Whether the change names the merge policy (<paramref name="mergePolicyId"/> null: back to the default).</param>
+    public async Task<Audience> UpdateAsync(string id, string? name, string? description, JsonNode? rule, CancellationToken ct = default,
+        bool setMergePolicy = false, string? mergePolicyId = null)
     {
         var a = await db.Set<Audience>().FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw CatalogException.NotFound($"No audience {id} in this sandbox.");
         if (name is not null)
@@ -88,6 +91,7 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
             await evaluator.CompileAsync(text, a.Id, ct);
             a.RuleJson = text;
         }
+        if (setMergePolicy) a.MergePolicyId = (await evaluator.PolicyAsync(mergePolicyId, ct))?.Id;
         a.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(ct);
         return a;
@@ -110,11 +114,12 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
     }
 
     /// <summary>The estimate of a rule that need not be saved (size, share of the sandbox, a sample of members).</summary>
-    public async Task<AudienceEstimate> EstimateAsync(JsonNode? rule, int sample = 10, CancellationToken ct = default)
+    public async Task<AudienceEstimate> EstimateAsync(JsonNode? rule, int sample = 10, CancellationToken ct = default, string? mergePolicyId = null)
     {
         var started = clock.GetTimestamp();
         var compiled = await evaluator.CompileAsync(RuleText(rule), null, ct);
-        var (size, total, ids) = await evaluator.EstimateAsync(compiled, sample, ct);
+        var policy = await evaluator.PolicyAsync(mergePolicyId, ct);
+        var (size, total, ids) = await evaluator.EstimateAsync(compiled, sample, ct, policy);
         var names = await IdentitiesAsync(ids, ct);
         return new AudienceEstimate(size, total, total == 0 ? 0 : (double)size / total, ids, (long)clock.GetElapsedTime(started).TotalMilliseconds,
             ids.Select(i => new AudienceSampleMember(i, names.GetValueOrDefault(i))).ToList());
