@@ -23,6 +23,8 @@ public sealed class Audience : ISandboxScoped
     public string? Description { get; set; }
     /// <summary>The rule as JSON (AudienceRule.cs).</summary>
     public string RuleJson { get; set; } = "{}";
+    /// <summary>The merge policy whose view of the profile the rule reads; null: the sandbox's default (the materialized merge).</summary>
+    public string? MergePolicyId { get; set; }
     public string Status { get; set; } = AudienceStatus.New;
     public long Size { get; set; }
     public DateTimeOffset? EvaluatedAt { get; set; }
@@ -174,6 +176,7 @@ internal sealed class AudienceConfiguration : IEntityTypeConfiguration<Audience>
         b.Property(x => x.SandboxId).HasMaxLength(32);
         b.Property(x => x.Name).HasMaxLength(200);
         b.Property(x => x.Status).HasMaxLength(20);
+        b.Property(x => x.MergePolicyId).HasMaxLength(32);
         b.HasIndex(x => new { x.SandboxId, x.Name }).IsUnique();
         Profiles.ProfileModel.SnakeCase(b);
     }

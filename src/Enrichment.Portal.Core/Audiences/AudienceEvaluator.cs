@@ -38,6 +38,25 @@ public sealed class AudienceLocks
         }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> named = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A lock by name, held in this process and (on PostgreSQL) across every process sharing the catalog: what makes "check that
+    /// no run is queued or running, then enqueue one" atomic (<c>start/destination/&lt;id&gt;</c>, <c>start/audience/&lt;id&gt;</c>), and
+    /// what keeps two runs of one destination from overlapping (<c>run/destination/&lt;id&gt;</c>).
+    /// </summary>
+    public async Task<IAsyncDisposable> AcquireNamedAsync(string name, CatalogDb db, CancellationToken ct)
+    {
+        var s = named.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        await s.WaitAsync(ct);
+        try { return new Release(s, await AdvisoryLock.AcquireAsync(db, name, ct)); }
+        catch
+        {
+            s.Release();
+            throw;
+        }
+    }
+
     private sealed class Release(SemaphoreSlim s, AdvisoryLock? shared) : IDisposable, IAsyncDisposable
     {
         private int done;
@@ -82,8 +101,9 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
             catalog.InsightModels.Add(d[InsightImportService.DatasetPrefix.Length..]);
         foreach (var n in BuiltInNamespaces.All) catalog.Namespaces.Add(n.Code);
         foreach (var n in await db.Set<IdentityNamespace>().AsNoTracking().Select(n => n.Code).ToListAsync(ct)) catalog.Namespaces.Add(n);
-        foreach (var a in await db.Set<Audience>().AsNoTracking().Select(a => new { a.Id, a.RuleJson }).ToListAsync(ct))
+        foreach (var a in await db.Set<Audience>().AsNoTracking().Select(a => new { a.Id, a.Name, a.RuleJson }).ToListAsync(ct))
         {
+            catalog.AudienceNames[a.Id] = a.Name;
             IReadOnlyList<string> refs;
             try { refs = RuleParser.Memberships(RuleParser.Parse(a.RuleJson)).ToList(); }
             catch (CatalogException) { refs = []; }
@@ -103,14 +123,14 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
     }
 
     /// <summary>How many profiles match (the estimate), of how many, and a few of them.</summary>
-    public async Task<(long Size, long Total, IReadOnlyList<string> Sample)> EstimateAsync(Compiled rule, int sample, CancellationToken ct)
+    public async Task<(long Size, long Total, IReadOnlyList<string> Sample)> EstimateAsync(Compiled rule, int sample, CancellationToken ct, MergePolicy? policy = null)
     {
         var sql = await OpenAsync(ct);
         try
         {
             var now = clock.GetUtcNow();
             var args = new List<object?>();
-            var t = new RuleSql(sql.IsSqlite, args, Sandbox, now);
+            var t = new RuleSql(sql.IsSqlite, args, Sandbox, now, policy);
             var where = t.Where(rule);
             var size = await sql.ScalarLongAsync($"SELECT COUNT(*) FROM {t.From()} WHERE {where}", ct, args.ToArray());
             var total = await sql.ScalarLongAsync("SELECT COUNT(*) FROM profiles WHERE sandbox_id=@p0", ct, Sandbox);
@@ -127,13 +147,13 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
     }
 
     /// <summary>The ids of the profiles a rule matches (tests and exports of unsaved rules), in id order.</summary>
-    public async Task<List<string>> MatchAsync(Compiled rule, CancellationToken ct)
+    public async Task<List<string>> MatchAsync(Compiled rule, CancellationToken ct, MergePolicy? policy = null)
     {
         var sql = await OpenAsync(ct);
         try
         {
             var args = new List<object?>();
-            var t = new RuleSql(sql.IsSqlite, args, Sandbox, clock.GetUtcNow());
+            var t = new RuleSql(sql.IsSqlite, args, Sandbox, clock.GetUtcNow(), policy);
             var ids = new List<string>();
             await using var cmd = sql.Command($"SELECT p.id FROM {t.From()} WHERE {t.Where(rule)} ORDER BY p.id", args.ToArray());
             await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -147,6 +167,7 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
     public async Task<EvaluationResult> EvaluateFullAsync(Audience audience, IProgress<(double, string?)>? progress, CancellationToken ct)
     {
         var rule = await CompileAsync(audience.RuleJson, audience.Id, ct);
+        var policy = await PolicyAsync(audience.MergePolicyId, ct);
         await using var _ = await locks.AcquireAsync(Sandbox, db, ct);
         var started = clock.GetUtcNow();
         var sql = await OpenAsync(ct);
@@ -160,7 +181,7 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
                 ct.ThrowIfCancellationRequested();
                 await using var next = sql.Command($"SELECT id FROM profiles WHERE sandbox_id=@p0 AND id>@p1 ORDER BY id LIMIT 1 OFFSET {RangeSize - 1}", Sandbox, lo);
                 var hi = await next.ExecuteScalarAsync(ct) as string;
-                var (e, x) = await ApplyAsync(sql, audience.Id, rule, Scope.Range(lo, hi), started, ct);
+                var (e, x) = await ApplyAsync(sql, audience.Id, rule, Scope.Range(lo, hi), started, ct, policy);
                 entered += e;
                 exited += x;
                 done += RangeSize;
@@ -184,10 +205,15 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
         if (audiences.Count == 0 || profileIds.Count == 0) return new(0, 0, 0, TimeSpan.Zero);
         var catalog = await CatalogAsync(ct);
         var compiled = new Dictionary<string, Compiled>(StringComparer.Ordinal);
+        var policies = new Dictionary<string, MergePolicy?>(StringComparer.Ordinal);
         foreach (var a in audiences)
         {
-            try { compiled[a.Id] = RuleCompiler.Compile(RuleParser.Parse(a.RuleJson), catalog); }
-            catch (CatalogException) { /* a rule that no longer fits the schema: its audience keeps its members until it is fixed */ }
+            try
+            {
+                compiled[a.Id] = RuleCompiler.Compile(RuleParser.Parse(a.RuleJson), catalog);
+                policies[a.Id] = await PolicyAsync(a.MergePolicyId, ct);
+            }
+            catch (CatalogException) { compiled.Remove(a.Id); /* a rule that no longer fits the schema: its audience keeps its members until it is fixed */ }
         }
         await using var _ = await locks.AcquireAsync(Sandbox, db, ct);
         var sql = await OpenAsync(ct);
@@ -204,7 +230,7 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
                 long e = 0, x = 0;
                 for (var off = 0; off < list.Count; off += 5000)
                 {
-                    var (de, dx) = await ApplyAsync(sql, a.Id, compiled[a.Id], Scope.Of(list.GetRange(off, Math.Min(5000, list.Count - off))), started, ct);
+                    var (de, dx) = await ApplyAsync(sql, a.Id, compiled[a.Id], Scope.Of(list.GetRange(off, Math.Min(5000, list.Count - off))), started, ct, policies[a.Id]);
                     e += de;
                     x += dx;
                 }
@@ -248,7 +274,16 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
         }
     }
 
-    private async Task<(long Entered, long Exited)> ApplyAsync(ProfileSql sql, string audienceId, Compiled rule, Scope scope, DateTimeOffset now, CancellationToken ct)
+    /// <summary>The merge policy an audience names (null: the default, materialized); 422 when it is not one of the sandbox's.</summary>
+    public async Task<MergePolicy?> PolicyAsync(string? mergePolicyId, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(mergePolicyId)) return null;
+        return await new MergePolicyService(db).FindAsync(Sandbox, mergePolicyId, ct)
+               ?? throw CatalogException.Rule($"mergePolicyId: no merge policy {mergePolicyId} in this sandbox.",
+                   new Dictionary<string, string[]> { ["mergePolicyId"] = [$"No merge policy {mergePolicyId} in this sandbox (GET /api/v1/merge-policies)."] });
+    }
+
+    private async Task<(long Entered, long Exited)> ApplyAsync(ProfileSql sql, string audienceId, Compiled rule, Scope scope, DateTimeOffset now, CancellationToken ct, MergePolicy? policy = null)
     {
         await using var tx = await sql.Connection.BeginTransactionAsync(ct);
         sql.Transaction = tx;
@@ -258,7 +293,7 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
             var at = sql.Time(now);
 
             var args = new List<object?>();
-            var t = new RuleSql(sql.IsSqlite, args, Sandbox, now);
+            var t = new RuleSql(sql.IsSqlite, args, Sandbox, now, policy);
             var enter = $"INSERT INTO audience_changes (sandbox_id, audience_id, profile_id, entered, at) " +
                         $"SELECT {t.SandboxParam}, {t.Param(audienceId)}, p.id, {t.Param(true)}, {t.Param(at)} FROM {t.From()} " +
                         $"WHERE {scope.Sql("p.id", t, sql.IsSqlite)} AND {t.Where(rule)} " +
@@ -266,7 +301,7 @@ public sealed class AudienceEvaluator(CatalogDb db, AudienceLocks locks, TimePro
             var entered = await sql.ExecAsync(enter, ct, args.ToArray());
 
             args = [];
-            t = new RuleSql(sql.IsSqlite, args, Sandbox, now);
+            t = new RuleSql(sql.IsSqlite, args, Sandbox, now, policy);
             var aid = t.Param(audienceId);
             var exit = $"INSERT INTO audience_changes (sandbox_id, audience_id, profile_id, entered, at) " +
                        $"SELECT {t.SandboxParam}, {aid}, m.profile_id, {t.Param(false)}, {t.Param(at)} FROM audience_members m " +

@@ -34,7 +34,7 @@ public sealed record ProfileSegment(string Id, string Name, DateTimeOffset Since
 public sealed record AudienceMemberView(string ProfileId, DateTimeOffset Since, string? Identity = null);
 
 /// <summary>Audiences (API: segments) of the current sandbox: create, change, estimate, evaluate, members.</summary>
-public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, JobScheduler jobs, TimeProvider clock)
+public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, JobScheduler jobs, TimeProvider clock, AudienceLocks locks)
 {
     public const int MaxNameLength = 200;
 
@@ -58,21 +58,24 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
     }
 
     /// <summary>Creates an audience (its rule checked: 422 naming the part at fault); it is evaluated by <see cref="EvaluateAsync"/>.</summary>
-    public async Task<Audience> CreateAsync(string? name, string? description, JsonNode? rule, string? actor, CancellationToken ct = default)
+    public async Task<Audience> CreateAsync(string? name, string? description, JsonNode? rule, string? actor, CancellationToken ct = default, string? mergePolicyId = null)
     {
         var n = CheckName(name);
         var text = RuleText(rule);
         await evaluator.CompileAsync(text, null, ct);
+        var policy = await evaluator.PolicyAsync(mergePolicyId, ct);
         if (await db.Set<Audience>().AnyAsync(a => a.Name == n, ct)) throw CatalogException.Conflict($"An audience named '{n}' already exists in this sandbox.");
         var now = clock.GetUtcNow();
-        var a = new Audience { Name = n, Description = description?.Trim(), RuleJson = text, CreatedBy = actor, CreatedAt = now, UpdatedAt = now };
+        var a = new Audience { Name = n, Description = description?.Trim(), RuleJson = text, MergePolicyId = policy?.Id, CreatedBy = actor, CreatedAt = now, UpdatedAt = now };
         db.Add(a);
         await db.SaveChangesAsync(ct);
         return a;
     }
 
     /// <summary>Changes the name, description or rule; a changed rule needs a new evaluation.</summary>
-    public async Task<Audience> UpdateAsync(string id, string? name, string? description, JsonNode? rule, CancellationToken ct = default)
+    /// <param name="setMergePolicy">Whether the change names the merge policy (<paramref name="mergePolicyId"/> null: back to the default).</param>
+    public async Task<Audience> UpdateAsync(string id, string? name, string? description, JsonNode? rule, CancellationToken ct = default,
+        bool setMergePolicy = false, string? mergePolicyId = null)
     {
         var a = await db.Set<Audience>().FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw CatalogException.NotFound($"No audience {id} in this sandbox.");
         if (name is not null)
@@ -88,6 +91,7 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
             await evaluator.CompileAsync(text, a.Id, ct);
             a.RuleJson = text;
         }
+        if (setMergePolicy) a.MergePolicyId = (await evaluator.PolicyAsync(mergePolicyId, ct))?.Id;
         a.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(ct);
         return a;
@@ -110,11 +114,12 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
     }
 
     /// <summary>The estimate of a rule that need not be saved (size, share of the sandbox, a sample of members).</summary>
-    public async Task<AudienceEstimate> EstimateAsync(JsonNode? rule, int sample = 10, CancellationToken ct = default)
+    public async Task<AudienceEstimate> EstimateAsync(JsonNode? rule, int sample = 10, CancellationToken ct = default, string? mergePolicyId = null)
     {
         var started = clock.GetTimestamp();
         var compiled = await evaluator.CompileAsync(RuleText(rule), null, ct);
-        var (size, total, ids) = await evaluator.EstimateAsync(compiled, sample, ct);
+        var policy = await evaluator.PolicyAsync(mergePolicyId, ct);
+        var (size, total, ids) = await evaluator.EstimateAsync(compiled, sample, ct, policy);
         var names = await IdentitiesAsync(ids, ct);
         return new AudienceEstimate(size, total, total == 0 ? 0 : (double)size / total, ids, (long)clock.GetElapsedTime(started).TotalMilliseconds,
             ids.Select(i => new AudienceSampleMember(i, names.GetValueOrDefault(i))).ToList());
@@ -138,11 +143,33 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
     {
         var a = await FindAsync(id, ct) ?? throw CatalogException.NotFound($"No audience {id} in this sandbox.");
         await evaluator.CompileAsync(a.RuleJson, a.Id, ct);
+        // The check and the enqueue under one lock (in-process and, on PostgreSQL, across processes): of concurrent requests one
+        // starts the evaluation, the others get the 409.
+        await using var gate = await locks.AcquireNamedAsync("start/audience/" + id, db, ct);
+        if (await EvaluationInProgressAsync(id, ct))
+            throw CatalogException.Conflict($"An evaluation of the audience '{a.Name}' is queued or running: wait for it to finish (GET /api/v1/jobs).");
         var run = await jobs.EnqueueAsync(AudienceEvaluationJob.Kind, id, actor, ct);
         await db.Set<Audience>().Where(x => x.Id == id).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastJobRunId, run.Id)
             .SetProperty(x => x.Status, x => x.Status == AudienceStatus.New ? AudienceStatus.Evaluating : x.Status), ct);
         return run;
     }
+
+    /// <summary>
+    /// Starts the full evaluation of every audience (<see cref="AudienceRefreshJob.All"/>) or of the ones with relative time
+    /// windows (<see cref="AudienceRefreshJob.Relative"/>) as one job, in dependency order; 409 while a refresh of the sandbox
+    /// is queued or running.
+    /// </summary>
+    public async Task<JobRun> RefreshAsync(string which, string? actor, CancellationToken ct = default)
+    {
+        await using var gate = await locks.AcquireNamedAsync("start/audience-refresh/" + db.Sandbox.Require(), db, ct);
+        if (await db.Set<JobRun>().AnyAsync(j => j.Kind == AudienceRefreshJob.Kind && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running), ct))
+            throw CatalogException.Conflict("An evaluation of the sandbox's audiences is queued or running: wait for it to finish (GET /api/v1/jobs).");
+        return await jobs.EnqueueAsync(AudienceRefreshJob.Kind, which, actor, ct);
+    }
+
+    /// <summary>Whether an evaluation job of the audience is queued or running.</summary>
+    public Task<bool> EvaluationInProgressAsync(string id, CancellationToken ct = default) =>
+        db.Set<JobRun>().AnyAsync(j => j.Kind == AudienceEvaluationJob.Kind && j.TargetId == id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running), ct);
 
     /// <summary>Current members in profile id order (keyset: <paramref name="after"/>).</summary>
     public async Task<List<AudienceMemberView>> MembersAsync(string id, string? after, int limit, CancellationToken ct = default)
@@ -230,6 +257,7 @@ public static class AudienceServiceCollectionExtensions
         services.AddScoped<AudienceService>();
         services.AddScoped<IAudienceStage, AudienceStage>();
         services.AddPortalJob<AudienceEvaluationJob>(AudienceEvaluationJob.Kind, Auth.Policies.Marketer);
+        services.AddPortalJob<AudienceRefreshJob>(AudienceRefreshJob.Kind, Auth.Policies.Marketer);
         services.AddScoped<DestinationService>();
         services.AddScoped<WebhookSender>();
         services.AddHttpClient(WebhookSender.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler

@@ -43,7 +43,7 @@ public sealed partial class DestinationService
             throw CatalogException.Rule("The type of a destination cannot change: create another one.", new Dictionary<string, string[]> { ["type"] = ["The type of a destination cannot change."] });
         var merged = new DestinationRequest(r.Name ?? d.Name, d.Type, r.Target ?? d.Target, r.Format ?? d.Format, r.Mode ?? d.Mode,
             r.SegmentIds ?? d.SegmentIds, r.Attributes ?? d.Attributes, r.Identities ?? d.Identities, r.Cron ?? d.Cron ?? "",
-            r.BatchSize ?? (d.Type == DestinationTypes.Webhook ? d.BatchSize : null), r.RateLimit ?? d.RateLimit);
+            r.BatchSize ?? (d.Type == DestinationTypes.Webhook ? d.BatchSize : null), r.ClearRateLimit ? null : r.RateLimit ?? d.RateLimit);
         await ApplyAsync(d, merged, creating: false, ct);
         db.Add(new Audit.AuditEntry { Actor = actor ?? "system", Action = "destination.update", Target = d.Id, Detail = d.Name });
         await db.SaveChangesAsync(ct);
@@ -64,6 +64,9 @@ public sealed partial class DestinationService
     public async Task<JobRun> RunAsync(string id, string? actor, CancellationToken ct = default)
     {
         if (await FindAsync(id, ct) is null) throw CatalogException.NotFound($"No destination {id} in this sandbox.");
+        // The check and the enqueue under one lock (in-process and, on PostgreSQL, across processes): of concurrent requests one
+        // starts a run, the others see it and get the 409.
+        await using var gate = await locks.AcquireNamedAsync("start/destination/" + id, db, ct);
         if (await RunInProgressAsync(id, ct)) throw CatalogException.Conflict("A run of this destination is queued or running: wait for it to finish (GET /api/v1/jobs).");
         return await jobs.EnqueueAsync(DestinationRunJob.Kind, id, actor, ct);
     }

@@ -17,7 +17,11 @@ namespace Enrichment.Portal.Core.Audiences;
 /// <summary>A destination as created through the API.</summary>
 public sealed record DestinationRequest(string? Name, string? Type, string? Target, string? Format, string? Mode,
     IReadOnlyList<string>? SegmentIds, IReadOnlyList<string>? Attributes, IReadOnlyList<string>? Identities, string? Cron,
-    int? BatchSize = null, double? RateLimit = null);
+    int? BatchSize = null, double? RateLimit = null)
+{
+    /// <summary>A change (PATCH) that names <c>rateLimit: null</c> explicitly: the limit is removed (a missing property keeps it).</summary>
+    public bool ClearRateLimit { get; init; }
+}
 
 /// <summary>
 /// Destinations of the current sandbox and their runs. A <c>file</c> destination writes the members of its audiences
@@ -25,7 +29,7 @@ public sealed record DestinationRequest(string? Name, string? Type, string? Targ
 /// Parquet to <c>&lt;data&gt;/exports/&lt;sandbox&gt;/&lt;target&gt;/</c> or a folder inside the configured export root (<see cref="DestinationOptions.ExportRoot"/>). A <c>webhook</c> destination POSTs signed JSON batches of the changes after its cursor (<see cref="WebhookSender"/>).
 /// </summary>
 public sealed partial class DestinationService(CatalogDb db, AudienceEvaluator evaluator, JobScheduler jobs, IOptions<PortalOptions> options,
-    IOptions<DestinationOptions> destinationOptions, IOptions<WebhookOptions> webhookOptions, TimeProvider clock)
+    IOptions<DestinationOptions> destinationOptions, IOptions<WebhookOptions> webhookOptions, TimeProvider clock, AudienceLocks locks)
 {
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")]
     private static partial Regex FolderName();
@@ -50,12 +54,14 @@ public sealed partial class DestinationService(CatalogDb db, AudienceEvaluator e
 /// destination's cursor moves in the same transaction that marks the run done. A run interrupted by a crash leaves the
 /// cursor where it was: the next run writes the same range again (the same file name), so no change is delivered twice.
 /// </summary>
-public sealed class DestinationRunJob(CatalogDb db, DestinationService service, WebhookSender webhooks, JobProgress progress, TimeProvider clock) : IPortalJob
+public sealed class DestinationRunJob(CatalogDb db, DestinationService service, WebhookSender webhooks, JobProgress progress, TimeProvider clock, AudienceLocks locks) : IPortalJob
 {
     public const string Kind = "destination-run";
 
     public async Task RunAsync(string targetId, CancellationToken ct)
     {
+        // Runs of one destination never overlap (a second delivery of a run, a run started while a cut-off one is still ending).
+        await using var alone = await locks.AcquireNamedAsync("run/destination/" + targetId, db, ct);
         var d = await db.Set<Destination>().AsNoTracking().FirstOrDefaultAsync(x => x.Id == targetId, ct) ?? throw new JobFailedException($"No destination {targetId}.");
         if (d.Type == DestinationTypes.Webhook) { await webhooks.RunAsync(d, progress, ct); return; }
         var started = clock.GetUtcNow();

@@ -24,6 +24,8 @@ public sealed class RuleCatalog
     public HashSet<string> Namespaces { get; } = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Audience id -> the ids its rule refers to (cycle check).</summary>
     public Dictionary<string, IReadOnlyList<string>> Audiences { get; } = new(StringComparer.Ordinal);
+    /// <summary>Audience id -> name (a refused cycle names the audiences on it).</summary>
+    public Dictionary<string, string> AudienceNames { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The standard insight fields and their kinds; other names are custom fields (scalar).</summary>
     public static readonly IReadOnlyDictionary<string, RuleField> InsightFieldKinds = new Dictionary<string, RuleField>(StringComparer.Ordinal)
@@ -102,14 +104,23 @@ public static class RuleCompiler
     {
         foreach (var m in All(node).OfType<MembershipNode>())
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var stack = new Stack<string>([m.AudienceId]);
-            while (stack.Count > 0)
+            // Breadth-first from the named audience: the shortest way back to this one, to name the audiences of the cycle.
+            var from = new Dictionary<string, string?>(StringComparer.Ordinal) { [m.AudienceId] = null };
+            var queue = new Queue<string>([m.AudienceId]);
+            while (queue.Count > 0)
             {
-                var id = stack.Pop();
-                if (id == selfId) throw RuleParser.Bad(m.Where, "An audience cannot contain itself (directly or through other audiences).");
-                if (!seen.Add(id)) continue;
-                foreach (var next in catalog.Audiences.GetValueOrDefault(id) ?? []) stack.Push(next);
+                var id = queue.Dequeue();
+                if (id == selfId)
+                {
+                    var path = new List<string>();
+                    for (string? at = id; at is not null; at = from[at]) path.Add(at);
+                    path.Reverse(); // m.AudienceId ... selfId
+                    string Name(string x) => "'" + (catalog.AudienceNames.GetValueOrDefault(x) ?? x) + "'";
+                    var cycle = string.Join(" -> ", new[] { selfId }.Concat(path).Select(Name));
+                    throw RuleParser.Bad(m.Where, $"An audience cannot contain itself (directly or through other audiences): {cycle}.");
+                }
+                foreach (var next in catalog.Audiences.GetValueOrDefault(id) ?? [])
+                    if (from.TryAdd(next, id)) queue.Enqueue(next);
             }
         }
     }

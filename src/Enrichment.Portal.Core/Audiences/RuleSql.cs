@@ -19,19 +19,47 @@ public sealed class RuleSql
     private readonly DateTimeOffset now;
     private readonly string sandboxParam;
 
+    private readonly Profiles.MergePolicy? policy;
+
     /// <param name="args">Parameters so far (<c>@p0</c> ...); the translation appends its own.</param>
-    public RuleSql(bool sqlite, List<object?> args, string sandboxId, DateTimeOffset now)
+    /// <param name="policy">The audience's merge policy; null or the sandbox's default: the materialized merge of the profile row.</param>
+    public RuleSql(bool sqlite, List<object?> args, string sandboxId, DateTimeOffset now, Profiles.MergePolicy? policy = null)
     {
         this.sqlite = sqlite;
         this.args = args;
         this.now = now;
+        this.policy = policy is { IsDefault: false } ? policy : null;
         sandboxParam = Param(sandboxId);
     }
 
     /// <summary>The profiles of the sandbox as <c>p(id, a)</c>.</summary>
-    public string From() => sqlite
+    public string From() => policy is not null ? MergedFrom(policy) : sqlite
         ? $"(SELECT id, attributes AS a FROM profiles WHERE sandbox_id={sandboxParam}) p"
         : $"(SELECT id, attributes::jsonb AS a FROM profiles WHERE sandbox_id={sandboxParam}) p";
+
+    /// <summary>
+    /// The profiles as <c>p(id, a)</c> with <c>a</c> the merge of their fragments by a policy other than the default (what
+    /// <c>GET /profiles/{id}?mergePolicyId=</c> shows, <see cref="Profiles.AttributeMerger"/>): per flat key the non-null value
+    /// of the winning fragment: under dataset precedence the dataset earliest in the order (datasets not in it last), then the
+    /// newest written, then the greatest dataset id and record key (the merger applies fragments in the reverse of this order,
+    /// the last one winning).
+    /// </summary>
+    private string MergedFrom(Profiles.MergePolicy mp)
+    {
+        var rank = "0";
+        if (mp.Method == Profiles.MergeMethods.DatasetPrecedence && mp.DatasetOrder.Count > 0)
+            rank = "CASE f.dataset_id " + string.Concat(mp.DatasetOrder.Select((d, i) => $"WHEN {Param(d)} THEN {i.ToString(CultureInfo.InvariantCulture)} ")) + "ELSE 2147483647 END";
+        if (sqlite)
+            return "(SELECT pr.id AS id, (SELECT json_group_object(w.k, CASE WHEN w.t IN ('object','array') THEN json(w.v) WHEN w.t='true' THEN json('true') WHEN w.t='false' THEN json('false') ELSE w.v END) FROM " +
+                   $"(SELECT j.key AS k, j.value AS v, j.type AS t, ROW_NUMBER() OVER (PARTITION BY j.key ORDER BY {rank}, f.written_at DESC, f.dataset_id DESC, f.record_key DESC) AS rn " +
+                   $"FROM profile_fragments f, json_each(f.attributes) j WHERE f.sandbox_id={sandboxParam} AND f.profile_id=pr.id AND j.type<>'null') w WHERE w.rn=1) AS a " +
+                   $"FROM profiles pr WHERE pr.sandbox_id={sandboxParam}) p";
+        return "(SELECT pr.id AS id, COALESCE((SELECT jsonb_object_agg(w.k, w.v) FROM " +
+               $"(SELECT DISTINCT ON (j.key) j.key AS k, j.value AS v FROM profile_fragments f, jsonb_each(f.attributes::jsonb) j " +
+               $"WHERE f.sandbox_id={sandboxParam} AND f.profile_id=pr.id AND jsonb_typeof(j.value)<>'null' " +
+               $"ORDER BY j.key, {rank}, f.written_at DESC, f.dataset_id COLLATE \"C\" DESC, f.record_key COLLATE \"C\" DESC) w), '{{}}'::jsonb) AS a " +
+               $"FROM profiles pr WHERE pr.sandbox_id={sandboxParam}) p";
+    }
 
     public string SandboxParam => sandboxParam;
 

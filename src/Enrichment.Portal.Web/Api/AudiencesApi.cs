@@ -13,10 +13,10 @@ public static class AudiencesApi
 {
     public sealed record SegmentDto(string Id, string Name, string? Description, JsonNode? Rule, string Status, long Size,
         DateTimeOffset? EvaluatedAt, string? LastJobRunId, string? Error, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-        IReadOnlyList<SizePointDto>? History = null)
+        IReadOnlyList<SizePointDto>? History = null, string? MergePolicyId = null)
     {
         public static SegmentDto From(Audience a, IReadOnlyList<SizePointDto>? history = null) => new(a.Id, a.Name, a.Description, JsonNode.Parse(a.RuleJson), a.Status, a.Size,
-            a.EvaluatedAt, a.LastJobRunId, a.Error, a.CreatedAt, a.UpdatedAt, history);
+            a.EvaluatedAt, a.LastJobRunId, a.Error, a.CreatedAt, a.UpdatedAt, history, a.MergePolicyId);
     }
 
     public sealed record SizePointDto(DateTimeOffset At, long Size, long Entered, long Exited, string Kind);
@@ -26,6 +26,16 @@ public static class AudiencesApi
         var (body, problem) = await ReadObjectAsync(request, ct);
         if (problem is not null) return (null, problem);
         return (JsonNode.Parse(body.GetRawText()) as JsonObject, null);
+    }
+
+    /// <summary><c>mergePolicyId</c>: absent or null (the default policy) or a text; anything else is a 422 naming the field.</summary>
+    private static IResult? PolicyField(JsonObject body, out string? id)
+    {
+        id = null;
+        var node = body["mergePolicyId"];
+        if (node is null) return null;
+        if (node is JsonValue v && v.TryGetValue<string>(out var s) && !string.IsNullOrWhiteSpace(s)) { id = s.Trim(); return null; }
+        return ApiProblems.Validation("mergePolicyId", "mergePolicyId is the id of one of the sandbox's merge policies (GET /api/v1/merge-policies), or null for the default.");
     }
 
     private static string? Text(JsonObject body, string key) =>
@@ -47,19 +57,21 @@ public static class AudiencesApi
         {
             var (body, problem) = await BodyAsync(request, ct);
             if (problem is not null) return problem;
-            var a = await service.CreateAsync(Text(body!, "name"), Text(body!, "description"), body!["rule"], user.Actor(), ct);
+            if (PolicyField(body!, out var policyId) is { } bad) return bad;
+            var a = await service.CreateAsync(Text(body!, "name"), Text(body!, "description"), body!["rule"], user.Actor(), ct, policyId);
             if (body!["evaluate"] is JsonValue ev && ev.TryGetValue<bool>(out var e) && e) await service.EvaluateAsync(a.Id, user.Actor(), ct);
             return Results.Created($"/api/v1/segments/{a.Id}", SegmentDto.From(await service.FindAsync(a.Id, ct) ?? a));
         }).RequireAuthorization(Policies.Marketer).WithName("CreateSegment")
-          .WithSummary("Create an audience { name, description?, rule, evaluate? } -> 201; a rule naming an unknown field or comparing a number with text is a 422 naming the part of the rule");
+          .WithSummary("Create an audience { name, description?, rule, mergePolicyId? (null: the sandbox's default), evaluate? } -> 201; a rule naming an unknown field or comparing a number with text is a 422 naming the part of the rule");
 
         g.MapPost("/estimate", async (HttpRequest request, AudienceService service, CancellationToken ct) =>
         {
             var (body, problem) = await BodyAsync(request, ct);
             if (problem is not null) return problem;
             var sample = body!["sample"] is JsonValue sv && sv.TryGetValue<int>(out var n) ? n : 10;
-            return Results.Ok(await service.EstimateAsync(body!["rule"], Math.Clamp(sample, 0, 100), ct));
-        }).WithName("EstimateSegment").WithSummary("Size, share of the sandbox and a sample of members of an unsaved rule { rule, sample? }");
+            if (PolicyField(body!, out var policyId) is { } bad) return bad;
+            return Results.Ok(await service.EstimateAsync(body!["rule"], Math.Clamp(sample, 0, 100), ct, policyId));
+        }).WithName("EstimateSegment").WithSummary("Size, share of the sandbox and a sample of members of an unsaved rule { rule, sample?, mergePolicyId? }");
 
         g.MapGet("/fields", async (AudienceEvaluator evaluator, CancellationToken ct) =>
         {
@@ -90,9 +102,10 @@ public static class AudiencesApi
         {
             var (body, problem) = await BodyAsync(request, ct);
             if (problem is not null) return problem;
-            var a = await service.UpdateAsync(id, Text(body!, "name"), Text(body!, "description"), body!["rule"], ct);
+            if (PolicyField(body!, out var policyId) is { } bad) return bad;
+            var a = await service.UpdateAsync(id, Text(body!, "name"), Text(body!, "description"), body!["rule"], ct, body!.ContainsKey("mergePolicyId"), policyId);
             return Results.Ok(SegmentDto.From(a));
-        }).RequireAuthorization(Policies.Marketer).WithName("UpdateSegment").WithSummary("Change { name?, description?, rule? }; evaluate again after a rule change");
+        }).RequireAuthorization(Policies.Marketer).WithName("UpdateSegment").WithSummary("Change { name?, description?, rule?, mergePolicyId? (null: back to the sandbox's default) }; evaluate again after a rule or policy change");
 
         g.MapDelete("/{id}", async (string id, AudienceService service, CancellationToken ct) =>
         {
@@ -104,7 +117,14 @@ public static class AudiencesApi
         {
             var run = await service.EvaluateAsync(id, user.Actor(), ct);
             return Results.Accepted($"/api/v1/jobs/{run.Id}", new { jobId = run.Id });
-        }).RequireAuthorization(Policies.Marketer).WithName("EvaluateSegment").WithSummary("Full evaluation as a job -> 202 { jobId }");
+        }).RequireAuthorization(Policies.Marketer).WithName("EvaluateSegment").WithSummary("Full evaluation as a job -> 202 { jobId }; 409 while an evaluation of the audience is queued or running");
+
+        g.MapPost("/evaluate-all", async (ClaimsPrincipal user, AudienceService service, CancellationToken ct) =>
+        {
+            var run = await service.RefreshAsync(AudienceRefreshJob.All, user.Actor(), ct);
+            return Results.Accepted($"/api/v1/jobs/{run.Id}", new { jobId = run.Id });
+        }).RequireAuthorization(Policies.Marketer).WithName("EvaluateAllSegments")
+          .WithSummary("Full evaluation of every audience as one job, in dependency order (an audience after the audiences its rule names) -> 202 { jobId }; 409 while one is queued or running");
 
         g.MapGet("/{id}/members", async (string id, int? limit, string? cursor, AudienceService service, CancellationToken ct) =>
         {
@@ -161,10 +181,13 @@ public static class AudiencesApi
             DestinationBody? b;
             try { b = body.Deserialize<DestinationBody>(new JsonSerializerOptions(JsonSerializerDefaults.Web)); }
             catch (JsonException e) { return ApiProblems.Validation("request", "The destination is not of the expected shape: " + e.Message.Split(" Path:")[0]); }
-            var d = await service.UpdateAsync(id, new DestinationRequest(b!.Name, b.Type, b.Target, b.Format, b.Mode, b.SegmentIds, b.Attributes, b.Identities, b.Cron, b.BatchSize, b.RateLimit), user.Actor(), ct);
+            // "rateLimit": null removes the limit; a PATCH without the property keeps it.
+            var clearRate = body.TryGetProperty("rateLimit", out var rate) && rate.ValueKind == JsonValueKind.Null;
+            var d = await service.UpdateAsync(id, new DestinationRequest(b!.Name, b.Type, b.Target, b.Format, b.Mode, b.SegmentIds, b.Attributes, b.Identities, b.Cron, b.BatchSize, b.RateLimit)
+                { ClearRateLimit = clearRate }, user.Actor(), ct);
             return Results.Ok(d);
         }).RequireAuthorization(Policies.Marketer).WithName("UpdateDestination")
-          .WithSummary("Change a destination (any field of the creation but type; cron \"\" clears the schedule); the webhook secret and the cursor stay");
+          .WithSummary("Change a destination (any field of the creation but type; cron \"\" clears the schedule, rateLimit null removes the limit, a missing field stays); the webhook secret and the cursor stay");
         g.MapDelete("/{id}", async (string id, ClaimsPrincipal user, DestinationService service, CancellationToken ct) =>
         {
             await service.DeleteAsync(id, user.Actor(), ct);

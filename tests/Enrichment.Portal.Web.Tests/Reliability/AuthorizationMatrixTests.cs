@@ -88,7 +88,7 @@ public sealed class AuthorizationMatrixTests(PortalHost host)
         ["ListDatasetFiles"] = R, ["ReadDatasetData"] = R with { Query = "format=csv" }, ["ReadNewestSnapshot"] = R,
         ["ListSegments"] = R,
         ["CreateSegment"] = M, ["EstimateSegment"] = R, ["SegmentFields"] = R, ["GetSegment"] = R, ["UpdateSegment"] = M, ["DeleteSegment"] = M,
-        ["EvaluateSegment"] = M, ["SegmentMembers"] = R, ["SegmentChanges"] = R,
+        ["EvaluateSegment"] = M, ["EvaluateAllSegments"] = M, ["SegmentMembers"] = R, ["SegmentChanges"] = R,
         ["ListDestinations"] = R,
         ["CreateDestination"] = M with { Cross = f => (null, new { name = "x-" + f.Tag, type = "file", target = "x-" + f.Tag, format = "csv", segmentIds = new[] { f.Ids["segment"] } }), CrossStatus = [400, 404, 422] },
         ["GetDestination"] = R, ["RunDestination"] = M, ["UpdateDestination"] = M, ["DeleteDestination"] = M, ["ResendDeadLetter"] = M,

@@ -53,6 +53,11 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("last_job_run_id");
 
+                    b.Property<string>("MergePolicyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("merge_policy_id");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)

@@ -47,6 +47,11 @@ namespace Enrichment.Portal.Core.Catalog.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("last_job_run_id");
 
+                    b.Property<string>("MergePolicyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("merge_policy_id");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
