@@ -1,64 +1,136 @@
-// Audiences benchmark: N generated profiles (tier, tenure, insights.churn.score; flat attribute keys as the store keeps them) x E events each (purchase / visit over
-// the last 60 days) in a fresh SQLite profile store, then
+// Audiences benchmark (#15): N generated profiles (tier, tenure, insights.churn.score; flat attribute keys as the store keeps them)
+// x E events each (purchase / visit over the last 60 days) written in bulk by SQL into a migrated profile store (SQLite by default,
+// PostgreSQL with EP_BENCH_POSTGRES=<connection string>), then the product's own code paths:
 //   1. full evaluation of a three-condition rule (churn score > 0.7, tier = gold, 2+ purchases in the last 30 days),
-//   2. incremental evaluation after a batch that changed 10,000 profiles,
-//   3. webhook export of M audience changes (entered) to a loopback receiver (HttpListener) through WebhookSender.
-// Usage: dotnet run -c Release -- [profiles=100000] [eventsPerProfile=10] [webhookMembers=100000] [batchSize=500]
+//   2. the estimate of that rule (what the rule builder shows while the rule is edited),
+//   3. incremental evaluation after a batch that changed 10,000 profiles,
+//   4. webhook export of M audience changes (entered) to a loopback receiver (Kestrel, signature checked) through WebhookSender,
+//   5. file destination (CSV, then Parquet) of an audience of every profile, through DestinationRunJob.
+// The generated store is kept in /tmp/audiences-bench-<N>x<E>/ (SQLite) and reused by the next run with the same N and E.
+// Usage: dotnet run -c Release -- [profiles=100000] [eventsPerProfile=10] [webhookMembers=100000] [batchSize=1000] [steps=all|eval,estimate,inc,hook,file]
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using Enrichment.Portal.Core;
 using Enrichment.Portal.Core.Audiences;
 using Enrichment.Portal.Core.Catalog;
 using Enrichment.Portal.Core.Jobs;
-using Enrichment.Portal.Core.Profiles;
 using Enrichment.Portal.Core.Sandboxes;
 using Enrichment.Portal.Core.Schemas;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 var n = args.Length > 0 ? int.Parse(args[0]) : 100_000;
 var perProfile = args.Length > 1 ? int.Parse(args[1]) : 10;
 var hookMembers = args.Length > 2 ? int.Parse(args[2]) : 100_000;
-var batchSize = args.Length > 3 ? int.Parse(args[3]) : 500;
-var work = Path.Combine(Path.GetTempPath(), "audiences-bench-" + Guid.NewGuid().ToString("N")[..8]);
+var batchSize = args.Length > 3 ? int.Parse(args[3]) : 1000;
+var steps = (args.Length > 4 ? args[4] : "all").Split(',');
+bool Step(string s) => steps.Contains("all") || steps.Contains(s);
+var pg = Environment.GetEnvironmentVariable("EP_BENCH_POSTGRES");
+var work = Path.Combine(Path.GetTempPath(), $"audiences-bench-{n}x{perProfile}");
 Directory.CreateDirectory(work);
 var dbPath = Path.Combine(work, "catalog.db");
 const string sandbox = "bench";
-Console.WriteLine($"{DateTime.UtcNow:u} {n:N0} profiles x {perProfile} events; webhook {hookMembers:N0} members; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Trim()}");
+string? pgDb = null, pgConn = null;
+if (pg is not null)
+{
+    pgDb = "audbench_" + Guid.NewGuid().ToString("N")[..8];
+    pgConn = new Npgsql.NpgsqlConnectionStringBuilder(pg) { Database = pgDb, CommandTimeout = 600 }.ConnectionString;
+    await using var admin = new Npgsql.NpgsqlConnection(pg);
+    await admin.OpenAsync();
+    await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {pgDb}", admin);
+    await create.ExecuteNonQueryAsync();
+}
+Console.WriteLine($"{DateTime.UtcNow:u} {(pg is null ? "SQLite" : "PostgreSQL")}: {n:N0} profiles x {perProfile} events; webhook {hookMembers:N0} members in batches of {batchSize:N0}; " +
+                  $"{Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Trim()}");
 
-SqliteCatalogDb NewDb() => new(new DbContextOptionsBuilder<SqliteCatalogDb>().UseSqlite($"Data Source={dbPath};Default Timeout=60").Options, new SandboxContext { SandboxId = sandbox });
-await using (var init = NewDb()) await init.Database.EnsureCreatedAsync();
+CatalogDb NewDb() => pg is null
+    ? new SqliteCatalogDb(new DbContextOptionsBuilder<SqliteCatalogDb>().UseSqlite($"Data Source={dbPath};Default Timeout=600", s => s.MigrationsHistoryTable("__ef_migrations").CommandTimeout(600))
+        .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.PendingModelChangesWarning)).Options, new SandboxContext { SandboxId = sandbox })
+    : new PostgresCatalogDb(new DbContextOptionsBuilder<PostgresCatalogDb>().UseNpgsql(pgConn, s => s.MigrationsHistoryTable("__ef_migrations").CommandTimeout(600))
+        .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.PendingModelChangesWarning)).Options, new SandboxContext { SandboxId = sandbox });
+
+async Task<long> Exec(CatalogDb db, string sql, params object[] ps) => await db.Database.ExecuteSqlRawAsync(sql, ps);
 
 var now = DateTimeOffset.UtcNow;
-var rng = new Random(42);
 var sw = Stopwatch.StartNew();
-const int chunk = 20_000;
-for (var start = 0; start < n; start += chunk)
+var generated = pg is null && File.Exists(Path.Combine(work, "generated"));
+if (!generated)
 {
-    await using var db = NewDb();
-    db.ChangeTracker.AutoDetectChangesEnabled = false;
-    for (var i = start; i < Math.Min(n, start + chunk); i++)
+    if (pg is null) foreach (var f in Directory.GetFiles(work)) File.Delete(f);
+    await using (var init = NewDb()) await init.Database.MigrateAsync();
+    // Bulk generation in SQL (not the ingestion path): profiles, then events in chunks of 1M rows.
+    await using (var db = NewDb())
     {
-        var id = $"p{i:D8}";
-        db.Add(new Profile
+        db.Database.SetCommandTimeout(3600);
+        if (pg is null)
         {
-            Id = id, SandboxId = sandbox, CreatedAt = now, UpdatedAt = now,
-            Attributes = new JsonObject { ["tier"] = rng.Next(4) == 0 ? "gold" : "silver", ["tenure"] = rng.Next(1, 120), ["insights.churn"] = new JsonObject { ["score"] = Math.Round(rng.NextDouble(), 4) } }.ToJsonString(),
-        });
-        for (var e = 0; e < perProfile; e++)
-            db.Add(new ProfileEvent
+            await Exec(db, "PRAGMA journal_mode=DELETE");
+            await Exec(db, "PRAGMA cache_size=-524288");
+            await Exec(db,
+                "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM k WHERE i+1 < {0}) " +
+                "INSERT INTO profiles (id, sandbox_id, created_at, updated_at, identity_count, hit_limit, attributes, provenance) " +
+                "SELECT printf('p%08d', i), {1}, {2}, {2}, 1, 0, json_object('tier', CASE WHEN abs(random()) % 4 = 0 THEN 'gold' ELSE 'silver' END, " +
+                "'tenure', 1 + abs(random()) % 119, 'insights.churn', json_object('score', (abs(random()) % 10000) / 10000.0)), '{{}}' FROM k",
+                n, sandbox, now.UtcTicks);
+            for (long start = 0; start < (long)n * perProfile; start += 1_000_000)
             {
-                SandboxId = sandbox, ProfileId = id, DatasetId = "events", BatchId = "b0", RowNumber = (long)i * perProfile + e,
-                Timestamp = now.AddMinutes(-rng.Next(60 * 24 * 60)), EventType = rng.Next(3) == 0 ? "purchase" : "visit",
-                Fields = new JsonObject { ["amount"] = rng.Next(1, 500) }.ToJsonString(),
-            });
+                var end = Math.Min((long)n * perProfile, start + 1_000_000);
+                await Exec(db,
+                    "WITH RECURSIVE k(i) AS (SELECT {0} UNION ALL SELECT i+1 FROM k WHERE i+1 < {1}) " +
+                    "INSERT INTO profile_events (sandbox_id, profile_id, dataset_id, batch_id, row_number, timestamp, event_type, fields) " +
+                    "SELECT {2}, printf('p%08d', i / {3}), 'events', 'b0', i, {4} - (abs(random()) % 86400) * 600000000, " +
+                    "CASE WHEN abs(random()) % 3 = 0 THEN 'purchase' ELSE 'visit' END, json_object('amount', 1 + abs(random()) % 499) FROM k",
+                    start, end, sandbox, perProfile, now.UtcTicks);
+                Console.Write($"\r{end:N0} events, {sw.Elapsed.TotalSeconds:F0} s");
+            }
+            Console.WriteLine();
+            await Exec(db, "ANALYZE");
+            await Exec(db, "PRAGMA journal_mode=WAL"); // as the portal runs its catalog
+        }
+        else
+        {
+            await Exec(db,
+                "INSERT INTO profiles (id, sandbox_id, created_at, updated_at, identity_count, hit_limit, attributes, provenance) " +
+                "SELECT 'p' || lpad(i::text, 8, '0'), {1}, {2}, {2}, 1, false, json_build_object('tier', CASE WHEN random() < 0.25 THEN 'gold' ELSE 'silver' END, " +
+                "'tenure', 1 + floor(random() * 119)::int, 'insights.churn', json_build_object('score', round(random()::numeric, 4)))::text, '{{}}' FROM generate_series(0, {0} - 1) i",
+                n, sandbox, now);
+            for (long start = 0; start < (long)n * perProfile; start += 1_000_000)
+            {
+                var end = Math.Min((long)n * perProfile, start + 1_000_000);
+                await Exec(db,
+                    "INSERT INTO profile_events (sandbox_id, profile_id, dataset_id, batch_id, row_number, timestamp, event_type, fields) " +
+                    "SELECT {2}, 'p' || lpad((i / {3})::text, 8, '0'), 'events', 'b0', i, {4}::timestamptz - floor(random() * 86400) * interval '1 minute', " +
+                    "CASE WHEN random() < 1.0/3 THEN 'purchase' ELSE 'visit' END, json_build_object('amount', 1 + floor(random() * 499)::int)::text FROM generate_series({0}::bigint, {1}::bigint - 1) i",
+                    start, end, sandbox, perProfile, now);
+                Console.Write($"\r{end:N0} events, {sw.Elapsed.TotalSeconds:F0} s");
+            }
+            Console.WriteLine();
+            await Exec(db, "VACUUM ANALYZE profiles");
+            await Exec(db, "VACUUM ANALYZE profile_events");
+        }
     }
-    await db.SaveChangesAsync();
+    if (pg is null) File.WriteAllText(Path.Combine(work, "generated"), now.UtcTicks.ToString());
+    Console.WriteLine($"generated in {sw.Elapsed.TotalSeconds:F1} s" + (pg is null ? $" ({new FileInfo(dbPath).Length / 1e6:F0} MB)" : ""));
 }
-Console.WriteLine($"generated in {sw.Elapsed.TotalSeconds:F1} s ({new FileInfo(dbPath).Length / 1e6:F0} MB)");
+else
+{
+    // The events were generated relative to that time: keep "the last 30 days" meaning the same.
+    now = new DateTimeOffset(long.Parse(File.ReadAllText(Path.Combine(work, "generated"))), TimeSpan.Zero);
+    Console.WriteLine($"reusing the store generated at {now:u} ({new FileInfo(dbPath).Length / 1e6:F0} MB)");
+}
+var clock = new FixedClock(now);
+
+// A clean audience state for this run.
+await using (var db = NewDb())
+    foreach (var t in new[] { "audience_changes", "audience_members", "audience_sizes", "destination_runs", "destination_dead_letters", "destinations", "audiences" })
+        await Exec(db, $"DELETE FROM {t}");
 
 var catalog = new RuleCatalog();
 catalog.AddSchema(new SchemaDefinition("crm", SchemaClass.Profile,
@@ -81,78 +153,148 @@ var audience = new Audience
     RuleJson = """{"all":[{"attribute":"insights.churn.score","op":"gt","value":0.7},{"attribute":"tier","op":"eq","value":"gold"},{"event":{"eventType":"purchase","withinDays":30},"op":"gte","value":2}]}""",
 };
 await using (var db = NewDb()) { db.Add(audience); await db.SaveChangesAsync(); }
+AudienceEvaluator Evaluator(CatalogDb db) => new(db, new AudienceLocks(), clock) { FixedCatalog = catalog };
 
 // 1. Full evaluation.
-await using (var db = NewDb())
-{
-    var evaluator = new AudienceEvaluator(db, new AudienceLocks(), TimeProvider.System) { FixedCatalog = catalog };
-    sw.Restart();
-    var full = await evaluator.EvaluateFullAsync(audience, null, CancellationToken.None);
-    Console.WriteLine($"full evaluation: {full.Size:N0} members of {n:N0} in {sw.Elapsed.TotalSeconds:F2} s");
-}
+if (Step("eval"))
+    await using (var db = NewDb())
+    {
+        sw.Restart();
+        var full = await Evaluator(db).EvaluateFullAsync(audience, null, CancellationToken.None);
+        Console.WriteLine($"full evaluation: {full.Size:N0} members of {n:N0} in {sw.Elapsed.TotalSeconds:F2} s");
+    }
 
-// 2. Incremental after a batch of 10,000 changed profiles (their score changes).
-var changed = Enumerable.Range(0, Math.Min(10_000, n)).Select(i => $"p{(long)i * n / Math.Min(10_000, n):D8}").Distinct().ToList();
-await using (var db = NewDb())
+// 2. The estimate (the rule builder's live figure) with a sample of 10.
+if (Step("estimate"))
+    await using (var db = NewDb())
+    {
+        var ev = Evaluator(db);
+        var rule = await ev.CompileAsync(audience.RuleJson, null, CancellationToken.None);
+        for (var run = 1; run <= 2; run++)
+        {
+            sw.Restart();
+            var (size, total, sample) = await ev.EstimateAsync(rule, 10, CancellationToken.None);
+            Console.WriteLine($"estimate {run}: {size:N0} of {total:N0} (sample {sample.Count}) in {sw.Elapsed.TotalSeconds:F2} s");
+        }
+        var one = await ev.CompileAsync("""{"attribute":"insights.churn.score","op":"gt","value":0.7}""", null, CancellationToken.None);
+        sw.Restart();
+        var (s1, _, _) = await ev.EstimateAsync(one, 10, CancellationToken.None);
+        Console.WriteLine($"estimate of the score condition alone: {s1:N0} in {sw.Elapsed.TotalSeconds:F2} s");
+    }
+
+// 3. Incremental after a batch of 10,000 changed profiles (their score changes).
+if (Step("inc"))
 {
+    var rng = new Random(42);
+    var changed = Enumerable.Range(0, Math.Min(10_000, n)).Select(i => $"p{(long)i * n / Math.Min(10_000, n):D8}").Distinct().ToList();
+    await using var db = NewDb();
     await using (var tx = await db.Database.BeginTransactionAsync())
     {
         foreach (var id in changed)
-            await db.Database.ExecuteSqlRawAsync("UPDATE profiles SET attributes=json_set(attributes,'$.\"insights.churn\".score',{0}) WHERE id={1}", [Math.Round(rng.NextDouble(), 4), id]);
+            await Exec(db, pg is null
+                ? "UPDATE profiles SET attributes=json_set(attributes,'$.\"insights.churn\".score',{0}) WHERE id={1}"
+                : "UPDATE profiles SET attributes=jsonb_set(attributes::jsonb,'{{insights.churn,score}}',to_jsonb({0}::float8))::text WHERE id={1}", Math.Round(rng.NextDouble(), 4), id);
         await tx.CommitAsync();
     }
-    var evaluator = new AudienceEvaluator(db, new AudienceLocks(), TimeProvider.System) { FixedCatalog = catalog };
     sw.Restart();
-    var inc = await evaluator.EvaluateProfilesAsync(changed, "batch", CancellationToken.None);
+    var inc = await Evaluator(db).EvaluateProfilesAsync(changed, "batch", CancellationToken.None);
     Console.WriteLine($"incremental after {changed.Count:N0} changed profiles: +{inc.Entered:N0} / -{inc.Exited:N0} in {sw.Elapsed.TotalSeconds:F2} s");
 }
 
-// 3. Webhook export of hookMembers changes to a loopback receiver.
-var hookAudience = new Audience { SandboxId = sandbox, Name = "webhook bench", Status = AudienceStatus.Ready, RuleJson = """{"attribute":"tenure","op":"gt","value":0}""" };
-await using (var db = NewDb())
+// 4. Webhook export of hookMembers changes to a loopback receiver that checks every signature.
+if (Step("hook"))
 {
-    db.Add(hookAudience);
-    await db.SaveChangesAsync();
-    await db.Database.ExecuteSqlRawAsync(
-        "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM k WHERE i+1 < {0}) " +
-        "INSERT INTO audience_changes (sandbox_id, audience_id, profile_id, entered, at) SELECT {1}, {2}, printf('p%08d', i % {3}), 1, {4} FROM k", [hookMembers, sandbox, hookAudience.Id, n, now]);
-}
-var port = FreePort();
-using var listener = new HttpListener();
-listener.Prefixes.Add($"http://127.0.0.1:{port}/hook/");
-listener.Start();
-long received = 0, requests = 0;
-_ = Task.Run(async () =>
-{
-    while (listener.IsListening)
+    var hookAudience = new Audience { SandboxId = sandbox, Name = "webhook bench", Status = AudienceStatus.Ready, RuleJson = """{"attribute":"tenure","op":"gt","value":0}""" };
+    await using (var db = NewDb())
     {
-        HttpListenerContext c;
-        try { c = await listener.GetContextAsync(); } catch { return; }
-        using (var doc = await JsonDocument.ParseAsync(c.Request.InputStream))
-            Interlocked.Add(ref received, doc.RootElement.GetProperty("changes").GetArrayLength());
-        Interlocked.Increment(ref requests);
-        c.Response.StatusCode = 200;
-        c.Response.Close();
+        db.Add(hookAudience);
+        await db.SaveChangesAsync();
+        await Exec(db, pg is null
+            ? "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM k WHERE i+1 < {0}) INSERT INTO audience_changes (sandbox_id, audience_id, profile_id, entered, at) SELECT {1}, {2}, printf('p%08d', i % {3}), 1, {4} FROM k"
+            : "INSERT INTO audience_changes (sandbox_id, audience_id, profile_id, entered, at) SELECT {1}, {2}, 'p' || lpad((i % {3})::text, 8, '0'), true, {4}::timestamptz FROM generate_series(0, {0} - 1) i",
+            hookMembers, sandbox, hookAudience.Id, n, pg is null ? now.UtcTicks : now);
     }
-});
-var destination = new Destination
-{
-    SandboxId = sandbox, Name = "bench hook", Type = DestinationTypes.Webhook, Target = $"http://127.0.0.1:{port}/hook/", Format = "json", Mode = "changes",
-    SegmentIds = [hookAudience.Id], Attributes = ["tier"], Secret = WebhookSigner.NewSecret(), BatchSize = batchSize,
-};
-await using (var db = NewDb())
-{
-    db.Add(destination);
-    await db.SaveChangesAsync();
-    using var client = new HttpClient(new SocketsHttpHandler { ConnectCallback = (c, ct) => WebhookAddressGuard.ConnectAsync(c.DnsEndPoint, true, ct) });
-    var sender = new WebhookSender(db, new OneClient(client), Options.Create(new WebhookOptions { AllowPrivateNetworks = true }), TimeProvider.System, NullLogger<WebhookSender>.Instance);
-    sw.Restart();
-    await sender.RunAsync(destination, new JobProgress(null!, TimeProvider.System), CancellationToken.None);
-    var s = sw.Elapsed.TotalSeconds;
-    Console.WriteLine($"webhook: {received:N0} members in {requests:N0} batches of {batchSize} in {s:F2} s = {received / s:N0} members/s");
+    var secret = WebhookSigner.NewSecret();
+    long received = 0, requests = 0, badSignatures = 0;
+    var port = FreePort();
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.Logging.ClearProviders();
+    builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+    var receiver = builder.Build();
+    receiver.MapPost("/hook", async (HttpContext c) =>
+    {
+        using var ms = new MemoryStream();
+        await c.Request.Body.CopyToAsync(ms);
+        var body = ms.GetBuffer().AsSpan(0, (int)ms.Length);
+        if (!WebhookSigner.Verify(secret, c.Request.Headers[WebhookSigner.TimestampHeader].ToString(), body, c.Request.Headers[WebhookSigner.SignatureHeader].ToString()))
+            Interlocked.Increment(ref badSignatures);
+        using var doc = JsonDocument.Parse(ms.GetBuffer().AsMemory(0, (int)ms.Length));
+        Interlocked.Add(ref received, doc.RootElement.GetProperty("changes").GetArrayLength());
+        Interlocked.Increment(ref requests);
+        return Results.Ok();
+    });
+    await receiver.StartAsync();
+    var destination = new Destination
+    {
+        SandboxId = sandbox, Name = "bench hook", Type = DestinationTypes.Webhook, Target = $"http://127.0.0.1:{port}/hook", Format = "json", Mode = "changes",
+        SegmentIds = [hookAudience.Id], Attributes = ["tier", "insights.churn.score"], Secret = secret, BatchSize = batchSize,
+    };
+    await using (var db = NewDb())
+    {
+        db.Add(destination);
+        await db.SaveChangesAsync();
+        using var client = new HttpClient(new SocketsHttpHandler { ConnectCallback = (c, ct) => WebhookAddressGuard.ConnectAsync(c.DnsEndPoint, true, ct) });
+        var sender = new WebhookSender(db, new OneClient(client), Options.Create(new WebhookOptions { AllowPrivateNetworks = true }), TimeProvider.System, NullLogger<WebhookSender>.Instance);
+        sw.Restart();
+        await sender.RunAsync(destination, new JobProgress(null!, TimeProvider.System), CancellationToken.None);
+        var s = sw.Elapsed.TotalSeconds;
+        Console.WriteLine($"webhook: {received:N0} members in {requests:N0} batches of {batchSize:N0} in {s:F2} s = {received / s:N0} members/s ({badSignatures} bad signatures)");
+    }
+    await receiver.StopAsync();
 }
-listener.Stop();
-try { Directory.Delete(work, true); } catch (IOException) { }
+
+// 5. File destination of an audience of every profile (full mode): CSV and Parquet.
+if (Step("file"))
+{
+    var all = new Audience { SandboxId = sandbox, Name = "everyone", Status = AudienceStatus.Ready, RuleJson = """{"attribute":"tenure","op":"gt","value":0}""" };
+    await using (var db = NewDb()) { db.Add(all); await db.SaveChangesAsync(); }
+    await using (var db = NewDb())
+    {
+        sw.Restart();
+        var r = await Evaluator(db).EvaluateFullAsync(all, null, CancellationToken.None);
+        Console.WriteLine($"full evaluation of a one-condition rule: {r.Size:N0} members in {sw.Elapsed.TotalSeconds:F2} s");
+    }
+    foreach (var format in new[] { "csv", "parquet" })
+    {
+        var d = new Destination
+        {
+            SandboxId = sandbox, Name = "bench-file-" + format, Type = DestinationTypes.File, Target = "bench", Format = format, Mode = "full",
+            SegmentIds = [all.Id], Attributes = ["tier", "tenure", "insights.churn.score"],
+        };
+        await using var db = NewDb();
+        db.Add(d);
+        await db.SaveChangesAsync();
+        var portal = Options.Create(new PortalOptions { DataDirectory = Path.Combine(work, "data") });
+        var service = new DestinationService(db, Evaluator(db), null!, portal, Options.Create(new DestinationOptions()), Options.Create(new WebhookOptions()), clock);
+        var job = new DestinationRunJob(db, service, null!, new JobProgress(null!, clock), clock);
+        sw.Restart();
+        await job.RunAsync(d.Id, CancellationToken.None);
+        var s = sw.Elapsed.TotalSeconds;
+        var run = await db.Set<DestinationRun>().AsNoTracking().SingleAsync(x => x.DestinationId == d.Id);
+        Console.WriteLine($"file destination {format}: {run.Members:N0} rows, {run.Bytes / 1e6:F1} MB in {s:F2} s = {run.Members / s:N0} rows/s ({run.Status})");
+        File.Delete(run.File!);
+    }
+}
+
+if (pg is not null)
+{
+    Npgsql.NpgsqlConnection.ClearAllPools();
+    await using var admin = new Npgsql.NpgsqlConnection(pg);
+    await admin.OpenAsync();
+    await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {pgDb} WITH (FORCE)", admin);
+    await drop.ExecuteNonQueryAsync();
+}
+Console.WriteLine($"load at end {File.ReadAllText("/proc/loadavg").Trim()}");
 
 static int FreePort()
 {
@@ -164,4 +306,10 @@ static int FreePort()
 sealed class OneClient(HttpClient client) : IHttpClientFactory
 {
     public HttpClient CreateClient(string name) => client;
+}
+
+sealed class FixedClock(DateTimeOffset now) : TimeProvider
+{
+    private readonly long startTicks = Stopwatch.GetTimestamp();
+    public override DateTimeOffset GetUtcNow() => now + Stopwatch.GetElapsedTime(startTicks);
 }

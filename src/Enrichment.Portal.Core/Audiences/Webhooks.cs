@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -31,6 +32,9 @@ public sealed class WebhookOptions
     /// destination can then not reach the portal's host or its internal network. Link-local / metadata addresses are never allowed.
     /// </summary>
     public bool AllowPrivateNetworks { get; set; }
+    /// <summary>Batches of one destination in flight at once when it has no rate limit (a rate-limited destination sends one at a time).
+    /// The cursor still moves in change order: a run stopped midway resends from the first unacknowledged batch.</summary>
+    public int MaxInFlight { get; set; } = 4;
 }
 
 /// <summary>
@@ -48,11 +52,12 @@ public static class WebhookSigner
 
     public static string Sign(string secret, string timestamp, ReadOnlySpan<byte> body)
     {
-        var prefix = Encoding.UTF8.GetBytes(timestamp + ".");
-        var data = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(data, 0);
-        body.CopyTo(data.AsSpan(prefix.Length));
-        return "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), data));
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(secret));
+        hmac.AppendData(Encoding.UTF8.GetBytes(timestamp + "."));
+        hmac.AppendData(body); // over the body's buffer itself: no copy of the body
+        Span<byte> mac = stackalloc byte[32];
+        hmac.GetHashAndReset(mac);
+        return "sha256=" + Convert.ToHexStringLower(mac);
     }
 
     /// <summary>Checks a signature in constant time.</summary>
@@ -72,7 +77,21 @@ public static class WebhookSigner
 public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOptions<WebhookOptions> options, TimeProvider clock, ILogger<WebhookSender> log)
 {
     public const string HttpClientName = "portal-webhooks";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>One batch read and serialized, waiting to be sent or in flight.</summary>
+    private sealed class Batch(long from, long upTo, string id, int count, int entered, ArrayBufferWriter<byte> body)
+    {
+        public long From => from;
+        public long UpTo => upTo;
+        public string Id => id;
+        public int Count => count;
+        public int Entered => entered;
+        public ArrayBufferWriter<byte> Body => body;
+        public Task<(bool Ok, int Attempts, int Retries, string? Error)>? Send;
+    }
+
+    /// <summary>One change of a batch, with the member's attributes (flat JSON) when the destination sends attributes.</summary>
+    private sealed record Row(long Id, string AudienceId, string ProfileId, bool Entered, DateTimeOffset At, string? Attributes);
 
     public async Task RunAsync(Destination d, JobProgress progress, CancellationToken ct)
     {
@@ -86,42 +105,50 @@ public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOption
         await db.SaveChangesAsync(ct);
         long members = 0, entered = 0, exited = 0, bytes = 0, batches = 0, retries = 0, dead = 0;
         string? lastError = null;
+        // Sends run on their own token: stopped when the run ends, whatever ends it.
+        using var sends = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var inFlight = new Queue<Batch>();
         try
         {
             var names = await db.Set<Audience>().AsNoTracking().Where(a => d.SegmentIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Name, ct);
             var client = http.CreateClient(HttpClientName);
             var interval = d.RateLimit is { } rate ? TimeSpan.FromSeconds(1 / rate) : TimeSpan.Zero;
+            // Batches in flight at once: one for a rate-limited destination (the receiver asked to be spared), else MaxInFlight.
+            // The next batch is always read and serialized while the last one is in flight; the cursor still moves in order.
+            var window = d.RateLimit is null ? Math.Max(1, o.MaxInFlight) : 1;
             var lastSend = TimeSpan.MinValue;
             var cursor = d.Cursor;
-            while (cursor < to)
+            var free = new Stack<ArrayBufferWriter<byte>>();
+            var next = await NextBatchAsync(d, cursor, to, names, free, ct);
+            while (next is not null || inFlight.Count > 0)
             {
-                var chunk = await db.Set<AudienceChange>().AsNoTracking().Where(c => d.SegmentIds.Contains(c.AudienceId) && c.Id > cursor && c.Id <= to)
-                    .OrderBy(c => c.Id).Take(d.BatchSize).ToListAsync(ct);
-                if (chunk.Count == 0) break;
-                var from = cursor;
-                var upTo = chunk[^1].Id;
-                var batchId = $"{d.Id}-{from + 1}-{upTo}";
-                var body = await BodyAsync(d, batchId, chunk, names, ct);
-
-                // Per-destination rate limit: at most RateLimit batches per second.
-                if (interval > TimeSpan.Zero && lastSend != TimeSpan.MinValue)
+                if (next is not null && inFlight.Count < window)
                 {
-                    var wait = lastSend + interval - watch.Elapsed;
-                    if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, ct);
+                    // Per-destination rate limit: at most RateLimit batches per second.
+                    if (interval > TimeSpan.Zero && lastSend != TimeSpan.MinValue)
+                    {
+                        var wait = lastSend + interval - watch.Elapsed;
+                        if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, ct);
+                    }
+                    lastSend = watch.Elapsed;
+                    next.Send = SendAsync(client, d, next.Id, next.Body.WrittenMemory, o, sends.Token);
+                    inFlight.Enqueue(next);
+                    next = await NextBatchAsync(d, next.UpTo, to, names, free, ct);
+                    continue;
                 }
-                lastSend = watch.Elapsed;
 
-                var (ok, attempts, retried, error) = await SendAsync(client, d, batchId, body, o, ct);
+                var b = inFlight.Peek();
+                var (ok, attempts, retried, error) = await b.Send!.WaitAsync(ct);
+                inFlight.Dequeue();
                 retries += retried;
-                var batchEntered = chunk.Count(c => c.Entered);
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
                 if (ok)
                 {
                     batches++;
-                    members += chunk.Count;
-                    entered += batchEntered;
-                    exited += chunk.Count - batchEntered;
-                    bytes += body.Length;
+                    members += b.Count;
+                    entered += b.Entered;
+                    exited += b.Count - b.Entered;
+                    bytes += b.Body.WrittenCount;
                 }
                 else
                 {
@@ -129,16 +156,18 @@ public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOption
                     lastError = error;
                     db.Add(new DestinationDeadLetter
                     {
-                        DestinationId = d.Id, RunId = run.Id, BatchId = batchId, FromChange = from + 1, ToChange = upTo, Changes = chunk.Count,
+                        DestinationId = d.Id, RunId = run.Id, BatchId = b.Id, FromChange = b.From + 1, ToChange = b.UpTo, Changes = b.Count,
                         Attempts = attempts, Error = error, At = clock.GetUtcNow(),
                     });
                     await db.SaveChangesAsync(ct);
-                    log.LogWarning("Webhook batch {BatchId} of destination {DestinationId} dead-lettered after {Attempts} attempts: {Error}", batchId, d.Id, attempts, error);
+                    log.LogWarning("Webhook batch {BatchId} of destination {DestinationId} dead-lettered after {Attempts} attempts: {Error}", b.Id, d.Id, attempts, error);
                 }
-                await db.Set<Destination>().Where(x => x.Id == d.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.Cursor, upTo), ct);
+                await db.Set<Destination>().Where(x => x.Id == d.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.Cursor, b.UpTo), ct);
                 await UpdateRunAsync(run.Id, "running", null, members, entered, exited, bytes, batches, retries, dead, lastError, ct);
                 await tx.CommitAsync(ct);
-                cursor = upTo;
+                cursor = b.UpTo;
+                b.Body.ResetWrittenCount();
+                free.Push(b.Body);
                 await progress.ReportAsync(to == run.FromChange ? 1 : (double)(cursor - run.FromChange) / (to - run.FromChange), $"{batches:N0} batches, {members:N0} changes sent", ct: ct);
             }
             var status = dead > 0 ? "partial" : "succeeded";
@@ -148,11 +177,42 @@ public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOption
         }
         catch (Exception e)
         {
+            // Batches still in flight are abandoned (not acknowledged: the cursor is before them, a re-run sends them again).
+            await sends.CancelAsync();
+            foreach (var b in inFlight)
+                try { if (b.Send is not null) await b.Send; }
+                catch (Exception) { /* cancelled with the run */ }
             var status = e is OperationCanceledException ? "cancelled" : "failed";
             await UpdateRunAsync(run.Id, status, clock.GetUtcNow(), members, entered, exited, bytes, batches, retries, dead, e.Message, CancellationToken.None);
             if (e is OperationCanceledException) throw;
             throw new JobFailedException("The webhook run failed: " + e.Message);
         }
+    }
+
+    /// <summary>The batch after change <paramref name="after"/> (up to <paramref name="to"/>), read and serialized; null when there is none.</summary>
+    private async Task<Batch?> NextBatchAsync(Destination d, long after, long to, Dictionary<string, string> names, Stack<ArrayBufferWriter<byte>> free, CancellationToken ct)
+    {
+        if (after >= to) return null;
+        var rows = await RowsAsync(d, after, to, d.BatchSize, ct);
+        if (rows.Count == 0) return null;
+        var id = $"{d.Id}-{after + 1}-{rows[^1].Id}";
+        var body = free.Count > 0 ? free.Pop() : new ArrayBufferWriter<byte>(64 * 1024);
+        await WriteBodyAsync(body, d, id, rows, names, ct);
+        return new Batch(after, rows[^1].Id, id, rows.Count, rows.Count(r => r.Entered), body);
+    }
+
+    /// <summary>The changes of the destination's audiences in (<paramref name="after"/>, <paramref name="to"/>], in id order, at
+    /// most <paramref name="take"/>, each with its member's attributes in the same query when the destination sends attributes.</summary>
+    private async Task<List<Row>> RowsAsync(Destination d, long after, long to, int take, CancellationToken ct)
+    {
+        var changes = db.Set<AudienceChange>().AsNoTracking().Where(c => d.SegmentIds.Contains(c.AudienceId) && c.Id > after && c.Id <= to).OrderBy(c => c.Id).Take(take);
+        if (d.Attributes.Count == 0)
+            return await changes.Select(c => new Row(c.Id, c.AudienceId, c.ProfileId, c.Entered, c.At, null)).ToListAsync(ct);
+        return await (from c in changes
+                      join p in db.Set<Profile>().AsNoTracking() on c.ProfileId equals p.Id into g
+                      from p in g.DefaultIfEmpty()
+                      orderby c.Id
+                      select new Row(c.Id, c.AudienceId, c.ProfileId, c.Entered, c.At, p == null ? null : p.Attributes)).ToListAsync(ct);
     }
 
     private Task UpdateRunAsync(string id, string status, DateTimeOffset? finished, long members, long entered, long exited, long bytes, long batches,
@@ -164,7 +224,7 @@ public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOption
     private static bool Retryable(HttpStatusCode code) => (int)code >= 500 || code is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
     /// <summary>POSTs one batch through a retry (exponential backoff) and per-attempt timeout pipeline.</summary>
-    private async Task<(bool Ok, int Attempts, int Retries, string? Error)> SendAsync(HttpClient client, Destination d, string batchId, byte[] body, WebhookOptions o, CancellationToken ct)
+    private async Task<(bool Ok, int Attempts, int Retries, string? Error)> SendAsync(HttpClient client, Destination d, string batchId, ReadOnlyMemory<byte> body, WebhookOptions o, CancellationToken ct)
     {
         var attempts = 0;
         var retried = 0;
@@ -192,10 +252,10 @@ public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOption
             {
                 attempts++;
                 var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-                using var request = new HttpRequestMessage(HttpMethod.Post, d.Target) { Content = new ByteArrayContent(body) };
+                using var request = new HttpRequestMessage(HttpMethod.Post, d.Target) { Content = new ReadOnlyMemoryContent(body) };
                 request.Content.Headers.ContentType = new("application/json") { CharSet = "utf-8" };
                 request.Headers.Add(WebhookSigner.TimestampHeader, timestamp);
-                request.Headers.Add(WebhookSigner.SignatureHeader, WebhookSigner.Sign(d.Secret ?? "", timestamp, body));
+                request.Headers.Add(WebhookSigner.SignatureHeader, WebhookSigner.Sign(d.Secret ?? "", timestamp, body.Span));
                 request.Headers.Add(WebhookSigner.BatchIdHeader, batchId);
                 request.Headers.Add(WebhookSigner.IdempotencyHeader, batchId);
                 request.Headers.Add("X-Portal-Attempt", attempts.ToString(CultureInfo.InvariantCulture));
@@ -220,11 +280,12 @@ public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOption
         var dl = await db.Set<DestinationDeadLetter>().FirstOrDefaultAsync(x => x.Id == deadLetterId && x.DestinationId == d.Id, ct)
                  ?? throw CatalogException.NotFound($"No dead-lettered batch {deadLetterId} of destination {d.Id} (it may have been resent).");
         var watch = Stopwatch.StartNew();
-        var chunk = await db.Set<AudienceChange>().AsNoTracking().Where(c => d.SegmentIds.Contains(c.AudienceId) && c.Id >= dl.FromChange && c.Id <= dl.ToChange)
-            .OrderBy(c => c.Id).ToListAsync(ct);
+        var chunk = await RowsAsync(d, dl.FromChange - 1, dl.ToChange, int.MaxValue, ct);
         if (chunk.Count == 0) throw CatalogException.Conflict("The changes of this batch no longer exist (its audience was deleted or left the destination).");
         var names = await db.Set<Audience>().AsNoTracking().Where(a => d.SegmentIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Name, ct);
-        var body = await BodyAsync(d, dl.BatchId, chunk, names, ct);
+        var buffer = new ArrayBufferWriter<byte>();
+        await WriteBodyAsync(buffer, d, dl.BatchId, chunk, names, ct);
+        var body = buffer.WrittenMemory;
         var run = new DestinationRun { DestinationId = d.Id, StartedAt = clock.GetUtcNow(), FromChange = dl.FromChange - 1, ToChange = dl.ToChange, File = "resend of " + dl.BatchId };
         var (ok, attempts, retried, error) = await SendAsync(http.CreateClient(HttpClientName), d, dl.BatchId, body, options.Value, ct);
         run.FinishedAt = clock.GetUtcNow();
@@ -248,30 +309,48 @@ public sealed class WebhookSender(CatalogDb db, IHttpClientFactory http, IOption
         return run;
     }
 
-    /// <summary>The batch's JSON: <c>{ batchId, destinationId, changes: [{ changeId, segmentId, segmentName, profileId, change, at, identities, attributes }] }</c>.</summary>
-    private async Task<byte[]> BodyAsync(Destination d, string batchId, List<AudienceChange> chunk, Dictionary<string, string> names, CancellationToken ct)
+    /// <summary>The batch's JSON: <c>{ batchId, destinationId, fromChange, toChange, changes: [{ changeId, segmentId, segmentName, profileId, change, at, identities, attributes }] }</c>,
+    /// written with a <see cref="Utf8JsonWriter"/> into <paramref name="buffer"/>; attribute values as text (<see cref="MemberValues"/>).</summary>
+    private async Task WriteBodyAsync(ArrayBufferWriter<byte> buffer, Destination d, string batchId, List<Row> chunk, Dictionary<string, string> names, CancellationToken ct)
     {
-        var ids = chunk.Select(c => c.ProfileId).Distinct().ToList();
-        var attrs = d.Attributes.Count == 0 ? [] : await db.Set<Profile>().AsNoTracking().Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Attributes, ct);
-        var idents = d.Identities.Count == 0 ? [] : (await db.Set<ProfileIdentity>().AsNoTracking().Where(i => ids.Contains(i.ProfileId) && d.Identities.Contains(i.Namespace))
-            .Select(i => new { i.ProfileId, i.Namespace, i.Value, i.FirstSeen }).ToListAsync(ct))
-            .GroupBy(i => (i.ProfileId, i.Namespace)).ToDictionary(g => g.Key, g => g.OrderBy(i => i.FirstSeen).First().Value);
-        var changes = new JsonArray();
+        var namespaces = d.Identities.Distinct().ToList();
+        var paths = d.Attributes.Distinct().ToList();
+        var idents = new Dictionary<(string, string), string>();
+        if (namespaces.Count > 0)
+        {
+            var ids = chunk.Select(c => c.ProfileId).Distinct().ToList();
+            idents = (await db.Set<ProfileIdentity>().AsNoTracking().Where(i => ids.Contains(i.ProfileId) && namespaces.Contains(i.Namespace))
+                    .Select(i => new { i.ProfileId, i.Namespace, i.Value, i.FirstSeen }).ToListAsync(ct))
+                .GroupBy(i => (i.ProfileId, i.Namespace)).ToDictionary(g => g.Key, g => g.OrderBy(i => i.FirstSeen).First().Value);
+        }
+        var values = new string?[paths.Count];
+        using var w = new Utf8JsonWriter(buffer);
+        w.WriteStartObject();
+        w.WriteString("batchId", batchId);
+        w.WriteString("destinationId", d.Id);
+        w.WriteNumber("fromChange", chunk[0].Id);
+        w.WriteNumber("toChange", chunk[^1].Id);
+        w.WriteStartArray("changes");
         foreach (var c in chunk)
         {
-            var flat = attrs.TryGetValue(c.ProfileId, out var a) ? ProfileValues.ParseFlat(a) : new Dictionary<string, JsonNode?>();
-            var identities = new JsonObject();
-            foreach (var n in d.Identities) identities[n] = idents.GetValueOrDefault((c.ProfileId, n));
-            var attributes = new JsonObject();
-            foreach (var p in d.Attributes) attributes[p] = DestinationRunJob.Value(flat, p);
-            changes.Add(new JsonObject
-            {
-                ["changeId"] = c.Id, ["segmentId"] = c.AudienceId, ["segmentName"] = names.GetValueOrDefault(c.AudienceId), ["profileId"] = c.ProfileId,
-                ["change"] = c.Entered ? "entered" : "exited", ["at"] = c.At.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
-                ["identities"] = identities, ["attributes"] = attributes,
-            });
+            w.WriteStartObject();
+            w.WriteNumber("changeId", c.Id);
+            w.WriteString("segmentId", c.AudienceId);
+            w.WriteString("segmentName", names.GetValueOrDefault(c.AudienceId));
+            w.WriteString("profileId", c.ProfileId);
+            w.WriteString("change", c.Entered ? "entered" : "exited");
+            w.WriteString("at", c.At.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            w.WriteStartObject("identities");
+            foreach (var n in namespaces) w.WriteString(n, idents.GetValueOrDefault((c.ProfileId, n)));
+            w.WriteEndObject();
+            w.WriteStartObject("attributes");
+            MemberValues.Read(c.Attributes, paths, values);
+            for (var i = 0; i < paths.Count; i++) w.WriteString(paths[i], values[i]);
+            w.WriteEndObject();
+            w.WriteEndObject();
         }
-        var doc = new JsonObject { ["batchId"] = batchId, ["destinationId"] = d.Id, ["fromChange"] = chunk[0].Id, ["toChange"] = chunk[^1].Id, ["changes"] = changes };
-        return JsonSerializer.SerializeToUtf8Bytes(doc, Json);
+        w.WriteEndArray();
+        w.WriteEndObject();
+        await w.FlushAsync(ct);
     }
 }
