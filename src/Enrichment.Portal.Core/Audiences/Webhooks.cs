@@ -33,8 +33,10 @@ public sealed class WebhookOptions
     /// </summary>
     public bool AllowPrivateNetworks { get; set; }
     /// <summary>Batches of one destination in flight at once when it has no rate limit (a rate-limited destination sends one at a time).
-    /// The cursor still moves in change order: a run stopped midway resends from the first unacknowledged batch.</summary>
-    public int MaxInFlight { get; set; } = 4;
+    /// The cursor moves in change order: a run stopped midway resends from the first unacknowledged batch, so with more than one in
+    /// flight it may resend up to <c>MaxInFlight - 1</c> batches the receiver already took (same batch id and Idempotency-Key).
+    /// Default 1: a member is never sent twice for the same change; raise it only for receivers that dedupe by batch id.</summary>
+    public int MaxInFlight { get; set; } = 1;
 }
 
 /// <summary>
