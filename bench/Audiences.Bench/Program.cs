@@ -275,8 +275,8 @@ if (Step("file"))
         db.Add(d);
         await db.SaveChangesAsync();
         var portal = Options.Create(new PortalOptions { DataDirectory = Path.Combine(work, "data") });
-        var service = new DestinationService(db, Evaluator(db), null!, portal, Options.Create(new DestinationOptions()), Options.Create(new WebhookOptions()), clock);
-        var job = new DestinationRunJob(db, service, null!, new JobProgress(null!, clock), clock);
+        var service = new DestinationService(db, Evaluator(db), null!, portal, Options.Create(new DestinationOptions()), Options.Create(new WebhookOptions()), clock, new AudienceLocks());
+        var job = new DestinationRunJob(db, service, null!, new JobProgress(null!, clock), clock, new AudienceLocks());
         sw.Restart();
         await job.RunAsync(d.Id, CancellationToken.None);
         var s = sw.Elapsed.TotalSeconds;
