@@ -24,6 +24,7 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddScoped<IngestionPipeline>();
         services.AddScoped<IDatasetDeletionHook, BatchDeletionHook>();
         services.AddPortalJob<IngestionJob>(IngestionService.JobKind, Auth.Policies.Engineer);
+        services.AddKeyedScoped<IJobGiveUp, BatchGiveUp>(IngestionService.JobKind);
         services.AddJobCanceller<BatchJobCanceller>(IngestionService.JobKind);
         services.AddSingleton<StreamingFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamingFlusher>());

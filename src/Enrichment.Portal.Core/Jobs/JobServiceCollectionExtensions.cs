@@ -15,7 +15,6 @@ public static class JobServiceCollectionExtensions
         services.AddScoped<JobDispatcher>();
         services.AddScoped<JobProgress>();
         services.AddScoped<JobRecovery>();
-        services.AddJobGiveUps();
         services.AddSingleton<JobRunFilter>();
         services.AddPortalJob<DiagnosticJob>(DiagnosticJob.Kind, Auth.Policies.Admin);
         return services;

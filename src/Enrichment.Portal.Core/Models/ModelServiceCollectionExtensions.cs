@@ -12,6 +12,7 @@ public static class ModelServiceCollectionExtensions
         services.AddScoped<OnnxVersionService>();
         services.AddOptions<OnnxOptions>().BindConfiguration(OnnxOptions.Section);
         services.AddPortalJob<TrainingJob>(ModelService.JobKind, Auth.Policies.Scientist);
+        services.AddKeyedScoped<IJobGiveUp, TrainingGiveUp>(ModelService.JobKind);
         return services;
     }
 }

@@ -108,6 +108,7 @@ public static class ScoringServiceCollectionExtensions
         services.AddScoped<ScoringScheduler>();
         services.AddScoped<IAfterLakeCheck, ScoringFaultHook>();
         services.AddPortalJob<ScoringJob>(ScoringService.JobKind, Auth.Policies.Scientist);
+        services.AddKeyedScoped<IJobGiveUp, ScoringGiveUp>(ScoringService.JobKind);
         services.AddHostedService<ScoringScheduleService>();
         return services;
     }
