@@ -86,7 +86,7 @@ public sealed class ProfilesE2ETests(BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("profile-stats-profiles")).ToContainTextAsync($"{before + 793:N0}");
         await page.Locator("input[data-testid=profiles-id], [data-testid=profiles-id] input").First.FillAsync("CG-12520");
         await page.GetByTestId("profiles-search").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("profile-card")).ToContainTextAsync("CG-12520");
+        await Assertions.Expect(page.GetByTestId("profile-card")).ToContainTextAsync("CG-12520", new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId("profile-attributes")).ToContainTextAsync("Claire Gute");
         await Assertions.Expect(page.GetByTestId("profile-attribute-source").First).ToContainTextAsync("E2E customers");
         await Assertions.Expect(page.GetByTestId("profile-graph-node")).ToHaveCountAsync(1);
