@@ -19,7 +19,12 @@ public sealed record AudienceView(string Id, string Name, string? Description, J
 }
 
 /// <summary>The estimate of an unsaved rule: matching profiles, of how many, and a few of them.</summary>
-public sealed record AudienceEstimate(long Size, long Total, double Share, IReadOnlyList<string> Sample, long ElapsedMs, IReadOnlyList<AudienceSampleMember>? Members = null)
+/// <summary>
+/// A rule's estimated size. <paramref name="Exact"/> false: counted on <paramref name="Sampled"/> profiles of a large sandbox and
+/// scaled, the true size within <paramref name="Size"/> ± <paramref name="Margin"/> (95 %).
+/// </summary>
+public sealed record AudienceEstimate(long Size, long Total, double Share, IReadOnlyList<string> Sample, long ElapsedMs, IReadOnlyList<AudienceSampleMember>? Members = null,
+    bool Exact = true, long Margin = 0, long Sampled = 0)
 {
     /// <summary>The share for people: "&lt; 0.1 %" for a tiny non-zero audience (never a misleading "0 %"), else one decimal.</summary>
     public string ShareText => Size > 0 && Share < 0.001 ? "< 0.1 %" : (Share * 100).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " %";
@@ -119,10 +124,10 @@ public sealed class AudienceService(CatalogDb db, AudienceEvaluator evaluator, J
         var started = clock.GetTimestamp();
         var compiled = await evaluator.CompileAsync(RuleText(rule), null, ct);
         var policy = await evaluator.PolicyAsync(mergePolicyId, ct);
-        var (size, total, ids) = await evaluator.EstimateAsync(compiled, sample, ct, policy);
-        var names = await IdentitiesAsync(ids, ct);
-        return new AudienceEstimate(size, total, total == 0 ? 0 : (double)size / total, ids, (long)clock.GetElapsedTime(started).TotalMilliseconds,
-            ids.Select(i => new AudienceSampleMember(i, names.GetValueOrDefault(i))).ToList());
+        var e = await evaluator.EstimateAsync(compiled, sample, ct, policy);
+        var names = await IdentitiesAsync(e.Sample, ct);
+        return new AudienceEstimate(e.Size, e.Total, e.Total == 0 ? 0 : (double)e.Size / e.Total, e.Sample, (long)clock.GetElapsedTime(started).TotalMilliseconds,
+            e.Sample.Select(i => new AudienceSampleMember(i, names.GetValueOrDefault(i))).ToList(), e.Exact, e.Margin, e.Sampled);
     }
 
     /// <summary>
@@ -267,6 +272,7 @@ public static class AudienceServiceCollectionExtensions
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
         });
         services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
+        services.AddOptions<AudienceOptions>().BindConfiguration("Audiences");
         services.AddOptions<DestinationOptions>().BindConfiguration("Destinations");
         services.AddScoped<DestinationScheduler>();
         services.AddScoped<AudienceRefreshScheduler>();
