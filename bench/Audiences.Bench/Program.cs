@@ -188,7 +188,8 @@ if (Step("estimate"))
 // 3. Incremental after a batch of 10,000 changed profiles (their score changes).
 if (Step("inc"))
 {
-    var rng = new Random(42);
+    // New scores on every run: a reused store already holds the previous run's, and the same scores would change no membership.
+    var rng = new Random();
     var changed = Enumerable.Range(0, Math.Min(10_000, n)).Select(i => Pid((long)i * n / Math.Min(10_000, n))).Distinct().ToList();
     await using var db = NewDb();
     await using (var tx = await db.Database.BeginTransactionAsync())
