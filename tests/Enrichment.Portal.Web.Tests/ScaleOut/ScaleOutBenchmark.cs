@@ -14,7 +14,8 @@ namespace Enrichment.Portal.Web.Tests.ScaleOut;
 /// <c>--worker</c> processes beside a portal with <c>Jobs:Server=false</c>: two profile batches of N new customers each (two
 /// datasets of one sandbox; one batch with <c>EP_BENCH_BATCHES=1</c>) uploaded at once, timed from the uploads to every batch
 /// successful; then a model trained on the first dataset (not timed) and one scoring run of its N profiles, timed from the
-/// request to the run's success.
+/// request to the run's success. With <c>EP_BENCH_SANDBOXES=2</c> the two batches go to two sandboxes, each sandbox trains its
+/// own model, and the two scoring runs are requested at once and timed to the last one's success.
 /// Run: <c>EP_BENCH_SCALEOUT=100000 dotnet test tests/Enrichment.Portal.Web.Tests -- --filter-class '*ScaleOutBenchmark'</c>.
 /// </summary>
 public sealed class ScaleOutBenchmark
@@ -36,6 +37,8 @@ public sealed class ScaleOutBenchmark
         var workerCounts = (Environment.GetEnvironmentVariable("EP_BENCH_WORKERS") ?? "1,2").Split(',').Select(int.Parse).ToList();
         var batchCount = int.Parse(Environment.GetEnvironmentVariable("EP_BENCH_BATCHES") ?? "2", CultureInfo.InvariantCulture);
         Assert.InRange(batchCount, 1, 2);
+        var sandboxes = int.Parse(Environment.GetEnvironmentVariable("EP_BENCH_SANDBOXES") ?? "1", CultureInfo.InvariantCulture);
+        Assert.InRange(sandboxes, 1, 2);
         using var files = Core.Tests.TestData.NewTempDir();
         string Write(string name, string prefix)
         {
@@ -61,26 +64,25 @@ public sealed class ScaleOutBenchmark
                 await cluster.StartAsync(workers, portalRunsJobs: false);
                 using var api = cluster.Portal.Api();
                 api.Timeout = TimeSpan.FromMinutes(10);
-                var schema = (await ScoringFixture.Post(api, "/api/v1/schemas", new
+                // The second batch goes to a dataset of the same sandbox, or with EP_BENCH_SANDBOXES=2 to a sandbox of its own.
+                var clients = new List<HttpClient> { api };
+                if (sandboxes == 2 && fileB is not null)
                 {
-                    name = "Bench customer", @class = "profile",
-                    fields = new object[]
-                    {
-                        new { path = "id", type = "string", required = true, identity = new { @namespace = "CRMID", primary = true } },
-                        new { path = "email", type = "string", identity = new { @namespace = "Email" } },
-                        new { path = "age", type = "integer" }, new { path = "balance", type = "number" }, new { path = "churned", type = "string" },
-                    },
-                }))["id"]!.GetValue<string>();
-                Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/v1/schemas/{schema}/enable-profile", null)).StatusCode);
-                var a = await DatasetAsync(api, "Bench A", schema);
-                var b = fileB is null ? null : await DatasetAsync(api, "Bench B", schema);
+                    var second = cluster.Portal.Api(await SandboxKeyAsync(api, "bench-b"));
+                    second.Timeout = api.Timeout;
+                    clients.Add(second);
+                }
+                var a = await DatasetAsync(api, "Bench A", await SchemaAsync(api));
+                var b = fileB is null ? null : await DatasetAsync(clients[^1], "Bench B", clients.Count == 2 ? await SchemaAsync(clients[1]) : await SchemaIdAsync(api, a));
+                var targets = new List<(HttpClient Api, string Dataset)> { (api, a) };
+                if (b is not null) targets.Add((clients[^1], b));
 
                 var sw = Stopwatch.StartNew();
-                var batches = new List<string> { await UploadAsync(api, a, fileA) };
-                if (b is not null) batches.Add(await UploadAsync(api, b, fileB!));
-                foreach (var batch in batches)
+                var batches = new List<(HttpClient Api, string Id)> { (api, await UploadAsync(api, a, fileA)) };
+                if (b is not null) batches.Add((clients[^1], await UploadAsync(clients[^1], b, fileB!)));
+                foreach (var (client, batch) in batches)
                 {
-                    var done = await PortalHost.PollAsync(api, $"/api/v1/batches/{batch}", j => j["status"]!.GetValue<string>() is "success" or "failed", TimeSpan.FromMinutes(60));
+                    var done = await PortalHost.PollAsync(client, $"/api/v1/batches/{batch}", j => j["status"]!.GetValue<string>() is "success" or "failed", TimeSpan.FromMinutes(60));
                     Assert.True(done["status"]!.GetValue<string>() == "success", done.ToJsonString());
                 }
                 var batchWall = sw.Elapsed;
@@ -89,28 +91,70 @@ public sealed class ScaleOutBenchmark
                     SELECT string_agg(b."Id" || ' ' || s."Name" || ' ' || round(extract(epoch FROM s."FinishedAt" - s."StartedAt")::numeric, 1) || ' s', '; ' ORDER BY b."Id", s."StartedAt")
                     FROM batch_stages s JOIN batches b ON b."Id" = s."BatchId" WHERE s."Name" <> 'upload'
                     """);
-                Report($"{workers} worker(s): {batchCount} batch(es) x {n:N0} -> {await cluster.ScalarAsync<long>("SELECT count(*) FROM profiles"):N0} profiles in {batchWall.TotalSeconds:F1} s; stages: {stages}");
+                Report($"{workers} worker(s): {batchCount} batch(es) x {n:N0} in {clients.Count} sandbox(es) -> {await cluster.ScalarAsync<long>("SELECT count(*) FROM profiles"):N0} profiles in {batchWall.TotalSeconds:F1} s; stages: {stages}");
 
-                var model = (await ScoringFixture.Post(api, "/api/v1/models", new
+                // One model per sandbox (trained one after the other, not timed); then every sandbox's scoring run at once.
+                var models = new List<(HttpClient Api, string Model, string Dataset)>();
+                foreach (var (client, dataset) in targets.Take(clients.Count))
                 {
-                    name = "Bench churn", recipe = "propensity", source = new { datasetId = a },
-                    label = new { field = "churned", positive = "yes" }, features = new[] { "age", "balance" },
-                }))["id"]!.GetValue<string>();
-                var train = await api.PostAsync($"/api/v1/models/{model}/train", null);
-                var trainRun = (await PortalHost.JsonAsync(train))["runId"]!.GetValue<string>();
-                var trained = await PortalHost.PollAsync(api, $"/api/v1/training-runs/{trainRun}", r => r["status"]!.GetValue<string>() is "succeeded" or "failed", TimeSpan.FromMinutes(30));
-                Assert.True(trained["status"]!.GetValue<string>() == "succeeded", trained.ToJsonString());
+                    var model = (await ScoringFixture.Post(client, "/api/v1/models", new
+                    {
+                        name = "Bench churn", recipe = "propensity", source = new { datasetId = dataset },
+                        label = new { field = "churned", positive = "yes" }, features = new[] { "age", "balance" },
+                    }))["id"]!.GetValue<string>();
+                    var train = await client.PostAsync($"/api/v1/models/{model}/train", null);
+                    var trainRun = (await PortalHost.JsonAsync(train))["runId"]!.GetValue<string>();
+                    var trained = await PortalHost.PollAsync(client, $"/api/v1/training-runs/{trainRun}", r => r["status"]!.GetValue<string>() is "succeeded" or "failed", TimeSpan.FromMinutes(30));
+                    Assert.True(trained["status"]!.GetValue<string>() == "succeeded", trained.ToJsonString());
+                    models.Add((client, model, dataset));
+                }
 
                 sw.Restart();
-                var score = await api.PostAsJsonAsync($"/api/v1/models/{model}/score", new { target = new { datasetId = a } });
-                Assert.True(score.StatusCode == HttpStatusCode.Accepted, await score.Content.ReadAsStringAsync());
-                var runId = (await PortalHost.JsonAsync(score))["runId"]!.GetValue<string>();
-                var run = await PortalHost.PollAsync(api, $"/api/v1/scoring-runs/{runId}", j => j["status"]!.GetValue<string>() is "succeeded" or "failed", TimeSpan.FromMinutes(60));
-                Assert.True(run["status"]!.GetValue<string>() == "succeeded", run.ToJsonString());
-                Report($"{workers} worker(s): scoring run of {run["rowsScored"]} profiles in {sw.Elapsed.TotalSeconds:F1} s; database {await cluster.ScalarAsync<long>("SELECT pg_database_size(current_database())") / 1048576} MB");
+                var runs = new List<(HttpClient Api, string Run)>();
+                foreach (var (client, model, dataset) in models)
+                {
+                    var score = await client.PostAsJsonAsync($"/api/v1/models/{model}/score", new { target = new { datasetId = dataset } });
+                    Assert.True(score.StatusCode == HttpStatusCode.Accepted, await score.Content.ReadAsStringAsync());
+                    runs.Add((client, (await PortalHost.JsonAsync(score))["runId"]!.GetValue<string>()));
+                }
+                long scored = 0;
+                foreach (var (client, runId) in runs)
+                {
+                    var run = await PortalHost.PollAsync(client, $"/api/v1/scoring-runs/{runId}", j => j["status"]!.GetValue<string>() is "succeeded" or "failed", TimeSpan.FromMinutes(60));
+                    Assert.True(run["status"]!.GetValue<string>() == "succeeded", run.ToJsonString());
+                    scored += run["rowsScored"]!.GetValue<long>();
+                }
+                Report($"{workers} worker(s): {runs.Count} scoring run(s) of {scored:N0} profiles in all in {sw.Elapsed.TotalSeconds:F1} s; database {await cluster.ScalarAsync<long>("SELECT pg_database_size(current_database())") / 1048576} MB");
+                foreach (var client in clients.Skip(1)) client.Dispose();
             }
             catch (Exception e) { throw new Xunit.Sdk.XunitException($"{e}\n{cluster.Logs()}"); }
         }
+    }
+
+    private static async Task<string> SchemaAsync(HttpClient api)
+    {
+        var schema = (await ScoringFixture.Post(api, "/api/v1/schemas", new
+        {
+            name = "Bench customer", @class = "profile",
+            fields = new object[]
+            {
+                new { path = "id", type = "string", required = true, identity = new { @namespace = "CRMID", primary = true } },
+                new { path = "email", type = "string", identity = new { @namespace = "Email" } },
+                new { path = "age", type = "integer" }, new { path = "balance", type = "number" }, new { path = "churned", type = "string" },
+            },
+        }))["id"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/v1/schemas/{schema}/enable-profile", null)).StatusCode);
+        return schema;
+    }
+
+    private static async Task<string> SchemaIdAsync(HttpClient api, string dataset) =>
+        (await PortalHost.JsonAsync(await api.GetAsync($"/api/v1/datasets/{dataset}")))["schemaId"]!.GetValue<string>();
+
+    /// <summary>A new sandbox and the secret of an admin key in it (made with the prod admin's client).</summary>
+    private static async Task<string> SandboxKeyAsync(HttpClient api, string name)
+    {
+        await ScoringFixture.Post(api, "/api/v1/sandboxes", new { name, title = "Benchmark " + name });
+        return (await ScoringFixture.Post(api, "/api/v1/api-keys", new { name = name + " admin", role = "admin", sandbox = name }))["key"]!.GetValue<string>();
     }
 
     private static async Task<string> DatasetAsync(HttpClient api, string name, string schema)
