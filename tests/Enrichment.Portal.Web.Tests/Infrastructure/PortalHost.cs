@@ -78,6 +78,12 @@ public sealed class PortalHost : WebApplicationFactory<Program>, IAsyncLifetime
     public async Task<string> KeyAsync(string role, string sandbox = "prod")
     {
         using var admin = Api();
+        return await KeyAsync(admin, role, sandbox);
+    }
+
+    /// <summary>A new key of <paramref name="role"/> in <paramref name="sandbox"/> (created if missing), made with a prod admin's client of any portal.</summary>
+    public static async Task<string> KeyAsync(HttpClient admin, string role, string sandbox)
+    {
         if (sandbox != "prod")
         {
             var created = await admin.PostAsJsonAsync("/api/v1/sandboxes", new { name = sandbox });

@@ -68,12 +68,13 @@ public sealed class ScaleOutBenchmark
                 var clients = new List<HttpClient> { api };
                 if (sandboxes == 2 && fileB is not null)
                 {
-                    var second = cluster.Portal.Api(await SandboxKeyAsync(api, "bench-b"));
+                    var second = cluster.Portal.Api(await PortalHost.KeyAsync(api, "admin", "bench-b"));
                     second.Timeout = api.Timeout;
                     clients.Add(second);
                 }
-                var a = await DatasetAsync(api, "Bench A", await SchemaAsync(api));
-                var b = fileB is null ? null : await DatasetAsync(clients[^1], "Bench B", clients.Count == 2 ? await SchemaAsync(clients[1]) : await SchemaIdAsync(api, a));
+                var schemaA = await SchemaAsync(api);
+                var a = await DatasetAsync(api, "Bench A", schemaA);
+                var b = fileB is null ? null : await DatasetAsync(clients[^1], "Bench B", clients.Count == 2 ? await SchemaAsync(clients[1]) : schemaA);
                 var targets = new List<(HttpClient Api, string Dataset)> { (api, a) };
                 if (b is not null) targets.Add((clients[^1], b));
 
@@ -145,16 +146,6 @@ public sealed class ScaleOutBenchmark
         }))["id"]!.GetValue<string>();
         Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/v1/schemas/{schema}/enable-profile", null)).StatusCode);
         return schema;
-    }
-
-    private static async Task<string> SchemaIdAsync(HttpClient api, string dataset) =>
-        (await PortalHost.JsonAsync(await api.GetAsync($"/api/v1/datasets/{dataset}")))["schemaId"]!.GetValue<string>();
-
-    /// <summary>A new sandbox and the secret of an admin key in it (made with the prod admin's client).</summary>
-    private static async Task<string> SandboxKeyAsync(HttpClient api, string name)
-    {
-        await ScoringFixture.Post(api, "/api/v1/sandboxes", new { name, title = "Benchmark " + name });
-        return (await ScoringFixture.Post(api, "/api/v1/api-keys", new { name = name + " admin", role = "admin", sandbox = name }))["key"]!.GetValue<string>();
     }
 
     private static async Task<string> DatasetAsync(HttpClient api, string name, string schema)
